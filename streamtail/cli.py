@@ -1,0 +1,345 @@
+"""The command line: Typer commands that parse options into requests and call core.
+
+This module is the one error boundary: `StreamtailError`s, Ctrl-C, a closed pipe and Click's
+usage errors become one line on stderr and an exit code here (CONTRACT.md, "Exit codes"), and
+nowhere else. It imports nothing heavy at the top, so `--help` and `--version` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import click
+import typer
+import typer.core
+
+from streamtail import __version__
+from streamtail.decode import DecodeMode
+from streamtail.errors import ExitCode, StreamtailError
+
+if TYPE_CHECKING:
+    from streamtail.aws import Connection
+    from streamtail.env import Env
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    ndjson = "ndjson"
+    raw = "raw"
+    aws = "aws"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    ndjson = "ndjson"
+
+
+def _fail(message: str, hint: str | None, code: int) -> NoReturn:
+    sys.stderr.write(f"streamtail: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"streamtail: hint: {hint}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    # The reader went away (`| head`): that is a normal end. Point stdout at /dev/null so the
+    # interpreter's final flush does not complain, and exit 0.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(ExitCode.OK)
+
+
+class _Group(typer.core.TyperGroup):
+    """Click's usage errors as one line (`streamtail: error: ...`) instead of a usage box."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else "", err=False)
+            sys.exit(ExitCode.OK)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "streamtail"
+            _fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
+        except click.exceptions.Abort:
+            sys.exit(ExitCode.INTERRUPTED)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), None, exc.exit_code)
+        sys.exit(code or 0)
+
+
+app = typer.Typer(
+    name="streamtail",
+    cls=_Group,
+    help="Tail and inspect Kinesis streams (and Kinesis-compatible services).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"streamtail {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Tail and inspect record streams: Kinesis Data Streams and every service that speaks its
+    API (Yandex Data Streams, LocalStack, kinesis-mock)."""
+
+
+# -- shared options ------------------------------------------------------------------------------
+
+Profile = Annotated[
+    str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE or 'default').")
+]
+Region = Annotated[
+    str | None, typer.Option("--region", help="AWS region (default: AWS_REGION or the profile's).")
+]
+Endpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        help="Service endpoint, e.g. http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL_KINESIS, "
+        "AWS_ENDPOINT_URL or AWS).",
+    ),
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Full tracebacks on errors.")]
+NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal.")]
+Stream = Annotated[
+    str,
+    typer.Argument(
+        help="Stream name, Yandex path (/ru-central1/...), or stream ARN.", show_default=False
+    ),
+]
+Start = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
+        "[default: trim-horizon for read, latest for follow]",
+        show_default=False,
+    ),
+]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", help="Stop at the first record that arrived after this time."),
+]
+Limit = Annotated[
+    int | None, typer.Option("--limit", "-n", help="Stop after this many records.", min=1)
+]
+Output = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
+        show_default=False,
+    ),
+]
+Decode = Annotated[
+    DecodeMode, typer.Option("--decode", help="How to show payloads.", case_sensitive=False)
+]
+ShardOpt = Annotated[
+    list[str] | None,
+    typer.Option("--shard", help="Only this shard and its descendants (repeatable)."),
+]
+Key = Annotated[str | None, typer.Option("--key", help="Only records with this partition key.")]
+Grep = Annotated[
+    str | None,
+    typer.Option("--grep", help="Only records whose decoded payload matches this regex."),
+]
+ListOutput = Annotated[
+    ListFormat | None,
+    typer.Option("--output", "-o", help="table (default on a terminal) or ndjson."),
+]
+
+
+def _connection(profile: str | None, region: str | None, endpoint: str | None) -> Connection:
+    from streamtail.aws import Connection
+
+    return Connection(profile=profile, region=region, endpoint_url=endpoint)
+
+
+def _run(debug: bool, no_color: bool, action: Callable[[Env], None]) -> None:
+    """Run a command body inside the error boundary."""
+    from streamtail.env import Env
+
+    env = Env.from_process(no_color=no_color, debug=debug)
+    try:
+        action(env)
+        env.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        sys.exit(ExitCode.INTERRUPTED)
+    except StreamtailError as exc:
+        if debug:
+            raise
+        _fail(exc.message, exc.hint, exc.code)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "run again with --debug for a traceback, and please report it",
+            ExitCode.RUNTIME,
+        )
+
+
+def _read(
+    *,
+    follow: bool,
+    stream: str,
+    start: str | None,
+    until: str | None,
+    limit: int | None,
+    idle_exit: float | None,
+    output: OutputFormat | None,
+    decode: DecodeMode,
+    shard: list[str] | None,
+    key: str | None,
+    grep: str | None,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    debug: bool,
+    no_color: bool,
+) -> None:
+    from streamtail.core import ReadRequest, run_read
+
+    request = ReadRequest(
+        stream=stream,
+        conn=_connection(profile, region, endpoint_url),
+        follow=follow,
+        start=start,
+        until=until,
+        limit=limit,
+        idle_exit=idle_exit,
+        output=output.value if output else None,
+        decode=decode,
+        shards=tuple(shard or ()),
+        key=key,
+        grep=grep,
+    )
+    _run(debug, no_color, lambda env: run_read(request, env))
+
+
+@app.command()
+def read(
+    stream: Stream,
+    start: Start = None,
+    until: Until = None,
+    limit: Limit = None,
+    output: Output = None,
+    decode: Decode = DecodeMode.AUTO,
+    shard: ShardOpt = None,
+    key: Key = None,
+    grep: Grep = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Read from --from (default trim-horizon) up to the tip of every shard, then exit."""
+    _read(follow=False, idle_exit=None, **locals())
+
+
+@app.command()
+def follow(
+    stream: Stream,
+    start: Start = None,
+    until: Until = None,
+    limit: Limit = None,
+    idle_exit: Annotated[
+        float | None,
+        typer.Option("--idle-exit", help="Exit 0 after this many seconds with no new record."),
+    ] = None,
+    output: Output = None,
+    decode: Decode = DecodeMode.AUTO,
+    shard: ShardOpt = None,
+    key: Key = None,
+    grep: Grep = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Follow new records (from --from, default latest) across resharding until Ctrl-C."""
+    _read(follow=True, **locals())
+
+
+@app.command("shards")
+def shards_command(
+    stream: Stream,
+    output: ListOutput = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Show a stream's shards: lineage, hash-key and sequence ranges, open or closed."""
+    from streamtail.core import run_shards
+
+    conn = _connection(profile, region, endpoint_url)
+    fmt = output.value if output else None
+    _run(debug, no_color, lambda env: run_shards(stream, conn, env, fmt))
+
+
+@app.command("ls")
+def ls_command(
+    output: ListOutput = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """List the account's Kinesis streams: status, open shards, retention."""
+    from streamtail.core import run_ls
+
+    conn = _connection(profile, region, endpoint_url)
+    fmt = output.value if output else None
+    _run(debug, no_color, lambda env: run_ls(conn, env, fmt))
+
+
+@app.command()
+def demo(
+    limit: Limit = None,
+    output: Output = None,
+    rate: Annotated[
+        float, typer.Option("--rate", help="Records a second the demo producer writes.", min=0.1)
+    ] = 4.0,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Start an embedded local Kinesis (moto), write sample orders to it and follow them."""
+    from streamtail.demo import run_demo
+
+    fmt = output.value if output else None
+    _run(debug, no_color, lambda env: run_demo(env, limit=limit, output=fmt, rate=rate))
+
+
+def main() -> None:
+    """The console script."""
+    app(prog_name="streamtail")

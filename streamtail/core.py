@@ -1,0 +1,137 @@
+"""Wiring for each command: resolve the stream, open its source, walk, decode, filter, render.
+
+Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from streamtail.decode import Decoded, DecodeMode, decode
+from streamtail.env import Env
+from streamtail.errors import UsageError
+from streamtail.filters import RecordFilter
+from streamtail.names import resolve
+from streamtail.positions import parse_position, parse_until
+from streamtail.render import FORMATS, Item, RenderContext, make_renderer
+
+if TYPE_CHECKING:
+    from streamtail.aws import Clients, Connection
+    from streamtail.model import StreamRef
+    from streamtail.reader import Pacing
+    from streamtail.sources.base import Source
+
+_NOT_DECODED = Decoded("base64", None)
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """Everything `read` and `follow` were asked to do."""
+
+    stream: str
+    conn: Connection
+    follow: bool = False
+    start: str | None = None
+    until: str | None = None
+    limit: int | None = None
+    idle_exit: float | None = None
+    output: str | None = None
+    decode: DecodeMode = DecodeMode.AUTO
+    shards: tuple[str, ...] = ()
+    key: str | None = None
+    grep: str | None = None
+
+
+def open_stream(
+    name: str, conn: Connection, *, pool: int = 16
+) -> tuple[StreamRef, Clients, Source]:
+    """Resolve a stream name and open its source."""
+    from streamtail.aws import Clients
+    from streamtail.sources import open_source
+
+    ref = resolve(name)
+    clients = Clients(conn, region_hint=ref.region, pool=pool)
+    return ref, clients, open_source(ref, clients)
+
+
+def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
+    """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
+    from streamtail.model import LATEST, TRIM_HORIZON
+    from streamtail.reader import Walker, WalkPlan
+
+    now = env.wall()
+    default = LATEST if request.follow else TRIM_HORIZON
+    position = default if request.start is None else parse_position(request.start, now)
+    until = None if request.until is None else parse_until(request.until, now)
+    if request.limit is not None and request.limit < 1:
+        raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
+    if request.idle_exit is not None and request.idle_exit <= 0:
+        raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
+    output = request.output or ("table" if env.stdout_isatty else "ndjson")
+    if output not in FORMATS:
+        raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
+    record_filter = RecordFilter.build(request.key, request.grep)
+
+    ref, _clients, source = open_stream(request.stream, request.conn, pool=64)
+    plan = WalkPlan(
+        position=position,
+        follow=request.follow,
+        until=until,
+        idle_exit=request.idle_exit,
+        shards=frozenset(request.shards),
+    )
+    walker = Walker(source, plan, pacing=pacing, warn=lambda m: env.warn(m, every=10.0))
+    ctx = RenderContext(env=env, stream=ref.display, raw_bytes=request.decode is DecodeMode.NONE)
+    renderer = make_renderer(output, ctx)
+    decoding = renderer.needs_decoded or record_filter.grep is not None
+    remaining = request.limit
+    batches = walker.batches()
+    try:
+        for records in batches:
+            items: list[Item] = [
+                (r, decode(r.data, request.decode) if decoding else _NOT_DECODED) for r in records
+            ]
+            if decoding and not all(decoded.fits for _, decoded in items):
+                env.warn(
+                    f"some payloads do not decode as {request.decode.value}; shown as base64",
+                    once="decode-fit",
+                )
+            kept = record_filter.apply(items)
+            if remaining is not None:
+                kept = kept[:remaining]
+                remaining -= len(kept)
+            if kept:
+                renderer.write(kept)
+            if remaining == 0:
+                break
+    finally:
+        batches.close()
+        renderer.close()
+
+
+def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:
+    """`shards STREAM`: the lineage as a tree on a terminal, NDJSON otherwise."""
+    from streamtail.lineage import Lineage
+    from streamtail.render.listing import shards_ndjson, shards_tree
+
+    ref, _clients, source = open_stream(name, conn)
+    lineage = Lineage(source.list_shards())
+    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
+        shards_ndjson(env, ref.display, lineage)
+    else:
+        shards_tree(env, ref.display, lineage)
+
+
+def run_ls(conn: Connection, env: Env, output: str | None) -> None:
+    """`ls`: the account's Kinesis streams."""
+    from streamtail.aws import Clients
+    from streamtail.render.listing import streams_ndjson, streams_table
+    from streamtail.sources.kinesis import list_streams
+
+    clients = Clients(conn)
+    streams = list_streams(clients.client("kinesis"))
+    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
+        streams_ndjson(env, streams)
+    else:
+        streams_table(env, streams)

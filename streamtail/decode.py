@@ -1,0 +1,74 @@
+"""Payload decoding: bytes -> (enc, value). Pure functions, no I/O.
+
+`auto` tries JSON, then UTF-8 text, then falls back to base64 (CONTRACT.md: `enc` names the result).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+import orjson
+
+
+class DecodeMode(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    TEXT = "text"
+    BASE64 = "base64"
+    NONE = "none"
+
+
+class Decoded(NamedTuple):
+    #: "json", "text" or "base64" (later steps such as gzip are prefixed: "gzip+json")
+    enc: str
+    #: a JSON value, a string, or a base64 string
+    value: Any
+    #: False when a forced mode did not fit and the payload fell back to base64
+    fits: bool = True
+
+
+# Text is valid UTF-8 without control characters other than tab, newline, carriage return and ESC
+# (ANSI-coloured log lines are text); anything else is binary and shown as base64.
+_BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def as_json(data: bytes) -> Decoded | None:
+    try:
+        return Decoded("json", orjson.loads(data))
+    except orjson.JSONDecodeError:
+        return None
+
+
+def as_text(data: bytes) -> Decoded | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _BINARY_CONTROL.search(text):
+        return None
+    return Decoded("text", text)
+
+
+def as_base64(data: bytes) -> Decoded:
+    return Decoded("base64", base64.b64encode(data).decode("ascii"))
+
+
+def decode(data: bytes, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
+    """Decode a payload; never raises."""
+    if mode is DecodeMode.AUTO:
+        return as_json(data) or as_text(data) or as_base64(data)
+    if mode is DecodeMode.JSON:
+        return as_json(data) or as_base64(data)._replace(fits=False)
+    if mode is DecodeMode.TEXT:
+        return as_text(data) or as_base64(data)._replace(fits=False)
+    return as_base64(data)
+
+
+def text_of(decoded: Decoded) -> str:
+    """The decoded payload as one string (for --grep and previews)."""
+    if decoded.enc.endswith("json"):
+        return orjson.dumps(decoded.value).decode("utf-8")
+    return str(decoded.value)

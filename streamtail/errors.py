@@ -1,0 +1,150 @@
+"""Exit codes and the exception tree.
+
+Every failure a user can meet is a `StreamtailError` carrying its exit code and, where one helps, a
+hint. Only cli.py turns them into an exit status and one line on stderr (see CONTRACT.md).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    RUNTIME = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    CREDENTIALS = 4
+    INTERRUPTED = 130
+
+
+class StreamtailError(Exception):
+    """An error meant for the user: one line, an exit code, an optional hint."""
+
+    code: ExitCode = ExitCode.RUNTIME
+
+    def __init__(self, message: str, hint: str | None = None, *, aws_code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        #: the AWS error code behind this error, if it came from the service
+        self.aws_code = aws_code
+
+
+class UsageError(StreamtailError):
+    code = ExitCode.USAGE
+
+
+class NotFoundError(StreamtailError):
+    code = ExitCode.NOT_FOUND
+
+
+class CredentialsError(StreamtailError):
+    code = ExitCode.CREDENTIALS
+
+
+class ServiceError(StreamtailError):
+    """The service or the network failed (after retries, where retrying makes sense)."""
+
+    code = ExitCode.RUNTIME
+
+
+_CREDENTIAL_CODES = frozenset(
+    {
+        "AccessDeniedException",
+        "AccessDenied",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "KMSAccessDeniedException",
+    }
+)
+_NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "TableNotFoundException"})
+_USAGE_CODES = frozenset({"InvalidArgumentException", "ValidationException"})
+
+#: Error codes worth retrying: the service pushes back or hiccups, the request itself is fine.
+TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServerErrorException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "KMSThrottlingException",
+    }
+)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError, or ''."""
+    response: Any = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def from_client_error(exc: BaseException, what: str) -> StreamtailError:
+    """Map a botocore ClientError about `what` (a stream or table) to a user-facing error."""
+    code = error_code(exc)
+    message: str = ""
+    response: Any = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        message = str(response.get("Error", {}).get("Message", "") or "")
+    detail = f"{code}: {message}" if message else code
+    if code in _NOT_FOUND_CODES:
+        return NotFoundError(f"{what} not found ({detail})", aws_code=code)
+    if code in _CREDENTIAL_CODES:
+        return CredentialsError(
+            f"access to {what} denied ({detail})",
+            hint="check the credentials and the IAM permissions of the profile in use",
+            aws_code=code,
+        )
+    if code in _USAGE_CODES:
+        return UsageError(f"the service rejected the request for {what} ({detail})", aws_code=code)
+    return ServiceError(f"request for {what} failed ({detail})", aws_code=code)
+
+
+def from_botocore_error(exc: BaseException) -> StreamtailError | None:
+    """Map botocore's non-ClientError exceptions (credentials, config, network) by class name.
+
+    Matching by name keeps botocore out of the import graph of modules that only classify errors.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    text = str(exc)
+    if names & {"NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError"}:
+        return CredentialsError(
+            f"no AWS credentials found ({text})",
+            hint="configure a profile (aws configure), pass --profile, or set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (local servers accept any values)",
+        )
+    if names & {"TokenRetrievalError", "SSOTokenLoadError", "UnauthorizedSSOTokenError"}:
+        return CredentialsError(
+            f"credentials expired or unavailable ({text})", hint="aws sso login"
+        )
+    if "ProfileNotFound" in names:
+        return UsageError(text)
+    if "NoRegionError" in names:
+        return UsageError(
+            "no AWS region configured",
+            hint="pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)",
+        )
+    if names & {"EndpointConnectionError", "ConnectionClosedError", "ConnectTimeoutError"}:
+        return ServiceError(f"cannot reach the service ({text})", hint="check --endpoint-url")
+    if names & {"ReadTimeoutError", "HTTPClientError", "ProxyConnectionError"}:
+        return ServiceError(f"network error ({text})")
+    if "InvalidEndpointURL" in names or "InvalidEndpointConfigurationError" in names:
+        return UsageError(text)
+    if "ParamValidationError" in names:
+        return UsageError(text.replace("\n", " "))
+    return None

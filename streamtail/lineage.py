@@ -1,0 +1,81 @@
+"""The shard tree: parents, children, selection and parents-before-children order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from streamtail.model import Shard
+
+
+class Lineage:
+    """Shards by id with their children; grows as resharding adds shards."""
+
+    def __init__(self, shards: Iterable[Shard] = ()) -> None:
+        self.shards: dict[str, Shard] = {}
+        self.children: dict[str, list[str]] = {}
+        self.update(shards)
+
+    def update(self, shards: Iterable[Shard]) -> list[Shard]:
+        """Add or refresh shards; returns the ones not seen before."""
+        new: list[Shard] = []
+        for shard in shards:
+            old = self.shards.get(shard.shard_id)
+            if old is None:
+                new.append(shard)
+                for parent in shard.parents:
+                    self.children.setdefault(parent, []).append(shard.shard_id)
+            if old is None or _richer(shard, old):
+                self.shards[shard.shard_id] = shard
+        return new
+
+    def __contains__(self, shard_id: object) -> bool:
+        return shard_id in self.shards
+
+    def roots(self) -> list[str]:
+        """Shards none of whose parents is listed (their parents aged out, or they are original)."""
+        return [s.shard_id for s in self.ordered() if not any(p in self for p in s.parents)]
+
+    def descendants(self, shard_ids: Iterable[str]) -> set[str]:
+        """The given shards and every shard descended from them."""
+        seen: set[str] = set()
+        todo = list(shard_ids)
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            todo.extend(self.children.get(current, ()))
+        return seen
+
+    def ordered(self) -> list[Shard]:
+        """Every shard, parents before children, otherwise in id order (stable, deterministic)."""
+        result: list[Shard] = []
+        placed: set[str] = set()
+        pending = sorted(self.shards.values(), key=lambda s: s.shard_id)
+        while pending:
+            rest: list[Shard] = []
+            for shard in pending:
+                if all(p in placed or p not in self for p in shard.parents):
+                    result.append(shard)
+                    placed.add(shard.shard_id)
+                else:
+                    rest.append(shard)
+            if len(rest) == len(pending):  # a cycle cannot happen in Kinesis; never loop forever
+                result.extend(rest)
+                break
+            pending = rest
+        return result
+
+    def depth(self, shard_id: str) -> int:
+        shard = self.shards.get(shard_id)
+        if shard is None:
+            return 0
+        listed = [p for p in shard.parents if p in self]
+        return 1 + max((self.depth(p) for p in listed), default=-1)
+
+
+def _richer(new: Shard, old: Shard) -> bool:
+    """A listing entry says more than a ChildShards entry (sequence range), or the shard closed."""
+    return (new.end_seq is not None and old.end_seq is None) or (
+        new.start_seq is not None and old.start_seq is None
+    )

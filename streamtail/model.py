@@ -1,0 +1,106 @@
+"""Value types shared by sources, the reader and renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class SourceKind(StrEnum):
+    KINESIS = "kinesis"
+    DYNAMODB = "dynamodb"
+
+
+@dataclass(frozen=True)
+class StreamRef:
+    """A resolved stream name: what the user typed and how to address it in the API."""
+
+    kind: SourceKind
+    #: the name to show and print in records (`stream` field)
+    display: str
+    #: the Kinesis StreamName, when the stream is addressed by name
+    name: str | None = None
+    #: the stream ARN, when the stream is addressed by ARN
+    arn: str | None = None
+    #: a region taken from an ARN, used unless --region says otherwise
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One shard from the listing, open or closed."""
+
+    shard_id: str
+    parent: str | None = None
+    adjacent_parent: str | None = None
+    hash_start: int | None = None
+    hash_end: int | None = None
+    start_seq: str | None = None
+    #: set when the shard is closed (it was split or merged)
+    end_seq: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.end_seq is not None
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.parent, self.adjacent_parent) if p)
+
+
+class PositionKind(StrEnum):
+    TRIM_HORIZON = "TRIM_HORIZON"
+    LATEST = "LATEST"
+    AT_SEQUENCE_NUMBER = "AT_SEQUENCE_NUMBER"
+    AFTER_SEQUENCE_NUMBER = "AFTER_SEQUENCE_NUMBER"
+    AT_TIMESTAMP = "AT_TIMESTAMP"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where to start reading a shard. `timestamp` is epoch seconds for AT_TIMESTAMP."""
+
+    kind: PositionKind
+    sequence: str | None = None
+    timestamp: float | None = None
+
+    def __str__(self) -> str:
+        if self.sequence is not None:
+            return f"{self.kind.value} {self.sequence}"
+        if self.timestamp is not None:
+            return f"{self.kind.value} {self.timestamp}"
+        return self.kind.value
+
+
+TRIM_HORIZON = Position(PositionKind.TRIM_HORIZON)
+LATEST = Position(PositionKind.LATEST)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record as read from a shard; the payload is still bytes."""
+
+    shard: str
+    seq: str
+    key: str
+    #: ApproximateArrivalTimestamp in epoch milliseconds
+    ts_ms: int
+    data: bytes
+    #: API fields beyond the ones above (e.g. EncryptionType), kept for `-o aws`
+    extra: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One GetRecords response, normalised across sources."""
+
+    records: list[Record]
+    next_iterator: str | None
+    #: None when the source does not report it
+    millis_behind: int | None = None
+    #: ChildShards of a closed shard's last response, when the server sends them
+    child_shards: list[Shard] | None = None
+    #: the Limit the request asked for, so the reader can tell a full batch
+    limit: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)

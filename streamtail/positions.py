@@ -1,0 +1,85 @@
+"""Parsing `--from` and `--until` into positions and times.
+
+Forms (CONTRACT.md): `trim-horizon`, `latest`, `at:SEQ`, `after:SEQ`, an ISO-8601 time, or a
+relative time such as `-30s`, `-15m`, `-2h`, `-1d` (units may be combined: `-1h30m`; `--until`
+also takes `+10m`, a time in the future).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from streamtail.errors import UsageError
+from streamtail.model import LATEST, TRIM_HORIZON, Position, PositionKind
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_RELATIVE = re.compile(r"^([-+])((?:\d+(?:ms|s|m|h|d|w))+)$")
+_RELATIVE_PART = re.compile(r"(\d+)(ms|s|m|h|d|w)")
+_SEQUENCE = re.compile(r"^\d{1,128}$")
+_FORMS = "trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or a relative time like -15m"
+
+
+def parse_time(text: str, now: float) -> float | None:
+    """An ISO-8601 or relative time as epoch seconds, or None if `text` is neither."""
+    match = _RELATIVE.match(text)
+    if match:
+        seconds = sum(int(n) * _UNITS[unit] for n, unit in _RELATIVE_PART.findall(match.group(2)))
+        return now - seconds if match.group(1) == "-" else now + seconds
+    if not text[:4].isdigit():
+        return None
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        # A time without an offset is taken as UTC, as the AWS CLI does for --timestamp values.
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def parse_position(text: str, now: float) -> Position:
+    """Parse a `--from` value; raises UsageError (exit 2) with the accepted forms."""
+    value = text.strip()
+    lowered = value.lower().replace("_", "-")
+    if lowered in {"trim-horizon", "earliest", "beginning"}:
+        return TRIM_HORIZON
+    if lowered in {"latest", "now", "tip"}:
+        return LATEST
+    for prefix, kind in (
+        ("at:", PositionKind.AT_SEQUENCE_NUMBER),
+        ("after:", PositionKind.AFTER_SEQUENCE_NUMBER),
+    ):
+        if lowered.startswith(prefix):
+            seq = value[len(prefix) :]
+            if not _SEQUENCE.match(seq):
+                raise UsageError(f"invalid --from {text!r}: a sequence number is digits only")
+            return Position(kind, sequence=seq)
+    moment = parse_time(value, now)
+    if moment is None:
+        raise UsageError(f"invalid --from {text!r}: expected {_FORMS}")
+    if moment > now + 1:
+        raise UsageError(f"invalid --from {text!r}: the time is in the future")
+    return Position(PositionKind.AT_TIMESTAMP, timestamp=moment)
+
+
+def parse_until(text: str, now: float) -> float:
+    """Parse an `--until` value into epoch seconds (`latest`/`now` mean the start of the run)."""
+    value = text.strip()
+    if value.lower() in {"latest", "now"}:
+        return now
+    moment = parse_time(value, now)
+    if moment is None:
+        raise UsageError(
+            f"invalid --until {text!r}: expected an ISO-8601 time, a relative time like -15m "
+            "or +10m, or now"
+        )
+    return moment
+
+
+def format_ts(ts_ms: int) -> str:
+    """Epoch milliseconds as ISO-8601 UTC with milliseconds and `Z` (the NDJSON `ts` field)."""
+    seconds, millis = divmod(ts_ms, 1000)
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"

@@ -1,0 +1,54 @@
+"""Output formats, one module each, behind one small protocol and chosen from a registry.
+
+Renderers get records with their decoded payloads; they know nothing of boto3 or the reader.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from streamtail.decode import Decoded
+from streamtail.env import Env
+from streamtail.model import Record
+
+#: a record and its decoded payload
+Item = tuple[Record, Decoded]
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    env: Env
+    #: the stream's name as printed in the `stream` field
+    stream: str
+    #: `--decode none`: `raw` writes payload bytes untouched
+    raw_bytes: bool = False
+
+
+class Renderer(Protocol):
+    """Writes batches of records to `env.stdout`; each batch is flushed when written."""
+
+    #: whether the renderer uses decoded payloads (`aws` prints what the API returned)
+    needs_decoded: bool
+
+    def write(self, items: Sequence[Item]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+#: format name -> "module:class", imported on use so `table` alone pulls in rich
+FORMATS: dict[str, str] = {
+    "ndjson": "streamtail.render.ndjson:NdjsonRenderer",
+    "table": "streamtail.render.table:TableRenderer",
+    "raw": "streamtail.render.raw:RawRenderer",
+    "aws": "streamtail.render.aws:AwsRenderer",
+}
+
+
+def make_renderer(name: str, ctx: RenderContext) -> Renderer:
+    module_name, _, class_name = FORMATS[name].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    renderer: Renderer = cls(ctx)
+    return renderer

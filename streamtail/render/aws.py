@@ -1,0 +1,39 @@
+"""`aws`: each record as the API returned it (Data as base64, timestamps as epoch seconds)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from streamtail.render import Item, RenderContext
+
+
+def api_object(item: Item) -> dict[str, Any]:
+    record = item[0]
+    obj: dict[str, Any] = {
+        "SequenceNumber": record.seq,
+        "ApproximateArrivalTimestamp": record.ts_ms / 1000,
+        "Data": base64.b64encode(record.data).decode("ascii"),
+        "PartitionKey": record.key,
+    }
+    if record.extra:
+        obj.update(record.extra)
+    return obj
+
+
+class AwsRenderer:
+    needs_decoded = False
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+
+    def write(self, items: Sequence[Item]) -> None:
+        out = self.ctx.env.stdout
+        out.write(b"".join(orjson.dumps(api_object(item)) + b"\n" for item in items))
+        out.flush()
+
+    def close(self) -> None:
+        self.ctx.env.stdout.flush()

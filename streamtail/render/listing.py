@@ -1,0 +1,119 @@
+"""Output of `ls` and `shards`: NDJSON for programs, a rich table or tree for people."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+
+from streamtail.env import Env
+from streamtail.lineage import Lineage
+from streamtail.model import Shard
+from streamtail.render.safe import inert
+
+
+def _write_lines(env: Env, objects: list[dict[str, Any]]) -> None:
+    env.stdout.write(b"".join(orjson.dumps(obj) + b"\n" for obj in objects))
+    env.stdout.flush()
+
+
+@contextmanager
+def _console(env: Env) -> Iterator[Any]:
+    from rich.console import Console
+
+    text = io.TextIOWrapper(env.stdout, encoding="utf-8", errors="replace", write_through=True)
+    try:
+        yield Console(
+            file=text,
+            width=env.width,
+            color_system="auto" if env.color else None,
+            force_terminal=env.color,
+            no_color=not env.color,
+            highlight=False,
+            markup=False,
+            emoji=False,
+        )
+    finally:
+        text.flush()
+        text.detach()
+
+
+def shard_object(shard: Shard, lineage: Lineage) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "shard": shard.shard_id,
+        "state": "closed" if shard.closed else "open",
+        "parent": shard.parent,
+        "adjacent_parent": shard.adjacent_parent,
+        "children": sorted(lineage.children.get(shard.shard_id, [])),
+        # 128-bit hash keys do not fit JSON numbers that most readers parse exactly: strings.
+        "hash_start": None if shard.hash_start is None else str(shard.hash_start),
+        "hash_end": None if shard.hash_end is None else str(shard.hash_end),
+        "start_seq": shard.start_seq,
+        "end_seq": shard.end_seq,
+    }
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def shards_ndjson(env: Env, stream: str, lineage: Lineage) -> None:
+    _write_lines(env, [{"stream": stream, **shard_object(s, lineage)} for s in lineage.ordered()])
+
+
+def _shard_label(shard: Shard) -> Any:
+    from rich.text import Text
+
+    label = Text(inert(shard.shard_id), style="bold" if not shard.closed else "dim")
+    label.append(
+        "  open" if not shard.closed else "  closed", style="green" if not shard.closed else "red"
+    )
+    if shard.hash_start is not None and shard.hash_end is not None:
+        share = (shard.hash_end - shard.hash_start + 1) / 2**128
+        label.append(f"  hash {share:.1%}", style="cyan")
+    if shard.start_seq is not None:
+        label.append(f"  seq {inert(shard.start_seq)}…{inert(shard.end_seq or '')}", style="dim")
+    if shard.adjacent_parent:
+        label.append(f"  (merged with {inert(shard.adjacent_parent)})", style="yellow")
+    return label
+
+
+def shards_tree(env: Env, stream: str, lineage: Lineage) -> None:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    root = Tree(Text(inert(stream), style="bold"))
+    nodes: dict[str, Any] = {}
+    for shard in lineage.ordered():
+        # A merged child hangs under its first parent; the label names the adjacent one.
+        parent_node = nodes.get(shard.parent or "") or root
+        nodes[shard.shard_id] = parent_node.add(_shard_label(shard))
+    with _console(env) as console:
+        console.print(root)
+
+
+_STREAM_COLUMNS = ("stream", "status", "shards", "retention_hours", "mode")
+
+
+def streams_ndjson(env: Env, streams: list[dict[str, Any]]) -> None:
+    _write_lines(env, [{k: v for k, v in row.items() if v is not None} for row in streams])
+
+
+def streams_table(env: Env, streams: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("KIND", "STREAM", "STATUS", "SHARDS", "RETENTION (h)", "MODE"):
+        table.add_column(column)
+    from rich.text import Text
+
+    for row in streams:
+        table.add_row(
+            Text(row["kind"]),
+            *(Text(inert("" if row.get(k) is None else str(row[k]))) for k in _STREAM_COLUMNS),
+        )
+    if not streams:
+        env.stderr.write("streamtail: no streams found\n")
+        return
+    with _console(env) as console:
+        console.print(table)

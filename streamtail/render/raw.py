@@ -1,0 +1,32 @@
+"""`raw`: the decoded payload alone, one per line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+
+from streamtail.render import Item, RenderContext
+
+
+class RawRenderer:
+    needs_decoded = True
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+
+    def write(self, items: Sequence[Item]) -> None:
+        lines: list[bytes] = []
+        for record, decoded in items:
+            if self.ctx.raw_bytes:
+                lines.append(record.data)
+            elif decoded.enc.endswith("json"):
+                lines.append(orjson.dumps(decoded.value))
+            else:
+                lines.append(str(decoded.value).encode("utf-8"))
+        out = self.ctx.env.stdout
+        out.write(b"\n".join(lines) + b"\n" if lines else b"")
+        out.flush()
+
+    def close(self) -> None:
+        self.ctx.env.stdout.flush()

@@ -1,0 +1,113 @@
+"""`table`: one aligned row per record for a person at a terminal (rich, colour when allowed).
+
+Rows are printed as they arrive (a rich Table would wait for the end): a header once, then per
+record the arrival time (UTC), shard, sequence number, partition key and the payload, truncated to
+the terminal width with an ellipsis. Every value goes through `inert()` and rich `Text`, so record
+content is never interpreted as markup or escape sequences.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.highlighter import JSONHighlighter
+from rich.text import Text
+
+from streamtail.decode import Decoded, text_of
+from streamtail.positions import format_ts
+from streamtail.render import Item, RenderContext
+from streamtail.render.safe import inert
+
+_TIME_W = 12
+_SHARD_W = 8
+_SEQ_W = 12
+_KEY_W = 16
+_DEFAULT_WIDTH = 120
+
+
+def short_shard(shard_id: str) -> str:
+    """`shardId-000000000007` -> `7`; other forms keep their tail."""
+    body = shard_id.removeprefix("shardId-")
+    if body.isdigit():
+        return body.lstrip("0") or "0"
+    return body[-_SHARD_W:]
+
+
+def fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def tail(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+class TableRenderer:
+    needs_decoded = True
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+        env = ctx.env
+        self._text = io.TextIOWrapper(
+            env.stdout, encoding="utf-8", errors="replace", write_through=True
+        )
+        self.console = Console(
+            file=self._text,
+            width=env.width,
+            color_system="auto" if env.color else None,
+            force_terminal=env.color,
+            no_color=not env.color,
+            highlight=False,
+            markup=False,
+            emoji=False,
+            soft_wrap=True,
+        )
+        self._json = JSONHighlighter()
+        self._header_done = False
+
+    @property
+    def width(self) -> int:
+        return self.ctx.env.width or self.console.width or _DEFAULT_WIDTH
+
+    def _data_width(self) -> int:
+        return max(self.width - (_TIME_W + _SHARD_W + _SEQ_W + _KEY_W + 4), 10)
+
+    def header(self) -> Text:
+        line = Text(style="bold")
+        line.append(f"{'TIME (UTC)':<{_TIME_W}} ")
+        line.append(f"{'SHARD':<{_SHARD_W}} ")
+        line.append(f"{'SEQ':<{_SEQ_W}} ")
+        line.append(f"{'KEY':<{_KEY_W}} ")
+        line.append("DATA")
+        return line
+
+    def row(self, item: Item) -> Text:
+        record, decoded = item
+        line = Text()
+        line.append(f"{format_ts(record.ts_ms)[11:23]:<{_TIME_W}} ", style="dim")
+        line.append(f"{short_shard(inert(record.shard)):<{_SHARD_W}} ", style="cyan")
+        line.append(f"{tail(inert(record.seq), _SEQ_W):<{_SEQ_W}} ", style="dim")
+        line.append(f"{fit(inert(record.key), _KEY_W):<{_KEY_W}} ", style="yellow")
+        line.append_text(self.payload(decoded, self._data_width()))
+        return line
+
+    def payload(self, decoded: Decoded, width: int) -> Text:
+        shown = fit(inert(text_of(decoded)), width)
+        if decoded.enc.endswith("json"):
+            return self._json(Text(shown))
+        if decoded.enc.endswith("base64"):
+            return Text(shown, style="magenta")
+        return Text(shown)
+
+    def write(self, items: Sequence[Item]) -> None:
+        if not self._header_done:
+            self.console.print(self.header(), crop=True, overflow="ellipsis", no_wrap=True)
+            self._header_done = True
+        for item in items:
+            self.console.print(self.row(item), crop=True, overflow="ellipsis", no_wrap=True)
+        self._text.flush()
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()

@@ -1,0 +1,170 @@
+"""Kinesis Data Streams, and every service that speaks its API (Yandex Data Streams, LocalStack,
+kinesis-mock, moto)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from streamtail.aws import call
+from streamtail.errors import StreamtailError
+from streamtail.model import Batch, Position, PositionKind, Record, Shard, StreamRef
+
+#: GetRecords accepts a Limit of 1 to 10,000.
+MAX_LIMIT = 10_000
+#: ListShards accepts MaxResults up to 10,000; 1,000 keeps each page small.
+LIST_PAGE = 1_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLI = timedelta(milliseconds=1)
+
+
+class KinesisSource:
+    """The Kinesis API through a boto3 client."""
+
+    max_limit = MAX_LIMIT
+
+    def __init__(self, ref: StreamRef, client: Any) -> None:
+        self.ref = ref
+        self._client = client
+        self._what = f"stream {ref.display!r}"
+        # AWS forbids StreamName beside NextToken; moto requires it. Learnt on the first page turn.
+        self._name_with_token = False
+
+    def _stream_args(self) -> dict[str, str]:
+        if self.ref.arn:
+            return {"StreamARN": self.ref.arn}
+        assert self.ref.name is not None
+        return {"StreamName": self.ref.name}
+
+    def list_shards(self) -> list[Shard]:
+        shards: list[Shard] = []
+        response = call(
+            self._what, self._client.list_shards, MaxResults=LIST_PAGE, **self._stream_args()
+        )
+        while True:
+            shards.extend(shard_from_api(item) for item in response.get("Shards", []))
+            token = response.get("NextToken")
+            if not token:
+                return shards
+            response = self._next_page(token)
+
+    def _next_page(self, token: str) -> Any:
+        if not self._name_with_token:
+            try:
+                return call(
+                    self._what, self._client.list_shards, NextToken=token, MaxResults=LIST_PAGE
+                )
+            except StreamtailError as exc:
+                # moto answers a bare NextToken with a validation error naming the stream name.
+                if exc.aws_code not in {"InvalidArgumentException", "ValidationException"}:
+                    raise
+                self._name_with_token = True
+        return call(
+            self._what,
+            self._client.list_shards,
+            NextToken=token,
+            MaxResults=LIST_PAGE,
+            **self._stream_args(),
+        )
+
+    def get_iterator(self, shard: Shard, position: Position) -> str:
+        args: dict[str, Any] = {
+            "ShardId": shard.shard_id,
+            "ShardIteratorType": position.kind.value,
+            **self._stream_args(),
+        }
+        if position.sequence is not None:
+            args["StartingSequenceNumber"] = position.sequence
+        if position.kind is PositionKind.AT_TIMESTAMP:
+            assert position.timestamp is not None
+            args["Timestamp"] = datetime.fromtimestamp(position.timestamp, UTC)
+        response = call(
+            f"{self._what} shard {shard.shard_id}", self._client.get_shard_iterator, **args
+        )
+        return str(response["ShardIterator"])
+
+    def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
+        response = call(self._what, self._client.get_records, ShardIterator=iterator, Limit=limit)
+        children = response.get("ChildShards")
+        return Batch(
+            records=[record_from_api(item, shard.shard_id) for item in response.get("Records", [])],
+            next_iterator=response.get("NextShardIterator"),
+            millis_behind=response.get("MillisBehindLatest"),
+            child_shards=[child_from_api(c) for c in children] if children else None,
+            limit=limit,
+        )
+
+
+def shard_from_api(item: dict[str, Any]) -> Shard:
+    seq = item.get("SequenceNumberRange", {})
+    keys = item.get("HashKeyRange", {})
+    return Shard(
+        shard_id=item["ShardId"],
+        parent=item.get("ParentShardId"),
+        adjacent_parent=item.get("AdjacentParentShardId"),
+        hash_start=int(keys["StartingHashKey"]) if "StartingHashKey" in keys else None,
+        hash_end=int(keys["EndingHashKey"]) if "EndingHashKey" in keys else None,
+        start_seq=seq.get("StartingSequenceNumber"),
+        end_seq=seq.get("EndingSequenceNumber"),
+    )
+
+
+def child_from_api(item: dict[str, Any]) -> Shard:
+    parents = list(item.get("ParentShards", []))
+    keys = item.get("HashKeyRange", {})
+    return Shard(
+        shard_id=item["ShardId"],
+        parent=parents[0] if parents else None,
+        adjacent_parent=parents[1] if len(parents) > 1 else None,
+        hash_start=int(keys["StartingHashKey"]) if "StartingHashKey" in keys else None,
+        hash_end=int(keys["EndingHashKey"]) if "EndingHashKey" in keys else None,
+    )
+
+
+def record_from_api(item: dict[str, Any], shard: str) -> Record:
+    arrival = item.get("ApproximateArrivalTimestamp")
+    ts_ms = (arrival - _EPOCH) // _MILLI if isinstance(arrival, datetime) else 0
+    extra = {k: v for k, v in item.items() if k not in _RECORD_FIELDS}
+    return Record(
+        shard=shard,
+        seq=item["SequenceNumber"],
+        key=item.get("PartitionKey", ""),
+        ts_ms=ts_ms,
+        data=item.get("Data", b""),
+        extra=extra or None,
+    )
+
+
+_RECORD_FIELDS = frozenset(
+    {"SequenceNumber", "PartitionKey", "ApproximateArrivalTimestamp", "Data"}
+)
+
+
+def list_streams(client: Any) -> list[dict[str, Any]]:
+    """Every stream of the account with its summary (status, open shards, retention)."""
+    names: list[str] = []
+    paginator = client.get_paginator("list_streams")
+    for page in call("the stream list", lambda: list(paginator.paginate())):
+        summaries = page.get("StreamSummaries")
+        if summaries is not None:
+            names.extend(s["StreamName"] for s in summaries)
+        else:
+            names.extend(page.get("StreamNames", []))
+    rows: list[dict[str, Any]] = []
+    for name in sorted(set(names)):
+        summary = call(f"stream {name!r}", client.describe_stream_summary, StreamName=name)[
+            "StreamDescriptionSummary"
+        ]
+        mode = summary.get("StreamModeDetails", {}).get("StreamMode")
+        rows.append(
+            {
+                "kind": "kinesis",
+                "stream": name,
+                "status": summary.get("StreamStatus"),
+                "shards": summary.get("OpenShardCount"),
+                "retention_hours": summary.get("RetentionPeriodHours"),
+                "mode": mode,
+                "arn": summary.get("StreamARN"),
+            }
+        )
+    return rows
