@@ -5,6 +5,7 @@ Imported only by commands that talk to AWS, so `streamtail --help` never loads b
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -47,7 +48,10 @@ class Clients:
             self._session = boto3.session.Session(profile_name=conn.profile)
         except botocore.exceptions.BotoCoreError as exc:
             raise translate(exc, "the AWS profile") from exc
-        region = conn.region or self._session.region_name or region_hint
+        # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which the AWS CLI v2 honours.
+        region = (
+            conn.region or os.environ.get("AWS_REGION") or self._session.region_name or region_hint
+        )
         if region is None and conn.endpoint_url:
             region = LOCAL_DEFAULT_REGION
         self.region = region
@@ -58,22 +62,29 @@ class Clients:
             retries={"mode": "standard", "max_attempts": 3},
             user_agent_extra=f"streamtail/{__version__}",
         )
-        self._clients: dict[str, Any] = {}
+        # GetRecords is retried by the reader itself, paced per shard (5 calls/s), so its client
+        # must not add botocore's own retries on top.
+        self._data_config = self._config.merge(
+            botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+        )
+        self._clients: dict[tuple[str, bool], Any] = {}
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
+    def client(self, service: str, *, data_plane: bool = False) -> Any:
+        """A client for `service`; `data_plane` clients make exactly one attempt per call."""
+        key = (service, data_plane)
+        if key not in self._clients:
             try:
-                self._clients[service] = self._session.client(
+                self._clients[key] = self._session.client(
                     service,
                     region_name=self.region,
                     endpoint_url=self.conn.endpoint_url,
-                    config=self._config,
+                    config=self._data_config if data_plane else self._config,
                 )
             except botocore.exceptions.BotoCoreError as exc:
                 raise translate(exc, service) from exc
             except ValueError as exc:  # botocore raises ValueError for a malformed endpoint URL
                 raise translate(exc, service) from exc
-        return self._clients[service]
+        return self._clients[key]
 
 
 def translate(exc: BaseException, what: str) -> StreamtailError:

@@ -80,7 +80,7 @@ class _Group(typer.core.TyperGroup):
 app = typer.Typer(
     name="streamtail",
     cls=_Group,
-    help="Tail and inspect Kinesis streams (and Kinesis-compatible services).",
+    help="Tail and inspect Kinesis streams (and Kinesis-compatible services) and DynamoDB Streams.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
@@ -101,8 +101,8 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    """Tail and inspect record streams: Kinesis Data Streams and every service that speaks its
-    API (Yandex Data Streams, LocalStack, kinesis-mock)."""
+    """Tail and inspect record streams: Kinesis Data Streams, every service that speaks its API
+    (Yandex Data Streams, LocalStack, kinesis-mock), and DynamoDB Streams."""
 
 
 # -- shared options ------------------------------------------------------------------------------
@@ -126,7 +126,9 @@ NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a 
 Stream = Annotated[
     str,
     typer.Argument(
-        help="Stream name, Yandex path (/ru-central1/...), or stream ARN.", show_default=False
+        help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
+        "DynamoDB stream ARN.",
+        show_default=False,
     ),
 ]
 Start = Annotated[
@@ -162,6 +164,10 @@ ShardOpt = Annotated[
     typer.Option("--shard", help="Only this shard and its descendants (repeatable)."),
 ]
 Key = Annotated[str | None, typer.Option("--key", help="Only records with this partition key.")]
+Event = Annotated[
+    list[str] | None,
+    typer.Option("--event", help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable)."),
+]
 Grep = Annotated[
     str | None,
     typer.Option("--grep", help="Only records whose decoded payload matches this regex."),
@@ -217,6 +223,7 @@ def _read(
     shard: list[str] | None,
     key: str | None,
     grep: str | None,
+    event: list[str] | None,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -238,6 +245,7 @@ def _read(
         shards=tuple(shard or ()),
         key=key,
         grep=grep,
+        events=tuple(event or ()),
     )
     _run(debug, no_color, lambda env: run_read(request, env))
 
@@ -253,6 +261,7 @@ def read(
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
+    event: Event = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -278,6 +287,7 @@ def follow(
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
+    event: Event = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -315,7 +325,7 @@ def ls_command(
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
-    """List the account's Kinesis streams: status, open shards, retention."""
+    """List Kinesis streams (status, open shards, retention) and DynamoDB tables with a stream."""
     from streamtail.core import run_ls
 
     conn = _connection(profile, region, endpoint_url)
@@ -330,14 +340,17 @@ def demo(
     rate: Annotated[
         float, typer.Option("--rate", help="Records a second the demo producer writes.", min=0.1)
     ] = 4.0,
+    ddb: Annotated[
+        bool, typer.Option("--ddb", help="Follow the demo DynamoDB table instead of the stream.")
+    ] = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
-    """Start an embedded local Kinesis (moto), write sample orders to it and follow them."""
+    """Start an embedded local Kinesis and DynamoDB (moto), write sample traffic, follow it."""
     from streamtail.demo import run_demo
 
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_demo(env, limit=limit, output=fmt, rate=rate))
+    _run(debug, no_color, lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb))
 
 
 def main() -> None:

@@ -8,17 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.decode import Decoded, DecodeMode, decode
+from streamtail.decode import Decoded, DecodeMode, decode_record
 from streamtail.env import Env
-from streamtail.errors import UsageError
+from streamtail.errors import CredentialsError, ServiceError, UsageError
 from streamtail.filters import RecordFilter
+from streamtail.model import SourceKind
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
 from streamtail.render import FORMATS, Item, RenderContext, make_renderer
 
 if TYPE_CHECKING:
-    from streamtail.aws import Clients, Connection
-    from streamtail.model import StreamRef
+    from streamtail.aws import Connection
     from streamtail.reader import Pacing
     from streamtail.sources.base import Source
 
@@ -41,18 +41,17 @@ class ReadRequest:
     shards: tuple[str, ...] = ()
     key: str | None = None
     grep: str | None = None
+    events: tuple[str, ...] = ()
 
 
-def open_stream(
-    name: str, conn: Connection, *, pool: int = 16
-) -> tuple[StreamRef, Clients, Source]:
-    """Resolve a stream name and open its source."""
+def open_stream(name: str, conn: Connection, *, pool: int = 16) -> Source:
+    """Resolve a stream name and open its source (`source.ref` is the resolved name)."""
     from streamtail.aws import Clients
     from streamtail.sources import open_source
 
     ref = resolve(name)
     clients = Clients(conn, region_hint=ref.region, pool=pool)
-    return ref, clients, open_source(ref, clients)
+    return open_source(ref, clients)
 
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
@@ -71,9 +70,15 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     output = request.output or ("table" if env.stdout_isatty else "ndjson")
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
-    record_filter = RecordFilter.build(request.key, request.grep)
+    record_filter = RecordFilter.build(request.key, request.grep, request.events)
 
-    ref, _clients, source = open_stream(request.stream, request.conn, pool=64)
+    source = open_stream(request.stream, request.conn, pool=64)
+    if position.timestamp is not None and not source.supports_timestamp:
+        env.warn(
+            "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
+            "records older than --from",
+            once="no-timestamp",
+        )
     plan = WalkPlan(
         position=position,
         follow=request.follow,
@@ -82,7 +87,13 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
         shards=frozenset(request.shards),
     )
     walker = Walker(source, plan, pacing=pacing, warn=lambda m: env.warn(m, every=10.0))
-    ctx = RenderContext(env=env, stream=ref.display, raw_bytes=request.decode is DecodeMode.NONE)
+    ref = source.ref
+    ctx = RenderContext(
+        env=env,
+        stream=ref.display,
+        raw_bytes=request.decode is DecodeMode.NONE,
+        table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
+    )
     renderer = make_renderer(output, ctx)
     decoding = renderer.needs_decoded or record_filter.grep is not None
     remaining = request.limit
@@ -90,7 +101,7 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     try:
         for records in batches:
             items: list[Item] = [
-                (r, decode(r.data, request.decode) if decoding else _NOT_DECODED) for r in records
+                (r, decode_record(r, request.decode) if decoding else _NOT_DECODED) for r in records
             ]
             if decoding and not all(decoded.fits for _, decoded in items):
                 env.warn(
@@ -115,22 +126,28 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
     from streamtail.lineage import Lineage
     from streamtail.render.listing import shards_ndjson, shards_tree
 
-    ref, _clients, source = open_stream(name, conn)
+    source = open_stream(name, conn)
     lineage = Lineage(source.list_shards())
     if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
-        shards_ndjson(env, ref.display, lineage)
+        shards_ndjson(env, source.ref.display, lineage)
     else:
-        shards_tree(env, ref.display, lineage)
+        shards_tree(env, source.ref.display, lineage)
 
 
 def run_ls(conn: Connection, env: Env, output: str | None) -> None:
-    """`ls`: the account's Kinesis streams."""
+    """`ls`: the account's Kinesis streams and DynamoDB tables that have a stream."""
     from streamtail.aws import Clients
     from streamtail.render.listing import streams_ndjson, streams_table
+    from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
 
     clients = Clients(conn)
     streams = list_streams(clients.client("kinesis"))
+    try:
+        streams += list_table_streams(clients.client("dynamodbstreams"))
+    except (ServiceError, CredentialsError, UsageError) as exc:
+        # Kinesis-only endpoints (Yandex, kinesis-mock) and Kinesis-only IAM policies are normal.
+        env.warn(f"DynamoDB streams not listed: {exc.message}")
     if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
         streams_ndjson(env, streams)
     else:

@@ -12,6 +12,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from streamtail.model import Record
+from streamtail.typed_json import plain_item
+
 
 class DecodeMode(StrEnum):
     AUTO = "auto"
@@ -67,8 +70,23 @@ def decode(data: bytes, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
     return as_base64(data)
 
 
+def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
+    """A record's payload decoded; a DynamoDB change becomes plain {"keys", "new", "old"}."""
+    change = record.change
+    if change is None:
+        return decode(record.data, mode)
+    return Decoded(
+        "dynamodb",
+        {
+            "keys": plain_item(change.keys),
+            "new": plain_item(change.new),
+            "old": plain_item(change.old),
+        },
+    )
+
+
 def text_of(decoded: Decoded) -> str:
     """The decoded payload as one string (for --grep and previews)."""
-    if decoded.enc.endswith("json"):
+    if decoded.enc.endswith("json") or decoded.enc == "dynamodb":
         return orjson.dumps(decoded.value).decode("utf-8")
     return str(decoded.value)

@@ -22,6 +22,7 @@ from streamtail.env import Env
 from streamtail.errors import UsageError
 
 DEMO_STREAM = "streamtail-demo-orders"
+DEMO_TABLE = "streamtail-demo-carts"
 DEMO_REGION = "us-east-1"
 _SKUS = [
     ("SKU-1001", "espresso beans 1kg", 24.90),
@@ -84,18 +85,57 @@ def _demo_credentials() -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
 
 
-def _producer(client: Any, rate: float, stop: threading.Event, seed: int = 7) -> None:
-    factory = OrderFactory(random.Random(seed))
+def _cart_change(table: Any, rng: random.Random, carts: dict[str, int]) -> None:
+    """One change to the demo table: a new cart, a quantity change, or a checkout (delete)."""
+    cart = f"cart-{rng.randint(1, 12):02d}"
+    if cart in carts and rng.random() < 0.25:
+        del carts[cart]
+        table.delete_item(TableName=DEMO_TABLE, Key={"cart": {"S": cart}})
+        return
+    carts[cart] = carts.get(cart, 0) + 1
+    sku, name, price = rng.choice(_SKUS)
+    table.put_item(
+        TableName=DEMO_TABLE,
+        Item={
+            "cart": {"S": cart},
+            "customer": {"S": f"cust-{rng.randint(1, 40):03d}"},
+            "items": {"N": str(carts[cart])},
+            "last_sku": {"S": sku},
+            "last_item": {"M": {"name": {"S": name}, "price": {"N": f"{price:.2f}"}}},
+            "tags": {"SS": sorted(rng.sample(["gift", "express", "eco", "b2b"], 2))},
+        },
+    )
+
+
+def _producer(kinesis: Any, dynamodb: Any, rate: float, stop: threading.Event) -> None:
+    rng = random.Random(7)
+    factory = OrderFactory(rng)
+    carts: dict[str, int] = {}
     while not stop.is_set():
         key, payload = factory.next()
         try:
-            client.put_record(StreamName=DEMO_STREAM, PartitionKey=key, Data=payload)
+            kinesis.put_record(StreamName=DEMO_STREAM, PartitionKey=key, Data=payload)
+            if rng.random() < 0.5:
+                _cart_change(dynamodb, rng, carts)
         except Exception:  # the server is going away with the process
             return
-        stop.wait(random.expovariate(rate))
+        stop.wait(rng.expovariate(rate))
 
 
-def run_demo(env: Env, *, limit: int | None, output: str | None, rate: float) -> None:
+def _create(kinesis: Any, dynamodb: Any) -> None:
+    kinesis.create_stream(StreamName=DEMO_STREAM, ShardCount=2)
+    dynamodb.create_table(
+        TableName=DEMO_TABLE,
+        KeySchema=[{"AttributeName": "cart", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "cart", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+
+
+def run_demo(
+    env: Env, *, limit: int | None, output: str | None, rate: float, ddb: bool = False
+) -> None:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
@@ -115,19 +155,26 @@ def run_demo(env: Env, *, limit: int | None, output: str | None, rate: float) ->
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    client = boto3.client("kinesis", region_name=DEMO_REGION, endpoint_url=endpoint)
-    client.create_stream(StreamName=DEMO_STREAM, ShardCount=2)
+    kinesis = boto3.client("kinesis", region_name=DEMO_REGION, endpoint_url=endpoint)
+    dynamodb = boto3.client("dynamodb", region_name=DEMO_REGION, endpoint_url=endpoint)
+    _create(kinesis, dynamodb)
+    followed, other = (
+        (f"ddb:{DEMO_TABLE}", DEMO_STREAM) if ddb else (DEMO_STREAM, f"ddb:{DEMO_TABLE}")
+    )
     env.stderr.write(
-        f"streamtail: demo: local Kinesis at {endpoint}, stream {DEMO_STREAM!r} (2 shards), "
-        f"{rate:g} records/s; Ctrl-C to stop\n"
+        f"streamtail: demo: local Kinesis and DynamoDB at {endpoint}: stream {DEMO_STREAM} "
+        f"(2 shards) and table {DEMO_TABLE} (stream enabled), ~{rate:g} records/s.\n"
+        f"streamtail: demo: following {followed}; Ctrl-C to stop. In another terminal, try:\n"
+        f"  AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo streamtail follow {other} "
+        f"--endpoint-url {endpoint}\n"
     )
     env.stderr.flush()
     stop = threading.Event()
-    producer = threading.Thread(target=_producer, args=(client, rate, stop), daemon=True)
+    producer = threading.Thread(target=_producer, args=(kinesis, dynamodb, rate, stop), daemon=True)
     producer.start()
     time.sleep(0.05)
     request = ReadRequest(
-        stream=DEMO_STREAM,
+        stream=followed,
         conn=Connection(region=DEMO_REGION, endpoint_url=endpoint),
         follow=True,
         start="trim-horizon",

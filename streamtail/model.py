@@ -78,6 +78,19 @@ LATEST = Position(PositionKind.LATEST)
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """What a DynamoDB stream record says changed (attribute maps still in typed JSON)."""
+
+    event: str
+    event_id: str
+    keys: dict[str, Any]
+    new: dict[str, Any] | None = None
+    old: dict[str, Any] | None = None
+    #: a deletion made by Time to Live
+    ttl: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One record as read from a shard; the payload is still bytes."""
 
@@ -87,8 +100,11 @@ class Record:
     #: ApproximateArrivalTimestamp in epoch milliseconds
     ts_ms: int
     data: bytes
-    #: API fields beyond the ones above (e.g. EncryptionType), kept for `-o aws`
+    #: API fields beyond the ones above (e.g. EncryptionType), kept for `-o aws`; for a
+    #: DynamoDB record, the whole record as the API returned it
     extra: dict[str, Any] | None = None
+    #: set for DynamoDB stream records (`data` is then empty)
+    change: Change | None = None
 
 
 @dataclass(frozen=True)

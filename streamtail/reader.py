@@ -6,12 +6,14 @@ which shards start next. Nothing here prints: warnings go to a callback.
 
 Stop rules (documented in README, "How read and follow end"):
 - a shard is drained when NextShardIterator comes back null, or, for servers that never return
-  null (moto), when the listing says it is closed and a batch comes back empty with
-  MillisBehindLatest 0;
+  null (moto), when the listing says it is closed and either a batch comes back empty at the tip
+  or the records up to its EndingSequenceNumber have been read;
 - an open shard is at the tip when a batch is empty with MillisBehindLatest 0, or when a batch
   that is not full brings records that arrived after the walk began with MillisBehindLatest 0 (the
   tip as it stood then has been passed: this ends `read` on a stream that is written continuously).
   An empty batch with MillisBehindLatest > 0 is not the tip: more records lie ahead.
+- sources that report no MillisBehindLatest (DynamoDB Streams) are at the tip after
+  `EMPTY_BATCHES_AT_TIP` empty batches in a row, polled without the idle pause in between.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from streamtail.model import (
 from streamtail.sources.base import Source
 
 EXPIRED_ITERATOR = "ExpiredIteratorException"
+#: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
+EMPTY_BATCHES_AT_TIP = 3
 
 
 @dataclass(frozen=True)
@@ -295,7 +299,14 @@ class _ShardWorker:
         #: records at or below this sequence number are skipped (set when a server refuses an
         #: iterator at a sequence number that is not in this shard)
         self.floor: int | None = None
+        #: records older than this are skipped (a time position on a source without AT_TIMESTAMP)
+        self.time_floor_ms: int | None = None
+        if position.timestamp is not None and not walker.source.supports_timestamp:
+            self.time_floor_ms = int(position.timestamp * 1000)
+        #: the last record delivered (for a fresh iterator after expiry) and the last one read
         self.last_seq: str | None = None
+        self.read_seq: str | None = None
+        self.empty_streak = 0
         self.next_call = 0.0
         self.last_call = 0.0
         self.failing_since: float | None = None
@@ -322,41 +333,56 @@ class _ShardWorker:
             if until_ms is not None and records and records[-1].ts_ms > until_ms:
                 records = [r for r in records if r.ts_ms <= until_ms]
                 cut = True
-            if records:
-                self.last_seq = records[-1].seq
-                if not walker.put(_Records(self.shard.shard_id, records)):
-                    return "stopped", None
-            elif batch.records:
-                self.last_seq = batch.records[-1].seq
+            if records and not walker.put(_Records(self.shard.shard_id, records)):
+                return "stopped", None
+            if batch.records:
+                self.read_seq = batch.records[-1].seq
+                self.last_seq = records[-1].seq if records else self.last_seq
             if cut:
                 return "until", None
             if batch.next_iterator is None:
                 return "closed", batch.child_shards
             iterator = batch.next_iterator
-            behind = batch.millis_behind
-            if behind is not None:
-                walker.stats.behind_ms[self.shard.shard_id] = behind
-            full = len(batch.records) >= batch.limit > 0
-            caught_up = behind == 0 and (
-                not batch.records or (not full and batch.records[-1].ts_ms >= walker.started_ms)
-            )
-            if caught_up and not batch.records and walker.is_closed(self.shard.shard_id):
-                # moto never returns a null iterator at a closed shard's end: empty + 0 is the end.
+            caught_up = self._caught_up(batch)
+            if walker.is_closed(self.shard.shard_id) and (
+                (caught_up and not batch.records) or self._past_end()
+            ):
+                # Servers that never return a null iterator at a closed shard's end (moto).
                 return "closed", batch.child_shards
             if caught_up and not walker.plan.follow:
                 return "tip", None
             if caught_up and walker.plan.until is not None and walker.wall() > walker.plan.until:
                 return "until", None
-            idle = not batch.records and (behind is None or behind == 0)
+            idle = caught_up and not batch.records
             pause = walker.pacing.idle_interval if idle else walker.pacing.min_interval
             self.next_call = max(self.next_call, self.last_call + pause)
         return "closed", None
 
+    def _caught_up(self, batch: Batch) -> bool:
+        behind = batch.millis_behind
+        if behind is None:
+            self.empty_streak = 0 if batch.records else self.empty_streak + 1
+            return self.empty_streak >= EMPTY_BATCHES_AT_TIP
+        self.walker.stats.behind_ms[self.shard.shard_id] = behind
+        if behind != 0:
+            return False
+        if not batch.records:
+            return True
+        full = len(batch.records) >= batch.limit > 0
+        return not full and batch.records[-1].ts_ms >= self.walker.started_ms
+
+    def _past_end(self) -> bool:
+        end = self.walker.lineage.shards[self.shard.shard_id].end_seq
+        return end is not None and self.read_seq is not None and int(self.read_seq) >= int(end)
+
     def _keep(self, records: list[Record]) -> list[Record]:
-        if self.floor is None:
-            return records
-        floor = self.floor
-        return [r for r in records if int(r.seq) > floor]
+        if self.floor is not None:
+            floor = self.floor
+            records = [r for r in records if int(r.seq) > floor]
+        if self.time_floor_ms is not None:
+            time_floor = self.time_floor_ms
+            records = [r for r in records if r.ts_ms >= time_floor]
+        return records
 
     def _iterator(self) -> str | None:
         """An iterator at the start position, or after the last record delivered."""

@@ -25,6 +25,8 @@ class RenderContext:
     stream: str
     #: `--decode none`: `raw` writes payload bytes untouched
     raw_bytes: bool = False
+    #: the DynamoDB table, for the `table` field of change records
+    table: str | None = None
 
 
 class Renderer(Protocol):

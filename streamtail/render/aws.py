@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -11,8 +12,22 @@ import orjson
 from streamtail.render import Item, RenderContext
 
 
+def _api_value(value: Any) -> Any:
+    """How the API wrote what boto3 parsed: blobs as base64, timestamps as epoch seconds."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def api_object(item: Item) -> dict[str, Any]:
     record = item[0]
+    if record.change is not None and record.extra is not None:
+        return record.extra  # a DynamoDB record is kept whole, as the API returned it
     obj: dict[str, Any] = {
         "SequenceNumber": record.seq,
         "ApproximateArrivalTimestamp": record.ts_ms / 1000,
@@ -32,7 +47,12 @@ class AwsRenderer:
 
     def write(self, items: Sequence[Item]) -> None:
         out = self.ctx.env.stdout
-        out.write(b"".join(orjson.dumps(api_object(item)) + b"\n" for item in items))
+        out.write(
+            b"".join(
+                orjson.dumps(api_object(item), default=_api_value, option=_OPTIONS) + b"\n"
+                for item in items
+            )
+        )
         out.flush()
 
     def close(self) -> None:

@@ -92,7 +92,7 @@ def shards_tree(env: Env, stream: str, lineage: Lineage) -> None:
         console.print(root)
 
 
-_STREAM_COLUMNS = ("stream", "status", "shards", "retention_hours", "mode")
+_STREAM_COLUMNS = ("stream", "status", "shards", "retention_hours")
 
 
 def streams_ndjson(env: Env, streams: list[dict[str, Any]]) -> None:
@@ -103,7 +103,7 @@ def streams_table(env: Env, streams: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("KIND", "STREAM", "STATUS", "SHARDS", "RETENTION (h)", "MODE"):
+    for column in ("KIND", "STREAM", "STATUS", "SHARDS", "RETENTION (h)", "MODE / VIEW"):
         table.add_column(column)
     from rich.text import Text
 
@@ -111,6 +111,7 @@ def streams_table(env: Env, streams: list[dict[str, Any]]) -> None:
         table.add_row(
             Text(row["kind"]),
             *(Text(inert("" if row.get(k) is None else str(row[k]))) for k in _STREAM_COLUMNS),
+            Text(inert(str(row.get("mode") or row.get("view") or ""))),
         )
     if not streams:
         env.stderr.write("streamtail: no streams found\n")

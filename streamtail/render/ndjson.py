@@ -11,11 +11,37 @@ from streamtail.positions import format_ts
 from streamtail.render import Item, RenderContext
 
 
-def record_object(stream: str, item: Item) -> dict[str, Any]:
-    """The schema v1 object for one Kinesis record."""
+def change_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
+    """The schema v1 object for one DynamoDB stream record (absent keys left out)."""
     record, decoded = item
+    change = record.change
+    assert change is not None
+    images = decoded.value
+    obj: dict[str, Any] = {"stream": ctx.stream}
+    if ctx.table:
+        obj["table"] = ctx.table
+    obj["shard"] = record.shard
+    obj["seq"] = record.seq
+    obj["id"] = change.event_id
+    obj["ts"] = format_ts(record.ts_ms)
+    obj["event"] = change.event
+    obj["keys"] = images["keys"]
+    if images["new"] is not None:
+        obj["new"] = images["new"]
+    if images["old"] is not None:
+        obj["old"] = images["old"]
+    if change.ttl:
+        obj["ttl"] = True
+    return obj
+
+
+def record_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
+    """The schema v1 object for one record."""
+    record, decoded = item
+    if record.change is not None:
+        return change_object(ctx, item)
     return {
-        "stream": stream,
+        "stream": ctx.stream,
         "shard": record.shard,
         "seq": record.seq,
         "key": record.key,
@@ -32,9 +58,9 @@ class NdjsonRenderer:
         self.ctx = ctx
 
     def write(self, items: Sequence[Item]) -> None:
-        stream = self.ctx.stream
-        out = self.ctx.env.stdout
-        out.write(b"".join(orjson.dumps(record_object(stream, item)) + b"\n" for item in items))
+        ctx = self.ctx
+        out = ctx.env.stdout
+        out.write(b"".join(orjson.dumps(record_object(ctx, item)) + b"\n" for item in items))
         out.flush()
 
     def close(self) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
@@ -25,6 +27,34 @@ _SHARD_W = 8
 _SEQ_W = 12
 _KEY_W = 16
 _DEFAULT_WIDTH = 120
+_EVENT_W = 10
+_KEYS_W = 24
+_EVENT_STYLE = {"INSERT": "green", "MODIFY": "yellow", "REMOVE": "red"}
+
+
+def _compact(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8") if not isinstance(value, str) else value
+
+
+def describe_change(event: str, images: dict[str, Any]) -> str:
+    """The change in one line: the image for INSERT/REMOVE, changed attributes for MODIFY."""
+    new, old = images.get("new"), images.get("old")
+    if event == "MODIFY" and new is not None and old is not None:
+        parts = []
+        for name in sorted(new.keys() | old.keys()):
+            if name not in old:
+                parts.append(f"+{name}: {_json(new[name])}")
+            elif name not in new:
+                parts.append(f"-{name}: {_json(old[name])}")
+            elif _json(old[name]) != _json(new[name]):
+                parts.append(f"{name}: {_json(old[name])} -> {_json(new[name])}")
+        return ", ".join(parts) or "(no attribute changed)"
+    image = new if new is not None else old
+    return "" if image is None else _json(image)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
 
 
 def short_shard(shard_id: str) -> str:
@@ -100,12 +130,42 @@ class TableRenderer:
             return Text(shown, style="magenta")
         return Text(shown)
 
+    def change_header(self) -> Text:
+        line = Text(style="bold")
+        line.append(f"{'TIME (UTC)':<{_TIME_W}} ")
+        line.append(f"{'EVENT':<{_EVENT_W}} ")
+        line.append(f"{'KEYS':<{_KEYS_W}} ")
+        line.append("CHANGE")
+        return line
+
+    def change_row(self, item: Item) -> Text:
+        """A DynamoDB change: keys, then the new image (INSERT), the old one (REMOVE), or for
+        MODIFY only the attributes that changed, `name: old -> new`."""
+        record, decoded = item
+        change = record.change
+        assert change is not None
+        images = decoded.value
+        line = Text()
+        line.append(f"{format_ts(record.ts_ms)[11:23]:<{_TIME_W}} ", style="dim")
+        event = inert(change.event) + (" ttl" if change.ttl else "")
+        line.append(f"{fit(event, _EVENT_W):<{_EVENT_W}} ", style=_EVENT_STYLE.get(change.event))
+        keys = " ".join(f"{k}={_compact(v)}" for k, v in (images["keys"] or {}).items())
+        line.append(f"{fit(inert(keys), _KEYS_W):<{_KEYS_W}} ", style="yellow")
+        width = max(self.width - (_TIME_W + _EVENT_W + _KEYS_W + 3), 10)
+        line.append_text(self._json(Text(fit(inert(describe_change(change.event, images)), width))))
+        return line
+
     def write(self, items: Sequence[Item]) -> None:
+        if not items:
+            return
+        changes = items[0][0].change is not None
         if not self._header_done:
-            self.console.print(self.header(), crop=True, overflow="ellipsis", no_wrap=True)
+            header = self.change_header() if changes else self.header()
+            self.console.print(header, crop=True, overflow="ellipsis", no_wrap=True)
             self._header_done = True
+        row = self.change_row if changes else self.row
         for item in items:
-            self.console.print(self.row(item), crop=True, overflow="ellipsis", no_wrap=True)
+            self.console.print(row(item), crop=True, overflow="ellipsis", no_wrap=True)
         self._text.flush()
 
     def close(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from streamtail.errors import UsageError
 from streamtail.model import SourceKind, StreamRef
 
 if TYPE_CHECKING:
@@ -17,8 +16,14 @@ def open_source(ref: StreamRef, clients: Clients) -> Source:
     if ref.kind is SourceKind.KINESIS:
         from streamtail.sources.kinesis import KinesisSource
 
-        return KinesisSource(ref, clients.client("kinesis"))
-    raise UsageError(
-        f"{ref.kind.value} streams are not supported yet ({ref.display})",
-        hint="streamtail reads Kinesis streams in this version",
+        return KinesisSource(
+            ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
+        )
+    from streamtail.sources.dynamodb import DynamoDBSource, resolve_stream
+
+    resolved = resolve_stream(ref, clients.client("dynamodb"))
+    return DynamoDBSource(
+        resolved,
+        clients.client("dynamodbstreams"),
+        data=clients.client("dynamodbstreams", data_plane=True),
     )

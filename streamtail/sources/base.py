@@ -17,6 +17,9 @@ class Source(Protocol):
     ref: StreamRef
     #: the largest Limit GetRecords accepts
     max_limit: int
+    #: False when the API has no AT_TIMESTAMP: the reader then starts at the trim horizon and
+    #: skips records older than the time (DynamoDB Streams)
+    supports_timestamp: bool
 
     def list_shards(self) -> list[Shard]:
         """Every shard the service still lists, open and closed."""

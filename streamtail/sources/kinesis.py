@@ -14,6 +14,7 @@ from streamtail.model import Batch, Position, PositionKind, Record, Shard, Strea
 MAX_LIMIT = 10_000
 #: ListShards accepts MaxResults up to 10,000; 1,000 keeps each page small.
 LIST_PAGE = 1_000
+_TOKEN_WANTS_STREAM = frozenset({"InvalidToken", "InvalidArgumentException", "ValidationException"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLI = timedelta(milliseconds=1)
 
@@ -22,10 +23,16 @@ class KinesisSource:
     """The Kinesis API through a boto3 client."""
 
     max_limit = MAX_LIMIT
+    supports_timestamp = True
 
-    def __init__(self, ref: StreamRef, client: Any) -> None:
+    def __init__(
+        self, ref: StreamRef, client: Any, *, data: Any = None, page_size: int = LIST_PAGE
+    ) -> None:
         self.ref = ref
         self._client = client
+        #: the client for GetRecords (no botocore retries: the reader retries, paced)
+        self._data = data if data is not None else client
+        self._page_size = page_size
         self._what = f"stream {ref.display!r}"
         # AWS forbids StreamName beside NextToken; moto requires it. Learnt on the first page turn.
         self._name_with_token = False
@@ -39,7 +46,7 @@ class KinesisSource:
     def list_shards(self) -> list[Shard]:
         shards: list[Shard] = []
         response = call(
-            self._what, self._client.list_shards, MaxResults=LIST_PAGE, **self._stream_args()
+            self._what, self._client.list_shards, MaxResults=self._page_size, **self._stream_args()
         )
         while True:
             shards.extend(shard_from_api(item) for item in response.get("Shards", []))
@@ -52,18 +59,22 @@ class KinesisSource:
         if not self._name_with_token:
             try:
                 return call(
-                    self._what, self._client.list_shards, NextToken=token, MaxResults=LIST_PAGE
+                    self._what,
+                    self._client.list_shards,
+                    NextToken=token,
+                    MaxResults=self._page_size,
                 )
             except StreamtailError as exc:
-                # moto answers a bare NextToken with a validation error naming the stream name.
-                if exc.aws_code not in {"InvalidArgumentException", "ValidationException"}:
+                # moto checks the token against the first page's parameters, so a bare NextToken
+                # (what AWS requires) fails there with InvalidToken: send the stream beside it.
+                if exc.aws_code not in _TOKEN_WANTS_STREAM:
                     raise
                 self._name_with_token = True
         return call(
             self._what,
             self._client.list_shards,
             NextToken=token,
-            MaxResults=LIST_PAGE,
+            MaxResults=self._page_size,
             **self._stream_args(),
         )
 
@@ -84,7 +95,7 @@ class KinesisSource:
         return str(response["ShardIterator"])
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
-        response = call(self._what, self._client.get_records, ShardIterator=iterator, Limit=limit)
+        response = call(self._what, self._data.get_records, ShardIterator=iterator, Limit=limit)
         children = response.get("ChildShards")
         return Batch(
             records=[record_from_api(item, shard.shard_id) for item in response.get("Records", [])],

@@ -1,0 +1,1 @@
+complete --command streamtail --no-files --arguments "(env _STREAMTAIL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) streamtail)" --condition "env _STREAMTAIL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) streamtail"
