@@ -73,6 +73,7 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
 
     source = open_stream(request.stream, request.conn, pool=64)
+    _check_filters(record_filter, source.ref.kind)
     if position.timestamp is not None and not source.supports_timestamp:
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
@@ -119,6 +120,16 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     finally:
         batches.close()
         renderer.close()
+
+
+def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
+    """Filters that cannot match on this kind of stream are a usage error, not silence."""
+    if record_filter.events and kind is not SourceKind.DYNAMODB:
+        raise UsageError("--event applies to DynamoDB streams only (ddb:TABLE)")
+    if record_filter.key is not None and kind is not SourceKind.KINESIS:
+        raise UsageError(
+            "--key applies to Kinesis streams only", hint="use --grep to match DynamoDB keys"
+        )
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -38,11 +39,46 @@ class Decoded(NamedTuple):
 _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
 
 
+# orjson reads integers beyond 64 bits and long decimals as floats, losing digits. Payloads with a
+# run of 16 or more digits are parsed again with the standard library, keeping such numbers as
+# orjson.Fragment (written back digit for digit). The search costs a fraction of a microsecond.
+_LONG_NUMBER = re.compile(rb"\d{16}")
+_LONGEST_INT64 = 20
+_INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+_SAFE_FLOAT_DIGITS = 15
+
+
+def _exact_int(text: str) -> Any:
+    if len(text) <= _LONGEST_INT64:  # what orjson itself writes as a number: -2**63 .. 2**64-1
+        number = int(text)
+        if _INT_MIN <= number <= _UINT_MAX:
+            return number
+    return orjson.Fragment(text)
+
+
+def _exact_float(text: str) -> Any:
+    mantissa = text.lower().partition("e")[0]
+    digits = sum(c.isdigit() for c in mantissa)
+    return float(text) if digits <= _SAFE_FLOAT_DIGITS else orjson.Fragment(text)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def as_json(data: bytes) -> Decoded | None:
     try:
-        return Decoded("json", orjson.loads(data))
+        value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
+    if _LONG_NUMBER.search(data):
+        value = json.loads(
+            data,
+            parse_int=_exact_int,
+            parse_float=_exact_float,
+            parse_constant=_no_constants,
+        )
+    return Decoded("json", value)
 
 
 def as_text(data: bytes) -> Decoded | None:
@@ -85,8 +121,13 @@ def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded
     )
 
 
+def is_json(decoded: Decoded) -> bool:
+    """Whether `decoded.value` is a JSON value (a JSON payload or a DynamoDB change)."""
+    return decoded.enc.endswith("json") or decoded.enc == "dynamodb"
+
+
 def text_of(decoded: Decoded) -> str:
     """The decoded payload as one string (for --grep and previews)."""
-    if decoded.enc.endswith("json") or decoded.enc == "dynamodb":
+    if is_json(decoded):
         return orjson.dumps(decoded.value).decode("utf-8")
     return str(decoded.value)

@@ -120,7 +120,8 @@ class Walker:
         warn: Callable[[str], None] | None = None,
         wall: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
-        queue_size: int = 16,
+        queue_size: int = 4,
+        record_budget: int = 60_000,
     ) -> None:
         self.source = source
         self.plan = plan
@@ -128,7 +129,8 @@ class Walker:
         self.warn = warn or (lambda _message: None)
         self.wall = wall
         self.clock = clock
-        self.limit = plan.limit or source.max_limit
+        self._queue_size = queue_size
+        self._record_budget = record_budget
         self.lineage = Lineage()
         self.stats = WalkStats()
         self._queue: queue.Queue[_Message] = queue.Queue(maxsize=queue_size)
@@ -179,7 +181,8 @@ class Walker:
             return None if shard.closed else position
         if position.sequence is not None:
             wanted = int(position.sequence)
-            if shard.end_seq is not None and int(shard.end_seq) < wanted:
+            end = shard.last_seq
+            if end is not None and end < wanted:
                 return None  # the whole shard lies before the sequence number
             if shard.start_seq is not None and int(shard.start_seq) > wanted:
                 return TRIM_HORIZON  # the whole shard lies after it
@@ -284,6 +287,19 @@ class Walker:
             self._stop.wait(seconds)
         return not self._stop.is_set()
 
+    @property
+    def limit(self) -> int:
+        """The GetRecords Limit: the largest the source takes, unless many shards run at once.
+
+        Batches waiting in the queue plus one batch in hand per running shard are all that is
+        held in memory; the Limit shrinks with the number of running shards so that this stays
+        within `record_budget` records however wide the stream (64 shards: ~880 a call).
+        """
+        if self.plan.limit is not None:
+            return self.plan.limit
+        share = self._record_budget // (self._queue_size + max(len(self._running), 1))
+        return max(100, min(self.source.max_limit, share))
+
     def is_closed(self, shard_id: str) -> bool:
         shard = self.lineage.shards.get(shard_id)
         return shard is not None and shard.closed
@@ -353,16 +369,20 @@ class _ShardWorker:
                 return "tip", None
             if caught_up and walker.plan.until is not None and walker.wall() > walker.plan.until:
                 return "until", None
-            idle = caught_up and not batch.records
-            pause = walker.pacing.idle_interval if idle else walker.pacing.min_interval
+            self.empty_streak = 0 if batch.records else self.empty_streak + 1
+            pause = walker.pacing.min_interval
+            if caught_up and not batch.records:
+                # Idle: back off from the fastest rate to about one call a second, so a shard
+                # that receives a record now and then is still polled quickly after it.
+                pause = min(walker.pacing.idle_interval, pause * 2 ** (self.empty_streak - 1))
             self.next_call = max(self.next_call, self.last_call + pause)
         return "closed", None
 
     def _caught_up(self, batch: Batch) -> bool:
         behind = batch.millis_behind
         if behind is None:
-            self.empty_streak = 0 if batch.records else self.empty_streak + 1
-            return self.empty_streak >= EMPTY_BATCHES_AT_TIP
+            empty_streak = 0 if batch.records else self.empty_streak + 1
+            return empty_streak >= EMPTY_BATCHES_AT_TIP
         self.walker.stats.behind_ms[self.shard.shard_id] = behind
         if behind != 0:
             return False
@@ -372,8 +392,8 @@ class _ShardWorker:
         return not full and batch.records[-1].ts_ms >= self.walker.started_ms
 
     def _past_end(self) -> bool:
-        end = self.walker.lineage.shards[self.shard.shard_id].end_seq
-        return end is not None and self.read_seq is not None and int(self.read_seq) >= int(end)
+        end = self.walker.lineage.shards[self.shard.shard_id].last_seq
+        return end is not None and self.read_seq is not None and int(self.read_seq) >= end
 
     def _keep(self, records: list[Record]) -> list[Record]:
         if self.floor is not None:

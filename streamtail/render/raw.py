@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import orjson
 
+from streamtail.decode import is_json
 from streamtail.render import Item, RenderContext
 
 
@@ -20,7 +21,7 @@ class RawRenderer:
         for record, decoded in items:
             if self.ctx.raw_bytes:
                 lines.append(record.data)
-            elif decoded.enc.endswith("json"):
+            elif is_json(decoded):
                 lines.append(orjson.dumps(decoded.value))
             else:
                 lines.append(str(decoded.value).encode("utf-8"))

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from streamtail.decode import Decoded, text_of
+from streamtail.decode import Decoded, is_json, text_of
 from streamtail.positions import format_ts
 from streamtail.render import Item, RenderContext
 from streamtail.render.safe import inert
@@ -124,7 +124,7 @@ class TableRenderer:
 
     def payload(self, decoded: Decoded, width: int) -> Text:
         shown = fit(inert(text_of(decoded)), width)
-        if decoded.enc.endswith("json"):
+        if is_json(decoded):
             return self._json(Text(shown))
         if decoded.enc.endswith("base64"):
             return Text(shown, style="magenta")

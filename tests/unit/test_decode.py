@@ -1,0 +1,193 @@
+"""Payload decoding: `auto` and the forced modes, `enc`, `fits` and `text_of`."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streamtail.decode import Decoded, DecodeMode, decode, text_of
+from streamtail.env import Env
+from streamtail.model import Record
+from streamtail.render import RenderContext
+from streamtail.render.ndjson import NdjsonRenderer
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# -- auto ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "value"),
+    [
+        (b'{"id": 7, "name": "caf\xc3\xa9"}', {"id": 7, "name": "café"}),
+        (b"[1, 2.5, null, true]", [1, 2.5, None, True]),
+        (b"  {}\n", {}),
+        (b"42", 42),
+        (b"-1.5e3", -1500.0),
+        (b'"a string"', "a string"),
+        (b"true", True),
+        (b"null", None),
+        (b"18446744073709551615", 18446744073709551615),  # the largest unsigned 64-bit
+        (b"-9223372036854775808", -9223372036854775808),  # the smallest signed 64-bit
+    ],
+)
+def test_auto_json(data: bytes, value: Any) -> None:
+    decoded = decode(data)
+    assert decoded == Decoded("json", value, fits=True)
+    assert type(decoded.value) is type(value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"plain text line",
+        "caf\u00e9 \u65e5\u672c \U0001f600".encode(),
+        b"tab\tnewline\ncarriage\r",
+        b"\x1b[31mred\x1b[0m ANSI-coloured log line",  # ESC is allowed in text
+        b'{"unterminated": ',
+        b"NaN",
+        "\u202eright-to-left override".encode(),
+        "C1 CSI \u009b31m".encode(),
+    ],
+)
+def test_auto_text(data: bytes) -> None:
+    assert decode(data) == Decoded("text", data.decode("utf-8"), fits=True)
+
+
+def test_auto_empty_payload_is_empty_text() -> None:
+    assert decode(b"") == Decoded("text", "", fits=True)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x01\xfe\xff",
+        b"\xc3\x28",  # invalid UTF-8
+        b"\xff",
+        b"text with a NUL\x00",
+        b"bell\x07",
+        b"delete\x7f",
+        b"form feed\x0c",
+        b"\x1f\x8b\x08\x00",  # a gzip header (no gzip step yet: shown as base64)
+    ],
+)
+def test_auto_binary_is_base64(data: bytes) -> None:
+    assert decode(data) == Decoded("base64", b64(data), fits=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "digits"),
+    [
+        (b'{"n": 123456789012345678901234567890}', "123456789012345678901234567890"),
+        (b"18446744073709551616", "18446744073709551616"),  # 2**64
+        (b"[-9223372036854775809]", "-9223372036854775809"),  # -(2**63) - 1
+        (b'{"big": 99999999999999999999999999999999999999}', "9" * 38),  # DynamoDB's 38 digits
+    ],
+)
+def test_integers_beyond_64_bits_keep_every_digit(
+    data: bytes, digits: str, make_env: Callable[..., Env]
+) -> None:
+    """No digit of a big integer may be lost, whatever `enc` the payload ends up with."""
+    decoded = decode(data)
+    assert digits in text_of(decoded)
+    env = make_env()
+    record = Record("shardId-000000000000", "1", "k", 0, data)
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="s"))
+    renderer.write([(record, decoded)])
+    line = env.stdout.getvalue()  # type: ignore[attr-defined]
+    if decoded.enc == "base64":
+        assert base64.b64decode(orjson.loads(line)["data"]) == data
+    else:
+        assert digits.encode() in line
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64))
+def test_auto_never_raises_and_is_lossless_for_text_and_base64(data: bytes) -> None:
+    decoded = decode(data)
+    assert decoded.fits
+    assert decoded.enc in {"json", "text", "base64"}
+    if decoded.enc == "text":
+        assert decoded.value.encode("utf-8") == data
+    elif decoded.enc == "base64":
+        assert base64.b64decode(decoded.value) == data
+    assert isinstance(text_of(decoded), str)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=40))
+def test_auto_any_text_renders_as_one_ndjson_line(text: str) -> None:
+    data = text.encode("utf-8", "surrogatepass")
+    decoded = decode(data)
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    record = Record("shardId-000000000000", "1", text, 0, data)
+    NdjsonRenderer(RenderContext(env=env, stream="s")).write([(record, decoded)])
+    out = env.stdout.getvalue()  # type: ignore[attr-defined]
+    assert out.endswith(b"\n")
+    assert out.count(b"\n") == 1
+    assert orjson.loads(out)["key"] == text
+
+
+# -- forced modes -------------------------------------------------------------------------------
+
+JSON = b'{"a": [1, 2]}'
+TEXT = b"hello \x1b[1mworld\x1b[0m"
+BINARY = b"\x00\xff\x10"
+
+
+@pytest.mark.parametrize(
+    ("mode", "data", "expected"),
+    [
+        (DecodeMode.JSON, JSON, Decoded("json", {"a": [1, 2]}, fits=True)),
+        (DecodeMode.JSON, TEXT, Decoded("base64", b64(TEXT), fits=False)),
+        (DecodeMode.JSON, BINARY, Decoded("base64", b64(BINARY), fits=False)),
+        (DecodeMode.JSON, b"", Decoded("base64", "", fits=False)),
+        (DecodeMode.TEXT, JSON, Decoded("text", '{"a": [1, 2]}', fits=True)),
+        (DecodeMode.TEXT, TEXT, Decoded("text", TEXT.decode(), fits=True)),
+        (DecodeMode.TEXT, BINARY, Decoded("base64", b64(BINARY), fits=False)),
+        (DecodeMode.TEXT, b"", Decoded("text", "", fits=True)),
+        (DecodeMode.BASE64, JSON, Decoded("base64", b64(JSON), fits=True)),
+        (DecodeMode.BASE64, TEXT, Decoded("base64", b64(TEXT), fits=True)),
+        (DecodeMode.BASE64, BINARY, Decoded("base64", b64(BINARY), fits=True)),
+        (DecodeMode.NONE, JSON, Decoded("base64", b64(JSON), fits=True)),
+        (DecodeMode.NONE, BINARY, Decoded("base64", b64(BINARY), fits=True)),
+        (DecodeMode.AUTO, JSON, Decoded("json", {"a": [1, 2]}, fits=True)),
+        (DecodeMode.AUTO, TEXT, Decoded("text", TEXT.decode(), fits=True)),
+        (DecodeMode.AUTO, BINARY, Decoded("base64", b64(BINARY), fits=True)),
+    ],
+)
+def test_forced_modes(mode: DecodeMode, data: bytes, expected: Decoded) -> None:
+    assert decode(data, mode) == expected
+
+
+def test_mode_names_match_the_contract() -> None:
+    assert [m.value for m in DecodeMode] == ["auto", "json", "text", "base64", "none"]
+
+
+# -- text_of (what --grep and the table see) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("decoded", "text"),
+    [
+        (Decoded("json", {"id": 7, "name": "café"}), '{"id":7,"name":"café"}'),
+        (Decoded("json", [1, None, True]), "[1,null,true]"),
+        (Decoded("json", "a string"), '"a string"'),
+        (Decoded("json", None), "null"),
+        (Decoded("gzip+json", {"a": 1}), '{"a":1}'),
+        (Decoded("text", "plain"), "plain"),
+        (Decoded("base64", "AAH/"), "AAH/"),
+    ],
+)
+def test_text_of(decoded: Decoded, text: str) -> None:
+    assert text_of(decoded) == text
