@@ -62,7 +62,8 @@ class Clients:
             leanparse.install(self._session)
         # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which the AWS CLI v2 honours.
         region = conn.region or os.environ.get("AWS_REGION") or configured or region_hint
-        if region is None and conn.endpoint_url:
+        endpoint_env = any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
+        if region is None and (conn.endpoint_url or endpoint_env):
             region = LOCAL_DEFAULT_REGION
         self.region = region
         self._config = botocore.config.Config(

@@ -84,7 +84,8 @@ class _Records:
 @dataclass
 class _Done:
     shard: str
-    #: "closed" (drained), "tip" (caught up, `read`), "until", "stopped"
+    #: "closed" (drained), "tip" (caught up, `read`), "until" (a record after --until),
+    #: "quiet-until" (caught up after --until: children it may have are still read), "stopped"
     reason: str
     children: list[Shard] | None = None
 
@@ -141,6 +142,8 @@ class Walker:
         self._done: set[str] = set()
         self._until_cut: set[str] = set()
         self._relist_due = 0.0
+        self._relist_owed = False
+        self._relist_failing_since: float | None = None
         self.started_ms = 0
 
     # -- the caller's side ------------------------------------------------------------------
@@ -191,9 +194,11 @@ class Walker:
     def _loop(self) -> Generator[list[Record], None, None]:
         last_record = self.clock()
         while True:
-            if not self._running and not self._pending and self._finished():
+            idle = not self._running and not self._pending and not self._relist_owed
+            if idle and self._finished():
                 return
-            timeout = self._relist_due - self.clock() if self.plan.follow else 1.0
+            relisting = self.plan.follow or self._relist_owed
+            timeout = self._relist_due - self.clock() if relisting else 1.0
             if self.plan.idle_exit is not None:
                 timeout = min(timeout, last_record + self.plan.idle_exit - self.clock())
             try:
@@ -213,7 +218,7 @@ class Walker:
                 and self.clock() - last_record >= self.plan.idle_exit
             ):
                 return
-            if self.plan.follow and self.clock() >= self._relist_due:
+            if (self.plan.follow or self._relist_owed) and self.clock() >= self._relist_due:
                 self._relist()
 
     def _finished(self) -> bool:
@@ -233,17 +238,37 @@ class Walker:
             return
         if message.children:
             self._adopt(message.children)
-        if message.reason == "closed" and not self.lineage.children.get(shard_id):
-            self._relist()  # the shard closed and nothing says where its records went on
+        unknown_parent = any(
+            p not in self.lineage for child in message.children or () for p in child.parents
+        )
+        if unknown_parent or (
+            message.reason in {"closed", "quiet-until"} and not self.lineage.children.get(shard_id)
+        ):
+            # Nothing says where the shard's records went on, or a merged child names a parent
+            # this walk has not seen yet (that parent must be read first): list again.
+            self._relist()
         self._schedule()
 
     def _relist(self) -> None:
-        self._relist_due = self.clock() + self.pacing.relist_interval
+        now = self.clock()
+        self._relist_due = now + self.pacing.relist_interval
         try:
             shards = self.source.list_shards()
         except ServiceError as exc:
+            # A listing owed after a shard closed must happen, in `read` too, or its children
+            # would be missed: retry soon, and give up (exit 1) only after the retry window.
+            if self._relist_failing_since is None:
+                self._relist_failing_since = now
+            elif (
+                not self.plan.follow and now - self._relist_failing_since > self.pacing.retry_window
+            ):
+                raise
+            self._relist_owed = True
+            self._relist_due = now + min(self.pacing.retry_cap, self.pacing.relist_interval)
             self.warn(f"could not refresh the shard list, will retry: {exc.message}")
             return
+        self._relist_owed = False
+        self._relist_failing_since = None
         self._adopt(shards)
         self._schedule()
 
@@ -322,7 +347,10 @@ class _ShardWorker:
         #: the last record delivered (for a fresh iterator after expiry) and the last one read
         self.last_seq: str | None = None
         self.read_seq: str | None = None
+        self.latest_since: float | None = None
         self.empty_streak = 0
+        self.wall_at_call = 0.0
+        self.closed_at_call = False
         self.next_call = 0.0
         self.last_call = 0.0
         self.failing_since: float | None = None
@@ -360,15 +388,17 @@ class _ShardWorker:
                 return "closed", batch.child_shards
             iterator = batch.next_iterator
             caught_up = self._caught_up(batch)
-            if walker.is_closed(self.shard.shard_id) and (
-                (caught_up and not batch.records) or self._past_end()
-            ):
+            if self.closed_at_call and ((caught_up and not batch.records) or self._past_end()):
                 # Servers that never return a null iterator at a closed shard's end (moto).
                 return "closed", batch.child_shards
             if caught_up and not walker.plan.follow:
                 return "tip", None
-            if caught_up and walker.plan.until is not None and walker.wall() > walker.plan.until:
-                return "until", None
+            if (
+                caught_up
+                and walker.plan.until is not None
+                and self.wall_at_call > walker.plan.until
+            ):
+                return "quiet-until", None
             self.empty_streak = 0 if batch.records else self.empty_streak + 1
             pause = walker.pacing.min_interval
             if caught_up and not batch.records:
@@ -409,6 +439,14 @@ class _ShardWorker:
         position = self.position
         if self.last_seq is not None:
             position = Position(PositionKind.AFTER_SEQUENCE_NUMBER, sequence=self.last_seq)
+        elif position.kind is PositionKind.LATEST:
+            if self.latest_since is None:
+                # Remembered so that an iterator expiring before the first record is replaced
+                # by one at this time, not by a new LATEST that would skip what came meanwhile
+                # (a second early, for clock skew between this machine and the service).
+                self.latest_since = self.walker.wall() - 1.0
+            else:
+                position = self._since(self.latest_since)
         while True:
             try:
                 return self.walker.source.get_iterator(self.shard, position)
@@ -425,6 +463,12 @@ class _ShardWorker:
                 if not self._backoff(exc):
                     return None
 
+    def _since(self, moment: float) -> Position:
+        if self.walker.source.supports_timestamp:
+            return Position(PositionKind.AT_TIMESTAMP, timestamp=moment)
+        self.time_floor_ms = int(moment * 1000)
+        return TRIM_HORIZON
+
     def _fetch(self, iterator: str) -> Batch | None:
         """One GetRecords call, paced and retried; None once the walk stops."""
         walker = self.walker
@@ -432,6 +476,10 @@ class _ShardWorker:
             if not walker.sleep(self.next_call - walker.clock()):
                 return None
             self.last_call = walker.clock()
+            # What the batch can be judged by is what was true when it was asked for: a listing
+            # refreshed or a wall clock read after the answer could be newer than the answer.
+            self.wall_at_call = walker.wall()
+            self.closed_at_call = walker.is_closed(self.shard.shard_id)
             self.next_call = self.last_call + walker.pacing.min_interval
             walker.stats.calls += 1
             try:
