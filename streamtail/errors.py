@@ -17,6 +17,8 @@ class ExitCode(IntEnum):
     NOT_FOUND = 3
     CREDENTIALS = 4
     INTERRUPTED = 130
+    #: SIGTERM: a clean stop like Ctrl-C (128 + 15, as shells report a process ended by SIGTERM)
+    TERMINATED = 143
 
 
 class StreamtailError(Exception):
@@ -45,9 +47,25 @@ class CredentialsError(StreamtailError):
 
 
 class ServiceError(StreamtailError):
-    """The service or the network failed (after retries, where retrying makes sense)."""
+    """The service or the network failed (after retries, where retrying makes sense).
+
+    `retryable` is False for answers that will not change by asking again (a 4xx the service
+    gives for a reason of its own, such as a disabled KMS key): the reader then stops at once
+    instead of retrying forever.
+    """
 
     code = ExitCode.RUNTIME
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        aws_code: str = "",
+        retryable: bool = True,
+    ) -> None:
+        super().__init__(message, hint, aws_code=aws_code)
+        self.retryable = retryable
 
 
 _CREDENTIAL_CODES = frozenset(
@@ -68,20 +86,36 @@ _CREDENTIAL_CODES = frozenset(
 _NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "TableNotFoundException"})
 _USAGE_CODES = frozenset({"InvalidArgumentException", "ValidationException"})
 
-#: Error codes worth retrying: the service pushes back or hiccups, the request itself is fine.
-TRANSIENT_CODES = frozenset(
+#: The service pushes back: slow down and retry (the reader counts these apart in its notices).
+THROTTLING_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
         "LimitExceededException",
         "ThrottlingException",
         "Throttling",
+        "ThrottledException",
         "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "KMSThrottlingException",
+    }
+)
+#: Error codes worth retrying: the service pushes back or hiccups, the request itself is fine.
+TRANSIENT_CODES = THROTTLING_CODES | frozenset(
+    {
         "InternalFailure",
+        "InternalFailureException",
         "InternalServerError",
         "InternalServerErrorException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
-        "KMSThrottlingException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        # the stream is being created, updated or resharded: it answers again in a moment
+        "ResourceInUseException",
+        # a ListShards NextToken outlived its 300 s: listing again from the start works
+        "ExpiredNextTokenException",
     }
 )
 
@@ -112,7 +146,13 @@ def from_client_error(exc: BaseException, what: str) -> StreamtailError:
         )
     if code in _USAGE_CODES:
         return UsageError(f"the service rejected the request for {what} ({detail})", aws_code=code)
-    return ServiceError(f"request for {what} failed ({detail})", aws_code=code)
+    status = None
+    if isinstance(response, dict):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    # 5xx and the known transient codes are worth another try; any other 4xx is the service's
+    # considered answer. (The reader handles ExpiredIterator and TrimmedDataAccess itself.)
+    retryable = code in TRANSIENT_CODES or not isinstance(status, int) or status >= 500
+    return ServiceError(f"request for {what} failed ({detail})", aws_code=code, retryable=retryable)
 
 
 def from_botocore_error(exc: BaseException) -> StreamtailError | None:

@@ -91,6 +91,15 @@ TRIM_HORIZON = Position(PositionKind.TRIM_HORIZON)
 LATEST = Position(PositionKind.LATEST)
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where a shard resumes: right after this record of it (from a checkpoint)."""
+
+    seq: str
+    #: the record's arrival time (epoch ms), to tell how far the stream moved on if it is trimmed
+    ts_ms: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What a DynamoDB stream record says changed (attribute maps still in typed JSON)."""

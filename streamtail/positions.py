@@ -103,3 +103,20 @@ def format_ts(ts_ms: int) -> str:
         prefix = f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}."
         _SECOND_TEXT[seconds] = prefix
     return f"{prefix}{millis:03d}Z"
+
+
+def format_duration(seconds: float) -> str:
+    """A span of time for people: `850ms`, `42s`, `3m 20s`, `3h 12m`, `2d 5h`."""
+    if seconds < 1:
+        return f"{max(seconds, 0) * 1000:.0f}ms"
+    whole = round(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m {secs}s" if secs else f"{minutes}m"
+    return f"{secs}s"

@@ -14,6 +14,10 @@ Stop rules (documented in README, "How read and follow end"):
   An empty batch with MillisBehindLatest > 0 is not the tip: more records lie ahead.
 - sources that report no MillisBehindLatest (DynamoDB Streams) are at the tip after
   `EMPTY_BATCHES_AT_TIP` empty batches in a row, polled without the idle pause in between.
+
+Resuming (a checkpoint): `WalkPlan.resume` gives shards a record to resume after, and
+`WalkPlan.finished` shards that have nothing left to read; `Walker.finished` tells which shards
+have nothing left now, so that a checkpoint can say so in turn.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 
-from streamtail.errors import ServiceError, UsageError
+from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lineage import Lineage
-from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Shard
+from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Resume, Shard
+from streamtail.positions import format_ts
+from streamtail.reader.retry import Backoff, Notices
 from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
 from streamtail.sources.base import Source
 
@@ -46,8 +52,11 @@ class Pacing:
     #: backoff after a failed call: full jitter, doubling from base up to cap
     retry_base: float = 0.2
     retry_cap: float = 5.0
-    #: `read` gives up on a shard that has failed without a break for this long (exit 1)
+    #: `read` gives up on a shard that has failed without a break for this long (exit 1), unless
+    #: `WalkPlan.retry_timeout` says otherwise; `follow` keeps trying by default
     retry_window: float = 180.0
+    #: at most one warning line per kind of trouble (throttled, failing) this often
+    notice_interval: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,13 @@ class WalkPlan:
     shards: frozenset[str] = frozenset()
     #: GetRecords Limit; None means the source's largest
     limit: int | None = None
+    #: give up (exit 1) on a shard failing without a break for this long; None: the default
+    #: (`Pacing.retry_window` for `read`, never for `follow`); math.inf: never
+    retry_timeout: float | None = None
+    #: shards to resume right after a record (from a checkpoint); the others start at `position`
+    resume: Mapping[str, Resume] = field(default_factory=dict)
+    #: shards with nothing left to read (from a checkpoint): never read again
+    finished: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -107,11 +123,32 @@ class Walker:
         self._pending: dict[str, Position] = {}
         self._running: dict[str, threading.Thread] = {}
         self._done: set[str] = set()
-        self._until_cut: set[str] = set()
+        self._exhausted: set[str] = set()
         self._relist_due = 0.0
         self._relist_owed = False
-        self._relist_failing_since: float | None = None
+        self.give_up_after = self._give_up_after()
+        self._relist_backoff = Backoff(
+            self.pacing.retry_base, self.pacing.retry_cap, self.give_up_after
+        )
+        self.notices = Notices(
+            self.warn,
+            clock,
+            give_up_after=self.give_up_after,
+            interval=self.pacing.notice_interval,
+        )
         self.started_ms = 0
+
+    def _give_up_after(self) -> float | None:
+        timeout = self.plan.retry_timeout
+        if timeout is None:
+            return None if self.plan.follow else self.pacing.retry_window
+        return None if timeout == float("inf") else timeout
+
+    @property
+    def finished(self) -> frozenset[str]:
+        """Shards with nothing left to read: drained to their end, skipped as wholly before the
+        start position, gone from the stream, or finished by an earlier walk."""
+        return frozenset(self._exhausted)
 
     # -- the caller's side ------------------------------------------------------------------
 
@@ -134,18 +171,35 @@ class Walker:
                 hint="`streamtail shards STREAM` lists them",
             )
         self._selected = self.lineage.descendants(wanted) if wanted else set(self.lineage.shards)
+        self._forget_unlisted()
         for shard in self.lineage.ordered():
             if shard.shard_id in self._selected:
                 position = self._initial_position(shard)
                 if position is None:
                     self._done.add(shard.shard_id)
+                    self._exhausted.add(shard.shard_id)
                 else:
                     self._pending[shard.shard_id] = position
         self._relist_due = self.clock() + self.pacing.relist_interval
         self._schedule()
 
+    def _forget_unlisted(self) -> None:
+        """Shards to resume that the stream no longer lists: closed, and aged out since."""
+        for shard_id, resume in sorted(self.plan.resume.items()):
+            if shard_id not in self.lineage and shard_id not in self.plan.finished:
+                arrived = f" (arrived {format_ts(resume.ts_ms)})" if resume.ts_ms else ""
+                self.warn(
+                    f"shard {shard_id} is no longer in the stream: its records after seq "
+                    f"{resume.seq}{arrived} were trimmed (past the stream's retention) before "
+                    "they could be read"
+                )
+
     def _initial_position(self, shard: Shard) -> Position | None:
         """Where a shard listed at the start begins, or None when it has nothing to give."""
+        if shard.shard_id in self.plan.finished:
+            return None
+        if shard.shard_id in self.plan.resume:
+            return self.plan.position  # the worker starts after the resume record
         position = self.plan.position
         if position.kind is PositionKind.LATEST:
             return None if shard.closed else position
@@ -179,7 +233,7 @@ class Walker:
             elif isinstance(message, _Done):
                 self._finish(message)
             elif isinstance(message, _Failed):
-                raise message.error
+                self._failed(message)
             if (
                 self.plan.idle_exit is not None
                 and self.clock() - last_record >= self.plan.idle_exit
@@ -193,10 +247,39 @@ class Walker:
             return True
         return self.plan.until is not None and self.wall() > self.plan.until
 
+    def _failed(self, message: _Failed) -> None:
+        """A worker failed for good. A shard the service says is not found may have aged out
+        (it is skipped) or the stream may have been deleted (exit 3): the listing tells."""
+        error = message.error
+        if not isinstance(error, NotFoundError):
+            raise error
+        try:
+            listed = {shard.shard_id for shard in self.source.list_shards()}
+        except NotFoundError as exc:
+            raise self._deleted(exc) from exc
+        except ServiceError:
+            raise error from None
+        if message.shard in listed:
+            raise error
+        self.warn(
+            f"shard {message.shard} is no longer in the stream (past its retention) before it "
+            "was read to its end: its remaining records are gone"
+        )
+        self._finish(_Done(message.shard, "gone"))
+
+    def _deleted(self, exc: NotFoundError) -> NotFoundError:
+        return NotFoundError(
+            f"stream {self.source.ref.display!r} no longer exists: it was deleted while being "
+            f"read ({exc.message})",
+            aws_code=exc.aws_code,
+        )
+
     def _finish(self, message: _Done) -> None:
         shard_id = message.shard
         self._running.pop(shard_id, None)
         self._done.add(shard_id)
+        if message.reason in {"closed", "gone"}:
+            self._exhausted.add(shard_id)
         if message.reason == "until":
             # Records after --until in a parent mean its children hold only later records.
             for descendant in self.lineage.descendants([shard_id]):
@@ -209,7 +292,8 @@ class Walker:
             p not in self.lineage for child in message.children or () for p in child.parents
         )
         if unknown_parent or (
-            message.reason in {"closed", "quiet-until"} and not self.lineage.children.get(shard_id)
+            message.reason in {"closed", "quiet-until", "gone"}
+            and not self.lineage.children.get(shard_id)
         ):
             # Nothing says where the shard's records went on, or a merged child names a parent
             # this walk has not seen yet (that parent must be read first): list again.
@@ -221,21 +305,20 @@ class Walker:
         self._relist_due = now + self.pacing.relist_interval
         try:
             shards = self.source.list_shards()
+        except NotFoundError as exc:
+            raise self._deleted(exc) from exc
         except ServiceError as exc:
             # A listing owed after a shard closed must happen, in `read` too, or its children
-            # would be missed: retry soon, and give up (exit 1) only after the retry window.
-            if self._relist_failing_since is None:
-                self._relist_failing_since = now
-            elif (
-                not self.plan.follow and now - self._relist_failing_since > self.pacing.retry_window
-            ):
-                raise
+            # would be missed: retry soon, and give up (exit 1) only after the retry timeout.
+            self._relist_backoff.failed(exc, now)
+            self.notices.failure(None, exc)
             self._relist_owed = True
             self._relist_due = now + min(self.pacing.retry_cap, self.pacing.relist_interval)
-            self.warn(f"could not refresh the shard list, will retry: {exc.message}")
             return
         self._relist_owed = False
-        self._relist_failing_since = None
+        lasted = self._relist_backoff.succeeded(now)
+        if lasted is not None:
+            self.notices.recovered(None, lasted)
         self._adopt(shards)
         self._schedule()
 
@@ -245,7 +328,10 @@ class Walker:
             parents_selected = any(p in self._selected for p in shard.parents)
             if not self.plan.shards or parents_selected:
                 self._selected.add(shard.shard_id)
-                if shard.shard_id not in self._done:
+                if shard.shard_id in self.plan.finished:
+                    self._done.add(shard.shard_id)
+                    self._exhausted.add(shard.shard_id)
+                elif shard.shard_id not in self._done:
                     self._pending[shard.shard_id] = TRIM_HORIZON
 
     def _schedule(self) -> None:
@@ -256,7 +342,7 @@ class Walker:
                 continue
             if all(p in self._done or p not in self._selected for p in shard.parents):
                 position = self._pending.pop(shard_id)
-                worker = ShardWorker(self, shard_id, position)
+                worker = ShardWorker(self, shard_id, position, self.plan.resume.get(shard_id))
                 thread = threading.Thread(target=worker.run, name=f"shard:{shard_id}", daemon=True)
                 self._running[shard_id] = thread
                 thread.start()

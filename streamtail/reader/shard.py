@@ -1,21 +1,38 @@
 """One shard's reader: iterator, paced GetRecords loop, retries, stop rules for that shard.
 
 Runs in its own thread, started by `Walker`; hands batches and its end to the walker's queue.
+
+Where a shard resumes is always right after the last record read from it (`after`): a renewed
+iterator (ExpiredIteratorException) starts there, and so does a shard resumed from a checkpoint.
+When the service no longer holds that position (the records after it were trimmed: past the
+stream's retention), the shard moves on to its trim horizon and says on stderr how far the
+stream moved on meanwhile.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.errors import ServiceError, StreamtailError, UsageError
-from streamtail.model import TRIM_HORIZON, Batch, Position, PositionKind, Record, Shard
+from streamtail.errors import ServiceError, UsageError
+from streamtail.model import (
+    TRIM_HORIZON,
+    Batch,
+    Position,
+    PositionKind,
+    Record,
+    Resume,
+    Shard,
+)
+from streamtail.positions import format_duration, format_ts
+from streamtail.reader.retry import Backoff
 
 if TYPE_CHECKING:
     from streamtail.reader import Walker
 
 EXPIRED_ITERATOR = "ExpiredIteratorException"
+#: DynamoDB Streams: the position asked for lies before the oldest record kept (trimmed)
+TRIMMED = "TrimmedDataAccessException"
 #: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
 EMPTY_BATCHES_AT_TIP = 3
 
@@ -44,31 +61,43 @@ class _Failed:
 _Message = _Records | _Done | _Failed
 
 
+@dataclass
+class _Trimmed:
+    """A jump to the trim horizon, reported once the first batch after it shows where it landed."""
+
+    #: the last record read before the jump (None: the start position itself was trimmed)
+    seq: str | None
+    ts_ms: int | None
+
+
 class ShardWorker:
     """Reads one shard from its position to its end (or the tip, or a stop)."""
 
-    def __init__(self, walker: Walker, shard_id: str, position: Position) -> None:
+    def __init__(
+        self, walker: Walker, shard_id: str, position: Position, resume: Resume | None = None
+    ) -> None:
         self.walker = walker
         self.shard = walker.lineage.shards[shard_id]
         self.position = position
         #: records at or below this sequence number are skipped (set when a server refuses an
-        #: iterator at a sequence number that is not in this shard)
+        #: iterator at a sequence number, and the shard is read from its trim horizon instead)
         self.floor: int | None = None
         #: records older than this are skipped (a time position on a source without AT_TIMESTAMP)
         self.time_floor_ms: int | None = None
         if position.timestamp is not None and not walker.source.supports_timestamp:
             self.time_floor_ms = int(position.timestamp * 1000)
-        #: the last record delivered (for a fresh iterator after expiry) and the last one read
-        self.last_seq: str | None = None
-        self.read_seq: str | None = None
+        #: the last record read (delivered, or skipped on purpose) and its arrival time
+        self.after: str | None = resume.seq if resume else None
+        self.after_ts_ms: int | None = resume.ts_ms if resume else None
+        self.trimmed: _Trimmed | None = None
         self.latest_since: float | None = None
         self.empty_streak = 0
         self.wall_at_call = 0.0
         self.closed_at_call = False
         self.next_call = 0.0
         self.last_call = 0.0
-        self.failing_since: float | None = None
-        self.attempt = 0
+        pacing = walker.pacing
+        self.backoff = Backoff(pacing.retry_base, pacing.retry_cap, walker.give_up_after)
 
     def run(self) -> None:
         try:
@@ -87,6 +116,9 @@ class ShardWorker:
             if batch is None:
                 return "stopped", None
             records = self._keep(batch.records)
+            caught_up = self._caught_up(batch)
+            if self.trimmed is not None and (records or caught_up or batch.next_iterator is None):
+                self._tell_trimmed(batch, records[0] if records else None)
             cut = False
             if until_ms is not None and records and records[-1].ts_ms > until_ms:
                 records = [r for r in records if r.ts_ms <= until_ms]
@@ -94,14 +126,13 @@ class ShardWorker:
             if records and not walker.put(_Records(self.shard.shard_id, records)):
                 return "stopped", None
             if batch.records:
-                self.read_seq = batch.records[-1].seq
-                self.last_seq = records[-1].seq if records else self.last_seq
+                self.after = batch.records[-1].seq
+                self.after_ts_ms = batch.records[-1].ts_ms
             if cut:
                 return "until", None
             if batch.next_iterator is None:
                 return "closed", batch.child_shards
             iterator = batch.next_iterator
-            caught_up = self._caught_up(batch)
             if self.closed_at_call and ((caught_up and not batch.records) or self._past_end()):
                 # Servers that never return a null iterator at a closed shard's end (moto).
                 return "closed", batch.child_shards
@@ -137,51 +168,101 @@ class ShardWorker:
 
     def _past_end(self) -> bool:
         end = self.walker.lineage.shards[self.shard.shard_id].last_seq
-        return end is not None and self.read_seq is not None and int(self.read_seq) >= end
+        return end is not None and self.after is not None and int(self.after) >= end
 
     def _keep(self, records: list[Record]) -> list[Record]:
         if self.floor is not None:
             floor = self.floor
             records = [r for r in records if int(r.seq) > floor]
+            if records:
+                self.floor = None  # sequence numbers only grow: nothing later can be below it
         if self.time_floor_ms is not None:
             time_floor = self.time_floor_ms
             records = [r for r in records if r.ts_ms >= time_floor]
         return records
 
-    def _iterator(self) -> str | None:
-        """An iterator at the start position, or after the last record delivered."""
+    # -- iterators ----------------------------------------------------------------------------
+
+    def _iterator(self, position: Position | None = None) -> str | None:
+        """An iterator after the last record read, or at the start position (None: stopped)."""
+        if position is None:
+            position = self._start()
+        while True:
+            try:
+                return self.walker.source.get_iterator(self.shard, position)
+            except (UsageError, ServiceError) as exc:
+                trimmed = exc.aws_code == TRIMMED
+                if position.sequence is not None and (isinstance(exc, UsageError) or trimmed):
+                    position = self._refused(position, trimmed=trimmed)
+                    continue
+                if isinstance(exc, UsageError):
+                    raise
+                assert isinstance(exc, ServiceError)
+                if not self._backoff(exc):
+                    return None
+
+    def _start(self) -> Position:
+        if self.after is not None:
+            return Position(PositionKind.AFTER_SEQUENCE_NUMBER, sequence=self.after)
         position = self.position
-        if self.last_seq is not None:
-            position = Position(PositionKind.AFTER_SEQUENCE_NUMBER, sequence=self.last_seq)
-        elif position.kind is PositionKind.LATEST:
+        if position.kind is PositionKind.LATEST:
             if self.latest_since is None:
                 # Remembered so that an iterator expiring before the first record is replaced
                 # by one at this time, not by a new LATEST that would skip what came meanwhile
                 # (a second early, for clock skew between this machine and the service).
                 self.latest_since = self.walker.wall() - 1.0
             else:
-                position = self._since(self.latest_since)
-        while True:
-            try:
-                return self.walker.source.get_iterator(self.shard, position)
-            except UsageError:
-                if position.sequence is None or self.last_seq is not None:
-                    raise
-                # The server refused this sequence number for this shard: read the shard from its
-                # start and skip what lies before the number instead.
-                wanted = int(position.sequence)
-                at = position.kind is PositionKind.AT_SEQUENCE_NUMBER
-                self.floor = wanted - 1 if at else wanted
-                position = TRIM_HORIZON
-            except ServiceError as exc:
-                if not self._backoff(exc):
-                    return None
+                return self._since(self.latest_since)
+        return position
+
+    def _refused(self, position: Position, *, trimmed: bool) -> Position:
+        """The server refused an iterator at a sequence number: read from the trim horizon and
+        skip what lies up to the number instead."""
+        assert position.sequence is not None
+        wanted = int(position.sequence)
+        at = position.kind is PositionKind.AT_SEQUENCE_NUMBER
+        self.floor = wanted - 1 if at else wanted
+        if self.after is not None or trimmed:
+            # The number is this shard's own (the last record read, or a checkpoint's), or the
+            # server says so: the records after it are past the stream's retention.
+            self.trimmed = _Trimmed(self.after, self.after_ts_ms)
+        return TRIM_HORIZON
 
     def _since(self, moment: float) -> Position:
         if self.walker.source.supports_timestamp:
             return Position(PositionKind.AT_TIMESTAMP, timestamp=moment)
         self.time_floor_ms = int(moment * 1000)
         return TRIM_HORIZON
+
+    def _tell_trimmed(self, batch: Batch, first: Record | None) -> None:
+        """Say how far the stream moved on past the records that were trimmed before being read."""
+        note = self.trimmed
+        assert note is not None
+        self.trimmed = None
+        if note.seq is not None and batch.records and int(batch.records[0].seq) <= int(note.seq):
+            return  # the records were still there (the server refused the number otherwise)
+        if note.seq is None:
+            message = "the start position was trimmed (past the stream's retention)"
+        else:
+            arrived = "" if note.ts_ms is None else f", arrived {format_ts(note.ts_ms)}"
+            message = (
+                f"seq {note.seq} (the last record read{arrived}) was trimmed (past the stream's "
+                "retention)"
+            )
+        message = f"shard {self.shard.shard_id}: {message}; "
+        if first is None:
+            message += "no record is retained after it yet: reading on from the trim horizon"
+        else:
+            message += (
+                f"reading on from the oldest record retained, seq {first.seq} "
+                f"(arrived {format_ts(first.ts_ms)})"
+            )
+            if note.ts_ms is not None and first.ts_ms >= note.ts_ms:
+                moved = format_duration((first.ts_ms - note.ts_ms) / 1000)
+                message += f": the stream moved on {moved}, and what it held in between was lost"
+        self.walker.warn(message)
+
+    # -- calls ----------------------------------------------------------------------------------
 
     def _fetch(self, iterator: str) -> Batch | None:
         """One GetRecords call, paced and retried; None once the walk stops."""
@@ -199,32 +280,36 @@ class ShardWorker:
             try:
                 batch = walker.source.get_records(self.shard, iterator, walker.limit)
             except ServiceError as exc:
+                fresh: str | None
                 if exc.aws_code == EXPIRED_ITERATOR:
                     fresh = self._iterator()
-                    if fresh is None:
-                        return None
-                    iterator = fresh
+                elif exc.aws_code == TRIMMED:
+                    # The iterator points at records trimmed meanwhile (DynamoDB Streams).
+                    if self.after is not None:
+                        self.floor = int(self.after)
+                    self.trimmed = _Trimmed(self.after, self.after_ts_ms)
+                    fresh = self._iterator(TRIM_HORIZON)
+                elif self._backoff(exc):
                     continue
-                if not self._backoff(exc):
+                else:
                     return None
+                if fresh is None:
+                    return None
+                iterator = fresh
                 continue
-            self.failing_since = None
-            self.attempt = 0
+            lasted = self.backoff.succeeded(walker.clock())
+            if lasted is not None:
+                walker.notices.recovered(self.shard.shard_id, lasted)
             return batch
 
-    def _backoff(self, exc: StreamtailError) -> bool:
-        """Wait before retrying a failed call; raises once `read` has failed for too long."""
+    def _backoff(self, exc: ServiceError) -> bool:
+        """Wait before retrying a failed call; raises once retrying is over (see Backoff)."""
         walker = self.walker
         now = walker.clock()
-        if self.failing_since is None:
-            self.failing_since = now
-        elif not walker.plan.follow and now - self.failing_since > walker.pacing.retry_window:
-            raise exc
+        delay = self.backoff.failed(exc, now)
         walker.stats.retries += 1
-        delay = random.uniform(
-            0, min(walker.pacing.retry_cap, walker.pacing.retry_base * 2**self.attempt)
-        )
-        self.attempt += 1
-        walker.warn(f"shard {self.shard.shard_id}: {exc.message}; retrying")
+        walker.notices.failure(self.shard.shard_id, exc)
+        # GetRecords keeps its pace through next_call; GetShardIterator retries no faster either.
+        delay = max(delay, walker.pacing.min_interval)
         self.next_call = max(self.next_call, now + delay)
         return walker.sleep(delay)

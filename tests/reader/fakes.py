@@ -22,6 +22,12 @@ Quirk modes (SERVERS.md), combinable:
 - `kinesis_mock_like`: a closed shard's EndingSequenceNumber is 9223372036854775807 in the
   listing, below every real sequence number (kinesis-mock's are AWS-sized too).
 
+Retention: `trim` drops a shard's oldest records, as the service does past the retention period.
+GetShardIterator at a trimmed record's sequence number is refused with InvalidArgumentException
+(Kinesis), and an iterator that points at trimmed records reads on from the oldest one retained;
+with `ddb_trim` (DynamoDB Streams), both raise TrimmedDataAccessException instead. `delete`
+removes the stream: every call then raises ResourceNotFoundException.
+
 Faults: `fail_at` makes chosen calls raise; `fault_hook` decides per call; `after_get_records` runs
 after a GetRecords response is computed and before it is returned (to stage races). Every call is
 logged with its `time.monotonic()` time.
@@ -53,6 +59,9 @@ MOTO_LIKE = "moto_like"
 EMPTY_GAPS = "empty_gaps"
 KINESIS_MOCK_LIKE = "kinesis_mock_like"
 MODES = (AWS, MOTO_LIKE, EMPTY_GAPS, KINESIS_MOCK_LIKE)
+#: trimmed positions raise TrimmedDataAccessException (not one of MODES: few tests want it)
+DDB_TRIM = "ddb_trim"
+TRIMMED = "TrimmedDataAccessException"
 
 THROTTLED = "ProvisionedThroughputExceededException"
 EXPIRED = "ExpiredIteratorException"
@@ -123,6 +132,8 @@ class _SimShard:
     children: list[str] = field(default_factory=list)
     #: empty_gaps: the next GetRecords call with records ahead returns an empty batch
     gap_next: bool = True
+    #: how many of the oldest records are trimmed (past retention): records[trimmed:] remain
+    trimmed: int = 0
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -156,7 +167,7 @@ class SimulatedStream:
         max_limit: int = 10_000,
     ) -> None:
         modes = {mode} if isinstance(mode, str) else set(mode)
-        unknown = modes - set(MODES)
+        unknown = modes - set(MODES) - {DDB_TRIM}
         if unknown:
             raise ValueError(f"unknown modes {sorted(unknown)}")
         self.modes = modes
@@ -181,6 +192,7 @@ class SimulatedStream:
         self.empty_responses = 0
         #: calls that raised a planned or hooked fault
         self.faults_fired = 0
+        self.deleted = False
         width = (HASH_MAX + 1) // shard_count
         for i in range(shard_count):
             end = HASH_MAX if i == shard_count - 1 else (i + 1) * width - 1
@@ -275,6 +287,32 @@ class SimulatedStream:
             b.children = [child.shard_id]
             return child.shard_id
 
+    def trim(self, shard_id: str, count: int) -> list[Record]:
+        """Drop the shard's `count` oldest retained records (past retention); returns them."""
+        with self._lock:
+            shard = self._shards[shard_id]
+            start = shard.trimmed
+            shard.trimmed = min(len(shard.records), start + count)
+            return shard.records[start : shard.trimmed]
+
+    def drop_shard(self, shard_id: str) -> None:
+        """A closed shard ages out of the stream: no longer listed, calls on it not found."""
+        with self._lock:
+            assert self._shards[shard_id].end_seq is not None, "only closed shards age out"
+            del self._shards[shard_id]
+
+    def delete(self) -> None:
+        """DeleteStream: every call from now on is ResourceNotFoundException."""
+        with self._lock:
+            self.deleted = True
+
+    def retained(self, shard_id: str | None = None) -> list[Record]:
+        """Records not trimmed, of a shard or of the stream (by sequence number)."""
+        with self._lock:
+            shards = [self._shards[shard_id]] if shard_id else list(self._shards.values())
+            every = [r for s in shards for r in s.records[s.trimmed :]]
+        return sorted(every, key=lambda r: int(r.seq))
+
     # -- looking at it (tests) ---------------------------------------------------------------
 
     def shard_ids(self) -> list[str]:
@@ -358,8 +396,13 @@ class SimulatedStream:
     def _enter(self, kind: str, shard_id: str) -> None:
         """Log a call and raise the fault planned for it, if any (called with the lock held)."""
         self.calls.append(Call(kind, shard_id, time.monotonic()))
+        if self.deleted:
+            raise NotFoundError(
+                f"stream {self.ref.display!r} not found", aws_code="ResourceNotFoundException"
+            )
         self._counts[(kind, shard_id)] += 1
-        self._counts[(kind, "")] += 1
+        if shard_id:  # list_shards has no shard: count it once
+            self._counts[(kind, "")] += 1
         per_shard = self._counts[(kind, shard_id)]
         planned = [
             self._faults.pop((kind, shard_id, per_shard), None),
@@ -412,13 +455,16 @@ class SimulatedStream:
         records = sim.records
         kind = position.kind
         if kind is PositionKind.TRIM_HORIZON:
-            return 0
+            return sim.trimmed
         if kind is PositionKind.LATEST:
             return len(records)
         if kind is PositionKind.AT_TIMESTAMP:
             assert position.timestamp is not None
             at_ms = position.timestamp * 1000
-            return next((i for i, r in enumerate(records) if r.ts_ms >= at_ms), len(records))
+            return next(
+                (i for i, r in enumerate(records) if i >= sim.trimmed and r.ts_ms >= at_ms),
+                len(records),
+            )
         assert position.sequence is not None
         wanted = int(position.sequence)
         owner = self._seq_owner.get(wanted)
@@ -429,9 +475,21 @@ class SimulatedStream:
                 f"{sim.shard_id} is invalid",
                 aws_code="InvalidArgumentException",
             )
+        if any(int(r.seq) >= wanted for r in records[: sim.trimmed]):
+            raise self._trimmed_error(sim.shard_id, f"StartingSequenceNumber {wanted}")
         if kind is PositionKind.AT_SEQUENCE_NUMBER:
             return next((i for i, r in enumerate(records) if int(r.seq) >= wanted), len(records))
         return next((i for i, r in enumerate(records) if int(r.seq) > wanted), len(records))
+
+    def _trimmed_error(self, shard_id: str, what: str) -> BaseException:
+        if DDB_TRIM in self.modes:
+            return ServiceError(
+                f"{what} on shard {shard_id} lies before its trim horizon", aws_code=TRIMMED
+            )
+        return UsageError(
+            f"{what} used in GetShardIterator on shard {shard_id} is no longer available",
+            aws_code="InvalidArgumentException",
+        )
 
     def _token(self, shard_id: str, index: int) -> str:
         self._next_iterator += 1
@@ -457,9 +515,15 @@ class SimulatedStream:
             raise UsageError(
                 f"invalid shard iterator {iterator!r}", aws_code="InvalidArgumentException"
             )
-        sim = self._shards[shard_id]
+        sim = self._shards.get(shard_id)
+        if sim is None:
+            raise NotFoundError(f"shard {shard_id} not found", aws_code="ResourceNotFoundException")
         now_ms = int(self.clock() * 1000)
         index = position.index
+        if index < sim.trimmed:
+            if DDB_TRIM in self.modes:
+                raise self._trimmed_error(shard_id, "the iterator")
+            index = sim.trimmed  # Kinesis reads on from the oldest record retained
         ahead = index < len(sim.records)
         if EMPTY_GAPS in self.modes and ahead and sim.gap_next:
             sim.gap_next = False
