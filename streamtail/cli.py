@@ -1,8 +1,9 @@
 """The command line: Typer commands that parse options into requests and call core.
 
-This module is the one error boundary: `StreamtailError`s, Ctrl-C, a closed pipe and Click's
-usage errors become one line on stderr and an exit code here (CONTRACT.md, "Exit codes"), and
-nowhere else. It imports nothing heavy at the top, so `--help` and `--version` start fast.
+This module is the one error boundary: `StreamtailError`s, Ctrl-C and SIGTERM, a closed pipe
+and Click's usage errors become one line on stderr and an exit code here (CONTRACT.md, "Exit
+codes"), and nowhere else. It imports nothing heavy at the top, so `--help` and `--version`
+start fast.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import typer.core
 from streamtail import __version__
 from streamtail.decode import DecodeMode
 from streamtail.errors import ExitCode, StreamtailError
+from streamtail.signals import Interrupted, handled
 
 if TYPE_CHECKING:
     from streamtail.aws import Connection
@@ -182,6 +184,25 @@ Grep = Annotated[
     str | None,
     typer.Option("--grep", help="Only records whose decoded payload matches this regex."),
 ]
+CheckpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--checkpoint",
+        metavar="FILE",
+        help="Resume after the last record printed per shard, and record progress in FILE "
+        "(created if missing; written atomically after every batch and on Ctrl-C/SIGTERM).",
+    ),
+]
+RetryTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--retry-timeout",
+        metavar="SECONDS",
+        help="Give up (exit 1) once a shard has failed this long without a break (default: 180 "
+        "for read; follow never gives up); inf: never.",
+        show_default=False,
+    ),
+]
 ListOutput = Annotated[
     ListFormat | None,
     typer.Option("--output", "-o", help="table (default on a terminal) or ndjson."),
@@ -200,10 +221,13 @@ def _run(debug: bool, no_color: bool, action: Callable[[Env], None]) -> None:
 
     env = Env.from_process(no_color=no_color, debug=debug)
     try:
-        action(env)
-        env.stdout.flush()
+        with handled():  # SIGTERM stops as cleanly as Ctrl-C
+            action(env)
+            env.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except Interrupted as exc:
+        sys.exit(exc.code)
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)
     except StreamtailError as exc:
@@ -234,6 +258,8 @@ def _read(
     key: str | None,
     grep: str | None,
     event: list[str] | None,
+    checkpoint: str | None,
+    retry_timeout: float | None,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -256,6 +282,8 @@ def _read(
         key=key,
         grep=grep,
         events=tuple(event or ()),
+        checkpoint=checkpoint,
+        retry_timeout=retry_timeout,
     )
     _run(debug, no_color, lambda env: run_read(request, env))
 
@@ -272,6 +300,8 @@ def read(
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
+    checkpoint: CheckpointOpt = None,
+    retry_timeout: RetryTimeout = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -298,6 +328,8 @@ def follow(
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
+    checkpoint: CheckpointOpt = None,
+    retry_timeout: RetryTimeout = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,

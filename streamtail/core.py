@@ -6,20 +6,23 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamtail.decode import Decoded, DecodeMode, decode_record
 from streamtail.env import Env
 from streamtail.errors import CredentialsError, ServiceError, UsageError
 from streamtail.filters import RecordFilter
-from streamtail.model import SourceKind
+from streamtail.model import Position, Resume, SourceKind
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
 from streamtail.render import FORMATS, Item, RenderContext, make_renderer
+from streamtail.signals import shielded
 
 if TYPE_CHECKING:
     from streamtail.aws import Connection
-    from streamtail.reader import Pacing
+    from streamtail.checkpoint import Checkpoint
+    from streamtail.reader import Pacing, Walker
     from streamtail.sources.base import Source
 
 _NOT_DECODED = Decoded("base64", None)
@@ -42,6 +45,10 @@ class ReadRequest:
     key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
+    #: --checkpoint FILE
+    checkpoint: str | None = None
+    #: --retry-timeout SECONDS (None: the default of the command; inf: never give up)
+    retry_timeout: float | None = None
 
 
 def open_stream(name: str, conn: Connection, *, pool: int = 16) -> Source:
@@ -57,7 +64,6 @@ def open_stream(name: str, conn: Connection, *, pool: int = 16) -> Source:
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
     """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
     from streamtail.model import LATEST, TRIM_HORIZON
-    from streamtail.reader import Walker, WalkPlan
 
     now = env.wall()
     default = LATEST if request.follow else TRIM_HORIZON
@@ -65,19 +71,72 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     until = None if request.until is None else parse_until(request.until, now)
     if request.limit is not None and request.limit < 1:
         raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
-    if request.idle_exit is not None and request.idle_exit <= 0:
+    if request.idle_exit is not None and not request.idle_exit > 0:
         raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
+    if request.retry_timeout is not None and not request.retry_timeout >= 0:
+        raise UsageError(
+            f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
+        )
     output = request.output or ("table" if env.stdout_isatty else "ndjson")
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    # A bad checkpoint file is refused before anything is asked of the service.
+    checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
+    try:
+        _read(
+            request,
+            env,
+            position=position,
+            until=until,
+            output=output,
+            record_filter=record_filter,
+            checkpoint=checkpoint,
+            pacing=pacing,
+        )
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
+
+
+def _open_checkpoint(path: str) -> Checkpoint:
+    from streamtail.checkpoint import Checkpoint
+
+    if not path.strip():
+        raise UsageError("invalid --checkpoint '': a file name is needed")
+    return Checkpoint.open(Path(path))
+
+
+def _read(
+    request: ReadRequest,
+    env: Env,
+    *,
+    position: Position,
+    until: float | None,
+    output: str,
+    record_filter: RecordFilter,
+    checkpoint: Checkpoint | None,
+    pacing: Pacing | None,
+) -> None:
+    from streamtail.reader import Walker, WalkPlan
 
     source = open_stream(request.stream, request.conn, pool=64)
     _check_filters(record_filter, source.ref.kind)
+    resume: dict[str, Resume] = {}
+    finished: frozenset[str] = frozenset()
+    if checkpoint is not None:
+        position = checkpoint.adopt(source.ref, position, env.wall())
+        resume, finished = dict(checkpoint.positions), frozenset(checkpoint.finished)
+        if checkpoint.existed and request.start is not None:
+            env.warn(
+                f"resuming from checkpoint {checkpoint.path}: --from applies to a new "
+                "checkpoint only"
+            )
+        checkpoint.save()  # now: a checkpoint that cannot be written fails before any reading
     if position.timestamp is not None and not source.supports_timestamp:
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
-            "records older than --from",
+            "records older than the start time",
             once="no-timestamp",
         )
     plan = WalkPlan(
@@ -86,7 +145,11 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
         until=until,
         idle_exit=request.idle_exit,
         shards=frozenset(request.shards),
+        retry_timeout=request.retry_timeout,
+        resume=resume,
+        finished=finished,
     )
+    # The walker rate-limits its own retry notices; other repeats are limited here.
     walker = Walker(source, plan, pacing=pacing, warn=lambda m: env.warn(m, every=10.0))
     ref = source.ref
     ctx = RenderContext(
@@ -113,13 +176,26 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
             if remaining is not None:
                 kept = kept[:remaining]
                 remaining -= len(kept)
-            if kept:
-                renderer.write(kept)
+            # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
+            with shielded():
+                if kept:
+                    renderer.write(kept)
+                if checkpoint is not None:
+                    checkpoint.note(r for r, _ in kept)
+                    _save(checkpoint, walker)
             if remaining == 0:
                 break
     finally:
         batches.close()
         renderer.close()
+        if checkpoint is not None:
+            with shielded():
+                _save(checkpoint, walker)
+
+
+def _save(checkpoint: Checkpoint, walker: Walker) -> None:
+    """Save what has been printed, and which shards have nothing left to read."""
+    checkpoint.save(walker.finished, walker.lineage.shards.keys())
 
 
 def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:

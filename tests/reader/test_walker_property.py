@@ -1,16 +1,20 @@
 """Property: whatever the history of puts, splits and merges, and whatever calls fail, a read
 from the trim horizon delivers every record once, in order per shard, parents before children;
-and so does a follow while that history happens."""
+and so does a follow while that history happens, and a read stopped and resumed from a
+checkpoint file any number of times while that history happens."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamtail.model import TRIM_HORIZON
+from streamtail.checkpoint import Checkpoint
+from streamtail.model import TRIM_HORIZON, Record
 from streamtail.reader import Walker, WalkPlan
 
 from .fakes import (
@@ -45,14 +49,12 @@ class Merge:
 
 Op = Put | Split | Merge
 
-ops = st.lists(
-    st.one_of(
-        st.builds(Put, st.integers(1, 12)),
-        st.builds(Split, st.integers(0, 63), st.floats(0.05, 0.95)),
-        st.builds(Merge, st.integers(0, 63)),
-    ),
-    max_size=14,
+op = st.one_of(
+    st.builds(Put, st.integers(1, 12)),
+    st.builds(Split, st.integers(0, 63), st.floats(0.05, 0.95)),
+    st.builds(Merge, st.integers(0, 63)),
 )
+ops = st.lists(op, max_size=14)
 faults = st.lists(
     st.tuples(
         st.sampled_from(["get_records", "get_iterator"]),
@@ -157,3 +159,88 @@ def plan_faults(sim: SimulatedStream, planned: list[tuple[str, int, str]]) -> No
         # GetShardIterator never answers ExpiredIteratorException
         expired_iterator = call == "get_iterator" and error == "expired"
         sim.fail_at(call, number, "throttle" if expired_iterator else error)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One run: it stops after `batches` batches, printing only `cut` of the last one (as
+    --limit does); then `ops` happen before the next run."""
+
+    batches: int
+    cut: float
+    ops: tuple[Op, ...]
+
+
+stops = st.lists(
+    st.builds(Stop, st.integers(1, 6), st.floats(0.0, 1.0), st.lists(op, max_size=4).map(tuple)),
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    history=ops,
+    runs=stops,
+    planned=faults,
+    mode=modes,
+    shard_count=st.integers(1, 3),
+    limit=st.sampled_from([1, 2, None]),
+)
+def test_reads_stopped_and_resumed_from_a_checkpoint_add_up_to_the_stream(
+    *,
+    history: list[Op],
+    runs: list[Stop],
+    planned: list[tuple[str, int, str]],
+    mode: set[str],
+    shard_count: int,
+    limit: int | None,
+) -> None:
+    sim = SimulatedStream(shard_count, mode=mode)
+    build(sim, history)
+    plan_faults(sim, planned)
+    printed: list[Record] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "checkpoint.json"
+        for run in runs:
+            printed += run_once(sim, path, limit, run)
+            build(sim, list(run.ops))
+        printed += run_once(sim, path, limit, None)  # the last run reads to the tip
+    assert_correct_walk(printed, sim.records(), sim)
+
+
+def run_once(
+    sim: SimulatedStream, path: Path, limit: int | None, stop: Stop | None
+) -> list[Record]:
+    """What core.run_read does with a checkpoint, minus decoding and rendering."""
+    checkpoint = Checkpoint.open(path)
+    printed: list[Record] = []
+    try:
+        start = checkpoint.adopt(sim.ref, TRIM_HORIZON, time.time())
+        plan = WalkPlan(
+            start,
+            limit=limit,
+            resume=dict(checkpoint.positions),
+            finished=frozenset(checkpoint.finished),
+        )
+        walker = Walker(sim, plan, pacing=FAST)
+        batches = walker.batches()
+        try:
+            for n, batch in enumerate(batches, 1):
+                last = stop is not None and n >= stop.batches
+                kept = batch[: max(1, round(len(batch) * stop.cut))] if last and stop else batch
+                printed += kept
+                checkpoint.note(kept)
+                checkpoint.save(walker.finished, walker.lineage.shards.keys())
+                if last:
+                    break
+        finally:
+            batches.close()
+            checkpoint.save(walker.finished, walker.lineage.shards.keys())
+    finally:
+        checkpoint.close()
+    return printed

@@ -1,0 +1,330 @@
+"""`--checkpoint FILE`: where every shard of one stream was left, kept on disk for a restart.
+
+The file is JSON, written whole to a temporary file beside it, fsynced and renamed over it (and
+the directory fsynced), so that a crash leaves either the old file or the new one, never a torn
+one. It holds, per shard, the last record printed (`seq`, and its arrival time `ts`) and whether
+the shard has nothing left to read (`done`: drained to its end, or skipped as wholly before the
+start); and the start position of the first run, for shards that have no entry yet:
+
+    {"streamtail_checkpoint": 1,
+     "stream": {"kind": "kinesis", "name": "orders", "arn": null},
+     "start": {"kind": "AT_TIMESTAMP", "timestamp": 1763769845.1},
+     "shards": {"shardId-000000000000": {"seq": "4959...", "ts": "2026-11-21T21:04:05.123Z"},
+                "shardId-000000000001": {"seq": "4959...", "done": true}}}
+
+`latest` is kept as the time the first run started (a second early), so that a restart reads
+what arrived meanwhile in shards that printed nothing yet. A file that is not a checkpoint, is
+damaged, or belongs to another stream is refused (exit 2), never overwritten. A lock file
+(FILE.lock) keeps two streamtails from writing the same checkpoint at once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from streamtail.errors import StreamtailError, UsageError
+from streamtail.model import Position, PositionKind, Record, Resume, SourceKind, StreamRef
+from streamtail.positions import format_ts
+
+FORMAT = 1
+MARKER = "streamtail_checkpoint"
+_SEQUENCE = re.compile(r"^\d{1,128}$")
+_REMEDY = "fix or remove the file to start afresh (streamtail does not overwrite it)"
+
+try:  # POSIX; elsewhere the file is simply not locked
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class StreamId:
+    """Which stream a checkpoint belongs to."""
+
+    kind: SourceKind
+    name: str | None
+    arn: str | None
+
+    @classmethod
+    def of(cls, ref: StreamRef) -> StreamId:
+        # A Kinesis stream named by ARN shows its name as `display`.
+        name = ref.name or (ref.display if ref.kind is SourceKind.KINESIS else None)
+        return cls(ref.kind, name, ref.arn)
+
+    def same_as(self, other: StreamId) -> bool:
+        if self.kind is not other.kind:
+            return False
+        if self.arn and other.arn:
+            return self.arn == other.arn
+        return self.name == other.name
+
+    def __str__(self) -> str:
+        return self.arn or self.name or "?"
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint file, open for one walk: loaded (if it exists), locked, saved as it goes."""
+
+    path: Path
+    stream: StreamId | None = None
+    start: Position | None = None
+    positions: dict[str, Resume] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)
+    #: whether the file held positions when opened
+    existed: bool = False
+    _lock_fd: int | None = None
+    _saved: bytes = b""
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Checkpoint:
+        """Lock and load `path` (a missing file is a new checkpoint); UsageError if unusable."""
+        checkpoint = cls(path)
+        checkpoint._lock()
+        try:
+            checkpoint._load()
+        except BaseException:
+            checkpoint.close()
+            raise
+        return checkpoint
+
+    def _lock(self) -> None:
+        if self.path.is_dir():
+            raise UsageError(f"checkpoint file {self.path} is a directory")
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                raise UsageError(
+                    f"checkpoint file {self.path} is in use by another streamtail",
+                    hint="give each running streamtail its own checkpoint file",
+                ) from exc
+        self._lock_fd = fd
+
+    def _load(self) -> None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise UsageError(f"cannot read checkpoint file {self.path}: {exc.strerror}") from exc
+        self._saved = raw
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise self._bad("is not a streamtail checkpoint (not JSON)") from None
+        if not isinstance(data, dict) or MARKER not in data:
+            raise self._bad("is not a streamtail checkpoint")
+        version = data[MARKER]
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self._bad(f"is damaged: {MARKER} is {version!r}")
+        if version > FORMAT:
+            raise self._bad(f"was written by a newer streamtail (format {version})")
+        self.stream = _stream(data.get("stream"), self)
+        self.start = _start(data.get("start"), self)
+        shards = data.get("shards")
+        if not isinstance(shards, dict):
+            raise self._bad("is damaged: no shards")
+        for shard_id, entry in shards.items():
+            self._load_shard(shard_id, entry)
+        self.existed = True
+
+    def _load_shard(self, shard_id: str, entry: Any) -> None:
+        if not shard_id or not isinstance(entry, dict):
+            raise self._bad(f"is damaged: shard entry {shard_id!r}")
+        seq, ts, done = entry.get("seq"), entry.get("ts"), entry.get("done", False)
+        if seq is not None and not (isinstance(seq, str) and _SEQUENCE.match(seq)):
+            raise self._bad(f"is damaged: shard {shard_id} has seq {seq!r}")
+        if not isinstance(done, bool) or (seq is None and not done):
+            raise self._bad(f"is damaged: shard {shard_id} has neither seq nor done")
+        ts_ms = None
+        if ts is not None:
+            ts_ms = _parse_ts(ts)
+            if ts_ms is None:
+                raise self._bad(f"is damaged: shard {shard_id} has ts {ts!r}")
+        if seq is not None:
+            self.positions[shard_id] = Resume(seq, ts_ms)
+        if done:
+            self.finished.add(shard_id)
+
+    def _bad(self, what: str) -> UsageError:
+        return UsageError(f"checkpoint file {self.path} {what}", hint=_REMEDY)
+
+    def adopt(self, ref: StreamRef, start: Position, now: float) -> Position:
+        """Check the file is this stream's, and return the position for shards without an entry:
+        the first run's, or `start` for a new checkpoint (`latest` kept as the time of now)."""
+        ours = StreamId.of(ref)
+        if self.stream is not None and not self.stream.same_as(ours):
+            raise UsageError(
+                f"checkpoint file {self.path} belongs to stream {self.stream}, not {ours}",
+                hint="use one checkpoint file per stream",
+            )
+        self.stream = ours
+        if self.start is None:
+            if start.kind is PositionKind.LATEST:
+                # A second early, as the reader does, for clock skew with the service.
+                self.start = Position(PositionKind.AT_TIMESTAMP, timestamp=now - 1.0)
+            else:
+                self.start = start
+            return start
+        return self.start
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def note(self, records: Iterable[Record]) -> None:
+        """Records printed (in order within each shard): the last of each shard is its position."""
+        last: dict[str, Record] = {}
+        for record in records:
+            last[record.shard] = record
+        for shard_id, record in last.items():
+            self.positions[shard_id] = Resume(record.seq, record.ts_ms)
+
+    def save(self, finished: Iterable[str] = (), listed: Collection[str] = ()) -> None:
+        """Write the file if anything changed. Entries of shards the stream no longer lists
+        (`listed`, when known) are dropped; `finished` shards are marked done."""
+        self.finished.update(finished)
+        if listed:
+            self.positions = {k: v for k, v in self.positions.items() if k in listed}
+            self.finished &= set(listed)
+        payload = orjson.dumps(self._document(), option=orjson.OPT_INDENT_2) + b"\n"
+        if payload == self._saved:
+            return
+        _write_atomically(self.path, payload)
+        self._saved = payload
+
+    def _document(self) -> dict[str, Any]:
+        assert self.stream is not None and self.start is not None
+        shards: dict[str, dict[str, Any]] = {}
+        for shard_id in sorted(set(self.positions) | self.finished):
+            entry: dict[str, Any] = {}
+            resume = self.positions.get(shard_id)
+            if resume is not None:
+                entry["seq"] = resume.seq
+                if resume.ts_ms is not None:
+                    entry["ts"] = format_ts(resume.ts_ms)
+            if shard_id in self.finished:
+                entry["done"] = True
+            shards[shard_id] = entry
+        start: dict[str, Any] = {"kind": self.start.kind.value}
+        if self.start.sequence is not None:
+            start["sequence"] = self.start.sequence
+        if self.start.timestamp is not None:
+            start["timestamp"] = self.start.timestamp
+        return {
+            MARKER: FORMAT,
+            "stream": {
+                "kind": self.stream.kind.value,
+                "name": self.stream.name,
+                "arn": self.stream.arn,
+            },
+            "start": start,
+            "shards": shards,
+        }
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock; the lock file stays (see module doc)
+            self._lock_fd = None
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        temp.replace(path)
+        _fsync_directory(path.parent)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise StreamtailError(f"cannot write checkpoint file {path}: {exc.strerror}") from exc
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (POSIX; not possible everywhere)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _stream(value: Any, checkpoint: Checkpoint) -> StreamId:
+    if not isinstance(value, dict):
+        raise checkpoint._bad("is damaged: no stream")
+    kinds = {kind.value: kind for kind in SourceKind}
+    name, arn = value.get("name"), value.get("arn")
+    if (
+        value.get("kind") not in kinds
+        or not isinstance(name, str | None)
+        or not isinstance(arn, str | None)
+        or not (name or arn)
+    ):
+        raise checkpoint._bad(f"is damaged: stream {value!r}")
+    return StreamId(kinds[value["kind"]], name, arn)
+
+
+def _start(value: Any, checkpoint: Checkpoint) -> Position:
+    bad = checkpoint._bad(f"is damaged: start {value!r}")
+    if not isinstance(value, dict):
+        raise bad
+    try:
+        kind = PositionKind(str(value.get("kind")))
+    except ValueError:
+        raise bad from None
+    sequence: Any = value.get("sequence")
+    timestamp: Any = value.get("timestamp")
+    if kind in {PositionKind.AT_SEQUENCE_NUMBER, PositionKind.AFTER_SEQUENCE_NUMBER}:
+        if not (isinstance(sequence, str) and _SEQUENCE.match(sequence)):
+            raise bad
+        return Position(kind, sequence=sequence)
+    if kind is PositionKind.AT_TIMESTAMP:
+        valid = isinstance(timestamp, int | float) and not isinstance(timestamp, bool)
+        if not valid or not math.isfinite(timestamp):
+            raise bad
+        try:
+            datetime.fromtimestamp(timestamp, UTC)
+        except (OverflowError, ValueError, OSError):
+            raise bad from None
+        return Position(kind, timestamp=float(timestamp))
+    if kind is PositionKind.TRIM_HORIZON:
+        return Position(kind)
+    raise bad  # LATEST is never stored (it is kept as a time)
+
+
+def _parse_ts(value: Any) -> int | None:
+    """An NDJSON-style `ts` (ISO-8601 UTC) as epoch milliseconds, or None."""
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return None
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00")
+    except ValueError:
+        return None
+    return round(moment.timestamp() * 1000)
