@@ -61,7 +61,8 @@ class Clients:
         if lean:
             leanparse.install(self._session)
         # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which the AWS CLI v2 honours.
-        region = conn.region or os.environ.get("AWS_REGION") or configured or region_hint
+        # A region named by the stream itself (an ARN's, a Yandex path's) wins over the defaults.
+        region = conn.region or region_hint or os.environ.get("AWS_REGION") or configured
         endpoint_env = any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
         if region is None and (conn.endpoint_url or endpoint_env):
             region = LOCAL_DEFAULT_REGION
