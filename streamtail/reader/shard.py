@@ -54,9 +54,10 @@ class ShardWorker:
         #: records at or below this sequence number are skipped (set when a server refuses an
         #: iterator at a sequence number that is not in this shard)
         self.floor: int | None = None
-        #: records older than this are skipped (a time position on a source without AT_TIMESTAMP)
+        #: records older than this are skipped: a time position on a source without AT_TIMESTAMP,
+        #: and on Kinesis too, where botocore sends the Timestamp in whole seconds
         self.time_floor_ms: int | None = None
-        if position.timestamp is not None and not walker.source.supports_timestamp:
+        if position.timestamp is not None:
             self.time_floor_ms = int(position.timestamp * 1000)
         #: the last record delivered (for a fresh iterator after expiry) and the last one read
         self.last_seq: str | None = None
