@@ -47,6 +47,7 @@ class Clients:
         conn: Connection,
         *,
         region_hint: str | None = None,
+        default_region: str | None = None,
         pool: int = 16,
         lean: bool = True,
     ) -> None:
@@ -61,7 +62,15 @@ class Clients:
         if lean:
             leanparse.install(self._session)
         # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which the AWS CLI v2 honours.
-        region = conn.region or os.environ.get("AWS_REGION") or configured or region_hint
+        # A region named by the stream itself (an ARN's) wins over the configured one; a region a
+        # name merely suggests (a Yandex path's) only fills in when none is configured.
+        region = (
+            conn.region
+            or region_hint
+            or os.environ.get("AWS_REGION")
+            or configured
+            or default_region
+        )
         endpoint_env = any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
         if region is None and (conn.endpoint_url or endpoint_env):
             region = LOCAL_DEFAULT_REGION

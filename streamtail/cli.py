@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -232,11 +233,11 @@ def _run(debug: bool, no_color: bool, action: Callable[[Env], None]) -> None:
         sys.exit(ExitCode.INTERRUPTED)
     except StreamtailError as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(exc.message, exc.hint, exc.code)
     except Exception as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(
             f"unexpected {type(exc).__name__}: {exc}",
             "run again with --debug for a traceback, and please report it",

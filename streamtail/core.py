@@ -57,7 +57,7 @@ def open_stream(name: str, conn: Connection, *, pool: int = 16) -> Source:
     from streamtail.sources import open_source
 
     ref = resolve(name)
-    clients = Clients(conn, region_hint=ref.region, pool=pool)
+    clients = Clients(conn, region_hint=ref.region, default_region=ref.default_region, pool=pool)
     return open_source(ref, clients)
 
 

@@ -134,7 +134,8 @@ def from_client_error(exc: BaseException, what: str) -> StreamtailError:
     message: str = ""
     response: Any = getattr(exc, "response", None)
     if isinstance(response, dict):
-        message = str(response.get("Error", {}).get("Message", "") or "")
+        # Some servers send a multi-line body as the message; the error is one line.
+        message = " ".join(str(response.get("Error", {}).get("Message", "") or "").split())
     detail = f"{code}: {message}" if message else code
     if code in _NOT_FOUND_CODES:
         return NotFoundError(f"{what} not found ({detail})", aws_code=code)

@@ -105,7 +105,7 @@ class Walker:
         wall: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
         queue_size: int = 4,
-        record_budget: int = 60_000,
+        record_budget: int = 30_000,
     ) -> None:
         self.source = source
         self.plan = plan

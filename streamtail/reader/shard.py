@@ -82,9 +82,10 @@ class ShardWorker:
         #: records at or below this sequence number are skipped (set when a server refuses an
         #: iterator at a sequence number, and the shard is read from its trim horizon instead)
         self.floor: int | None = None
-        #: records older than this are skipped (a time position on a source without AT_TIMESTAMP)
+        #: records older than this are skipped: a time position on a source without AT_TIMESTAMP,
+        #: and on Kinesis too, where botocore sends the Timestamp in whole seconds
         self.time_floor_ms: int | None = None
-        if position.timestamp is not None and not walker.source.supports_timestamp:
+        if position.timestamp is not None:
             self.time_floor_ms = int(position.timestamp * 1000)
         #: the last record read (delivered, or skipped on purpose) and its arrival time
         self.after: str | None = resume.seq if resume else None

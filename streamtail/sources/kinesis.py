@@ -96,7 +96,12 @@ class KinesisSource:
         return str(response["ShardIterator"])
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
-        response = call(self._what, self._data.get_records, ShardIterator=iterator, Limit=limit)
+        args: dict[str, Any] = {"ShardIterator": iterator, "Limit": limit}
+        if self.ref.arn:
+            # AWS accepts the ARN beside the iterator; moto needs it for iterators it handed out
+            # for a stream named by ARN.
+            args["StreamARN"] = self.ref.arn
+        response = call(self._what, self._data.get_records, **args)
         children = response.get("ChildShards")
         return Batch(
             records=[record_from_api(item, shard.shard_id) for item in response.get("Records", [])],
