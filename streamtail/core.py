@@ -134,9 +134,12 @@ def _read(
             )
         checkpoint.save()  # now: a checkpoint that cannot be written fails before any reading
     if position.timestamp is not None and not source.supports_timestamp:
+        start = (
+            "--from" if checkpoint is None or not checkpoint.existed else "the checkpoint's start"
+        )
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
-            "records older than the start time",
+            f"records older than {start}",
             once="no-timestamp",
         )
     plan = WalkPlan(

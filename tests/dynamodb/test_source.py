@@ -216,12 +216,6 @@ class TrimmedStreams(FakeStreams):
         return {"Records": records, "NextShardIterator": "after"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: TrimmedDataAccessException (DynamoDB Streams, data past the 24 h retention) is "
-    "retried like a transient fault: `read` for retry_window (180 s) then exit 1, `follow` "
-    "forever (streamtail/reader.py _iterator/_fetch back off on every ServiceError)",
-)
 @pytest.mark.parametrize("follow", [False, True], ids=["read", "follow"])
 def test_trimmed_data_is_not_retried_as_a_transient_fault(follow: bool) -> None:
     from streamtail.errors import StreamtailError

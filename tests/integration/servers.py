@@ -442,6 +442,11 @@ def clean_aws_env(config_dir: Path) -> dict[str, str]:
             "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
             "AWS_EC2_METADATA_DISABLED": "true",
             "PYTHONUNBUFFERED": "1",
+            # The streamtail under test is this checkout's, whatever is installed (an editable
+            # install of another worktree, say) and wherever pytest runs from.
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
         }
     )
     return env
