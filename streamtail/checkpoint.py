@@ -20,6 +20,7 @@ damaged, or belongs to another stream is refused (exit 2), never overwritten. A 
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import re
@@ -117,6 +118,9 @@ class Checkpoint:
                     hint="give each running streamtail its own checkpoint file",
                 ) from exc
         self._lock_fd = fd
+        # A temporary file left by a streamtail killed while saving: nobody else writes now.
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
     def _load(self) -> None:
         try:
@@ -152,7 +156,9 @@ class Checkpoint:
         seq, ts, done = entry.get("seq"), entry.get("ts"), entry.get("done", False)
         if seq is not None and not (isinstance(seq, str) and _SEQUENCE.match(seq)):
             raise self._bad(f"is damaged: shard {shard_id} has seq {seq!r}")
-        if not isinstance(done, bool) or (seq is None and not done):
+        if not isinstance(done, bool):
+            raise self._bad(f"is damaged: shard {shard_id} has done {done!r}")
+        if seq is None and not done:
             raise self._bad(f"is damaged: shard {shard_id} has neither seq nor done")
         ts_ms = None
         if ts is not None:

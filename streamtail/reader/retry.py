@@ -56,6 +56,9 @@ class Backoff:
             ) from exc
         delay = self._rng.uniform(0, min(self.cap, self.base * 2**self.attempt))
         self.attempt += 1
+        if self.give_up_after is not None:
+            # the last attempt comes at the deadline, not up to `cap` after it
+            delay = min(delay, self.give_up_after - failing_for)
         return delay
 
     def succeeded(self, now: float) -> float | None:

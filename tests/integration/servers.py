@@ -742,3 +742,17 @@ def probe_until_seen(admin: Admin, follower: Follower, name: str, *, timeout: fl
                 timeout=0.5,
                 what="probes",
             )
+
+
+def assert_exactly_once(
+    records: Sequence[dict[str, Any]], held: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Every record the server holds printed once, and nothing else (by shard and sequence)."""
+    printed = [(r["shard"], r["seq"]) for r in records]
+    repeated = sorted({p for p in printed if printed.count(p) > 1})
+    assert not repeated, f"{len(repeated)} records printed more than once, e.g. {repeated[:3]}"
+    wanted = {(shard, r["SequenceNumber"]) for shard, rs in held.items() for r in rs}
+    missing = sorted(wanted - set(printed))
+    extra = sorted(set(printed) - wanted)
+    assert not missing, f"{len(missing)} of {len(wanted)} records lost, e.g. {missing[:3]}"
+    assert not extra, f"{len(extra)} records the server does not hold, e.g. {extra[:3]}"

@@ -48,6 +48,15 @@ def test_giving_up_after_the_timeout_keeps_the_error_and_says_how_long() -> None
     assert error.retryable is False
 
 
+def test_the_last_delay_ends_at_the_deadline() -> None:
+    backoff = Backoff(0.2, 5.0, 2.0, rng=random.Random(1))
+    backoff.attempt = 10  # delays up to the cap from here
+    assert backoff.failed(RESET, 0.0) <= 2.0
+    assert backoff.failed(RESET, 1.5) <= 0.5
+    with pytest.raises(ServiceError, match="gave up after 2s"):
+        backoff.failed(RESET, 2.0)
+
+
 def test_a_success_starts_the_count_again() -> None:
     backoff = Backoff(0.2, 5.0, 10.0)
     backoff.failed(RESET, 0.0)
