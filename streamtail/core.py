@@ -132,7 +132,6 @@ def _read(
                 f"resuming from checkpoint {checkpoint.path}: --from applies to a new "
                 "checkpoint only"
             )
-        checkpoint.save()  # now: a checkpoint that cannot be written fails before any reading
     if position.timestamp is not None and not source.supports_timestamp:
         start = (
             "--from" if checkpoint is None or not checkpoint.existed else "the checkpoint's start"
@@ -152,8 +151,15 @@ def _read(
         resume=resume,
         finished=finished,
     )
-    # The walker rate-limits its own retry notices; other repeats are limited here.
-    walker = Walker(source, plan, pacing=pacing, warn=lambda m: env.warn(m, every=10.0))
+    # The walker rate-limits its own retry notices; other repeats are limited here. A checkpoint
+    # is first saved once the stream is known to exist, before anything is printed.
+    walker = Walker(
+        source,
+        plan,
+        pacing=pacing,
+        warn=lambda m: env.warn(m, every=10.0),
+        on_start=None if checkpoint is None else lambda: _save(checkpoint, walker),
+    )
     ref = source.ref
     ctx = RenderContext(
         env=env,
@@ -191,7 +197,7 @@ def _read(
     finally:
         batches.close()
         renderer.close()
-        if checkpoint is not None:
+        if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
             with shielded():
                 _save(checkpoint, walker)
 

@@ -106,8 +106,11 @@ class Walker:
         clock: Callable[[], float] = time.monotonic,
         queue_size: int = 4,
         record_budget: int = 30_000,
+        on_start: Callable[[], None] | None = None,
     ) -> None:
         self.source = source
+        #: called once the stream has been listed and its shards started, before any batch
+        self.on_start = on_start
         self.plan = plan
         self.pacing = pacing or Pacing()
         self.warn = warn or (lambda _message: None)
@@ -157,6 +160,8 @@ class Walker:
         self.started_ms = int(self.wall() * 1000)
         try:
             self._start()
+            if self.on_start is not None:
+                self.on_start()
             yield from self._loop()
         finally:
             self._stop.set()

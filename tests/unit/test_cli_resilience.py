@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import string
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,29 @@ def test_from_with_an_existing_checkpoint_says_the_checkpoint_wins(
         "checkpoint only\n"
     )
     assert len(result.stdout.splitlines()) == 5
+
+
+def test_a_stream_that_does_not_exist_leaves_no_checkpoint_behind(
+    kinesis: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "cp"
+    result = run("read", "ordrs", "--checkpoint", str(path))
+    assert_one_error_line(result, 3)
+    assert not path.exists()  # the right name can use the file afterwards
+
+
+def test_a_follow_that_printed_nothing_still_remembers_where_it_started(
+    kinesis: Any, tmp_path: Path
+) -> None:
+    kinesis.create_stream(StreamName="quiet", ShardCount=1)
+    path = tmp_path / "cp"
+    before = time.time()
+    result = run("follow", "quiet", "--checkpoint", str(path), "--idle-exit", "0.3")
+    assert result.exit_code == 0, result
+    saved = json.loads(path.read_text())
+    assert saved["shards"] == {}
+    assert saved["start"]["kind"] == "AT_TIMESTAMP"  # `latest`, kept as the time it began
+    assert before - 1.5 <= saved["start"]["timestamp"] <= time.time()
 
 
 @pytest.mark.parametrize(
