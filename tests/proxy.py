@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 @dataclass(frozen=True)
 class Call:
+    #: when the request arrived (time.monotonic())
     at: float
     operation: str
     shard: str | None
@@ -72,18 +73,24 @@ def aws_error(status: int, code: str, message: str, fault: str) -> Reply:
 
 @dataclass
 class FaultPlan:
-    """Faults at chosen rates (0..1 of the calls each applies to), from a seeded generator."""
+    """Faults at chosen rates (0..1 of the calls each applies to), from a seeded generator; or,
+    with `every`, every so many calls, taking the kinds in `rotate` in turn (each kind then
+    happens however the threads interleave)."""
 
     throttle: float = 0.0
     expired: float = 0.0
     error5xx: float = 0.0
     reset: float = 0.0
     seed: int = 0
+    every: int = 0
+    rotate: tuple[str, ...] = ("throttle", "expired", "error5xx", "reset")
     #: operations the faults apply to
     operations: Collection[str] = ("GetRecords", "GetShardIterator", "ListShards")
     injected: Counter[str] = field(default_factory=Counter)
     _rng: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _calls: int = 0
+    _turn: int = 0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -92,23 +99,47 @@ class FaultPlan:
         if operation not in self.operations:
             return None
         with self._lock:
-            roll = self._rng.random()
-            reply = self._choose(roll, operation, shard)
+            if self.every:
+                reply = self._next_in_turn(operation, shard)
+            else:
+                reply = self._choose(self._rng.random(), operation, shard)
             if reply is not None:
                 self.injected[reply.fault or "?"] += 1
         return reply
 
-    def _choose(self, roll: float, operation: str, shard: str | None) -> Reply | None:
+    def _next_in_turn(self, operation: str, shard: str | None) -> Reply | None:
+        self._calls += 1
+        if self._calls % self.every:
+            return None
+        for _ in self.rotate:  # the next kind that applies to this operation
+            kind = self.rotate[self._turn % len(self.rotate)]
+            self._turn += 1
+            reply = self._make(kind, operation, shard)
+            if reply is not None:
+                return reply
+        return None
+
+    def _make(self, kind: str, operation: str, shard: str | None) -> Reply | None:
         where = f"shard {shard}" if shard else "stream"
-        bands: list[tuple[float, Callable[[], Reply | None]]] = [
-            (self.throttle, lambda: self._throttled(operation, where)),
-            (self.expired, lambda: self._expired(operation)),
-            (self.error5xx, self._server_error),
-            (self.reset, lambda: Reply(0, b"", drop=True, after_forwarding=True, fault="reset")),
-        ]
-        for rate, make in bands:
+        if kind == "throttle":
+            return self._throttled(operation, where)
+        if kind == "expired":
+            return self._expired(operation)
+        if kind == "error5xx":
+            return self._server_error()
+        if kind == "reset":
+            return Reply(0, b"", drop=True, after_forwarding=True, fault="reset")
+        raise ValueError(f"unknown fault {kind!r}")
+
+    def _choose(self, roll: float, operation: str, shard: str | None) -> Reply | None:
+        for kind, rate in (
+            ("throttle", self.throttle),
+            ("expired", self.expired),
+            ("error5xx", self.error5xx),
+            ("reset", self.reset),
+        ):
             if roll < rate:
-                return make()
+                return self._make(kind, operation, shard)
             roll -= rate
         return None
 
@@ -275,6 +306,7 @@ class Proxy:
         return conn
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        arrived = time.monotonic()  # what a rate limit counts: arrivals, not answers
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length)
         target = handler.headers.get("X-Amz-Target", "")
@@ -292,21 +324,19 @@ class Proxy:
             time.sleep(self.latency)
         reply = self.fault(operation, request, shard) if self.fault else None
         if reply is not None and not reply.after_forwarding:
-            self._reply(handler, reply, operation, shard)
+            self._reply(handler, reply, Call(arrived, operation, shard, reply.status, reply.fault))
             return
         status, headers, payload = self._forward(handler, body)
         if status == 200 and shard and operation in {"GetShardIterator", "GetRecords"}:
             self._learn(payload, shard)
         if reply is not None:
-            self._reply(handler, reply, operation, shard)
+            self._reply(handler, reply, Call(arrived, operation, shard, reply.status, reply.fault))
             return
-        self._record(operation, shard, status)
+        self._record(Call(arrived, operation, shard, status))
         self._send(handler, status, payload, headers)
 
-    def _reply(
-        self, handler: BaseHTTPRequestHandler, reply: Reply, operation: str, shard: str | None
-    ) -> None:
-        self._record(operation, shard, reply.status, reply.fault)
+    def _reply(self, handler: BaseHTTPRequestHandler, reply: Reply, call: Call) -> None:
+        self._record(call)
         if reply.drop:
             handler.close_connection = True
             with contextlib.suppress(OSError):
@@ -349,11 +379,9 @@ class Proxy:
                 with self._lock:
                     self.iterators[data[key]] = shard
 
-    def _record(
-        self, operation: str, shard: str | None, status: int, fault: str | None = None
-    ) -> None:
+    def _record(self, call: Call) -> None:
         with self._lock:
-            self.calls.append(Call(time.monotonic(), operation, shard, status, fault))
+            self.calls.append(call)
 
     @staticmethod
     def _send(

@@ -97,6 +97,9 @@ class ShardWorker:
         self.closed_at_call = False
         self.next_call = 0.0
         self.last_call = 0.0
+        #: GetShardIterator is limited to 5 calls a second per shard too (an iterator renewed
+        #: after every expiry, say): paced like GetRecords
+        self.next_iterator_call = 0.0
         pacing = walker.pacing
         self.backoff = Backoff(pacing.retry_base, pacing.retry_cap, walker.give_up_after)
 
@@ -188,9 +191,13 @@ class ShardWorker:
         """An iterator after the last record read, or at the start position (None: stopped)."""
         if position is None:
             position = self._start()
+        walker = self.walker
         while True:
+            if not walker.sleep(self.next_iterator_call - walker.clock()):
+                return None
+            self.next_iterator_call = walker.clock() + walker.pacing.min_interval
             try:
-                return self.walker.source.get_iterator(self.shard, position)
+                return walker.source.get_iterator(self.shard, position)
             except (UsageError, ServiceError) as exc:
                 trimmed = exc.aws_code == TRIMMED
                 if position.sequence is not None and (isinstance(exc, UsageError) or trimmed):

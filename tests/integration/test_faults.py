@@ -34,12 +34,8 @@ pytestmark = pytest.mark.server
 #: the contract's ceiling: GetRecords calls per shard in any one second
 CEILING = 5
 
-PLANS = {
-    "throttle": FaultPlan(throttle=0.3, seed=1),
-    "expired": FaultPlan(expired=0.3, seed=2),
-    "error5xx": FaultPlan(error5xx=0.25, seed=3),
-    "reset": FaultPlan(reset=0.2, seed=4),
-}
+#: each fault on every third call it applies to (FaultPlan's random rates vary with thread order)
+FAULTS = ("throttle", "expired", "error5xx", "reset")
 
 
 def resharded_stream(admin: Admin, name: str, count: int = 120) -> str:
@@ -81,18 +77,21 @@ def check_read(admin: Admin, name: str, result: Result, proxy: Proxy) -> dict[st
     assert_lineage_order(records, admin.list_shards(name))
     per_second = proxy.max_per_second("GetRecords")
     assert per_second <= CEILING, proxy.times_per_shard("GetRecords")
+    # AWS allows GetShardIterator 5 calls a second per shard as well
+    iterators = proxy.max_per_second("GetShardIterator")
+    assert iterators <= CEILING, proxy.times_per_shard("GetShardIterator")
     return {
         "records": len(records),
         "calls": len(proxy.operations("GetRecords")),
         "faults": dict(proxy.faults()),
         "max GetRecords/s/shard": per_second,
-        "max GetShardIterator/s/shard": proxy.max_per_second("GetShardIterator"),
+        "max GetShardIterator/s/shard": iterators,
         "seconds": round(result.elapsed, 1),
     }
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("fault", sorted(PLANS))
+@pytest.mark.parametrize("fault", FAULTS)
 def test_read_loses_and_repeats_nothing_under_each_fault(
     moto: Admin,
     cli: Cli,
@@ -101,8 +100,7 @@ def test_read_loses_and_repeats_nothing_under_each_fault(
     fault: str,
 ) -> None:
     name = resharded_stream(moto, stream_name(fault))
-    plan = PLANS[fault]
-    proxy = proxy_for(moto, fault=FaultPlan(**{fault: getattr(plan, fault)}, seed=plan.seed))
+    proxy = proxy_for(moto, fault=FaultPlan(every=3, rotate=(fault,)))
     result = cli.run("read", name, "-o", "ndjson", endpoint=proxy.endpoint, timeout=80)
     measured = check_read(moto, name, result, proxy)
     assert measured["faults"].get(fault, 0) >= 5, measured  # the fault did happen, often
@@ -117,11 +115,11 @@ def test_read_loses_and_repeats_nothing_under_every_fault_at_once(
 ) -> None:
     """On both servers (kinesis-mock ends closed shards with a null iterator, as AWS does)."""
     name = resharded_stream(admin, stream_name("mixed"), count=80)
-    plan = FaultPlan(throttle=0.1, expired=0.1, error5xx=0.1, reset=0.1, seed=5)
-    proxy = proxy_for(admin, fault=plan)
+    proxy = proxy_for(admin, fault=FaultPlan(every=3))  # a third of the calls, each kind in turn
     result = cli.run("read", name, endpoint=proxy.endpoint, timeout=110)
     measured = check_read(admin, name, result, proxy)
-    assert len(measured["faults"]) == 4, measured
+    assert len(measured["faults"]) == 4, measured  # every kind happened
+    assert sum(measured["faults"].values()) >= 8, measured
     print(f"\n[mixed, {admin.server.kind}] exactly once; {measured}")
 
 
