@@ -15,7 +15,15 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from .test_cli import S0_LINES, S1_LINES, assert_one_error_line, assert_usage_error, by_shard, run
+from .test_cli import (
+    S0_LINES,
+    S1_LINES,
+    assert_one_error_line,
+    assert_usage_error,
+    by_shard,
+    orders_table,  # noqa: F401  (a fixture)
+    run,
+)
 
 #: exit codes the contract allows (CONTRACT.md), and 143 for SIGTERM (README)
 EXIT_CODES = {0, 1, 2, 3, 4, 130, 143}
@@ -47,6 +55,23 @@ def test_runs_stopped_by_limit_resume_where_the_last_one_stopped(
         "shardId-000000000000": {"seq": "3", "ts": "2026-01-02T03:04:09.250Z"},
         "shardId-000000000001": {"seq": "3", "ts": "2026-01-02T03:04:10.250Z"},
     }
+
+
+def test_a_dynamodb_stream_resumes_from_its_checkpoint(
+    orders_table: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    checkpoint = str(tmp_path / "cp")
+    whole = run("read", "ddb:Orders")
+    first = run("read", "ddb:Orders", "--checkpoint", checkpoint, "-n", "2")
+    rest = run("read", "ddb:Orders", "--checkpoint", checkpoint)
+    assert (whole.exit_code, first.exit_code, rest.exit_code) == (0, 0, 0), (first, rest)
+    assert first.stdout + rest.stdout == whole.stdout
+    assert len(whole.stdout.splitlines()) == 3
+    saved = json.loads(Path(checkpoint).read_text())
+    assert saved["stream"]["kind"] == "dynamodb"
+    assert saved["stream"]["name"] == "Orders"
+    assert saved["stream"]["arn"].startswith("arn:aws:dynamodb:us-east-1:")
 
 
 def test_filters_record_only_what_was_printed(orders: Any, tmp_path: Path) -> None:
