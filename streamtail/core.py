@@ -195,11 +195,15 @@ def _read(
             if remaining == 0:
                 break
     finally:
-        batches.close()
-        renderer.close()
-        if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
-            with shielded():
-                _save(checkpoint, walker)
+        try:
+            batches.close()
+            renderer.close()
+        finally:
+            # Saved even when stdout went away (| head) or the walk failed; not when the stream
+            # was never listed (a mistyped name leaves no checkpoint behind).
+            if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
+                with shielded():
+                    _save(checkpoint, walker)
 
 
 def _save(checkpoint: Checkpoint, walker: Walker) -> None:

@@ -188,3 +188,26 @@ def _no_leftovers(checkpoint: Path) -> Iterator[None]:
     # Only the checkpoint and its lock file: no temporary file left behind by any run.
     leftovers = sorted(p.name for p in checkpoint.parent.iterdir())
     assert set(leftovers) <= {checkpoint.name, checkpoint.name + ".lock"}, leftovers
+
+
+@pytest.mark.timeout(60)
+def test_a_reader_that_goes_away_still_leaves_a_valid_checkpoint(
+    km: Admin, cli: Cli, stream_name: Callable[[str], str], checkpoint: Path
+) -> None:
+    """`| head -n 1`: exit 0 and a checkpoint of what was written to the pipe."""
+    import subprocess
+
+    name = km.create_stream(stream_name("pipe"), shards=1)
+    km.put_counted(name, 0, 30, pad=4000)  # more than a pipe buffer holds
+    # `read`: an idle `follow` notices a closed pipe only at its next write (as `tail -f` does)
+    argv = cli.argv(["read", name, "--checkpoint", str(checkpoint)], km.server.endpoint)
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env, text=True
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = json.loads(process.stdout.readline())
+    process.stdout.close()  # the reader goes away
+    assert process.wait(timeout=30) == 0
+    assert process.stderr.read() == ""
+    saved = json.loads(checkpoint.read_text())["shards"][first["shard"]]
+    assert int(saved["seq"]) >= int(first["seq"])
