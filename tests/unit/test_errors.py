@@ -56,3 +56,24 @@ def test_classification(code: str, status: int | None, cls: type, retryable: boo
 def test_sigterm_has_its_own_exit_code() -> None:
     assert ExitCode.TERMINATED == 143
     assert ExitCode.INTERRUPTED == 130
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda b: b.EndpointConnectionError(endpoint_url="http://127.0.0.1:9"),
+        lambda b: b.ConnectTimeoutError(endpoint_url="http://127.0.0.1:9"),
+        lambda b: b.ReadTimeoutError(endpoint_url="http://127.0.0.1:9"),
+        lambda b: b.ConnectionClosedError(endpoint_url="http://127.0.0.1:9"),
+    ],
+    ids=["refused", "connect-timeout", "read-timeout", "reset"],
+)
+def test_network_faults_are_retryable_service_errors(make: Any) -> None:
+    import botocore.exceptions
+
+    from streamtail.aws import translate
+
+    error = translate(make(botocore.exceptions), "stream 'orders'")
+    assert type(error) is ServiceError
+    assert error.retryable
+    assert error.code is ExitCode.RUNTIME
