@@ -291,6 +291,16 @@ class Proxy:
             default=0,
         )
 
+    def tightest_span(self, operation: str = "GetRecords", calls: int = 6) -> float | None:
+        """The shortest time any shard took for `calls` consecutive `operation` calls (more
+        than 1 s for 6 calls: never more than 5 in a second)."""
+        spans = [
+            times[i + calls - 1] - times[i]
+            for times in map(sorted, self.times_per_shard(operation).values())
+            for i in range(len(times) - calls + 1)
+        ]
+        return round(min(spans), 3) if spans else None
+
     def faults(self) -> Counter[str]:
         with self._lock:
             return Counter(c.fault for c in self.calls if c.fault)

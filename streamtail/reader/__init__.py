@@ -43,8 +43,10 @@ __all__ = ["Pacing", "WalkPlan", "WalkStats", "Walker"]
 class Pacing:
     """Polling manners. The defaults keep the contract's ceiling of 5 GetRecords calls a second."""
 
-    #: least time between two GetRecords calls on one shard (5/s; a hair over 0.2 s for jitter)
-    min_interval: float = 0.205
+    #: least time between two GetRecords (or GetShardIterator) calls on one shard: any six calls
+    #: span 1.1 s, so that the service sees no more than 5 in a second even when the network
+    #: delays one call by up to 100 ms more than the next
+    min_interval: float = 0.22
     #: time between calls on an idle shard (about one a second)
     idle_interval: float = 1.0
     #: `follow`: how often the shard listing is refreshed to find resharding

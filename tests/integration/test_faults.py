@@ -86,6 +86,7 @@ def check_read(admin: Admin, name: str, result: Result, proxy: Proxy) -> dict[st
         "faults": dict(proxy.faults()),
         "max GetRecords/s/shard": per_second,
         "max GetShardIterator/s/shard": iterators,
+        "tightest 6 GetRecords": proxy.tightest_span("GetRecords"),
         "seconds": round(result.elapsed, 1),
     }
 
