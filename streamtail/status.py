@@ -162,6 +162,7 @@ class StatusLine:
                 return
 
     def start(self) -> None:
+        self.rate.update(self.stats.snapshot().records)  # the rate counts from now
         self.env.set_status_eraser(self.erase)
         self._thread.start()
 
