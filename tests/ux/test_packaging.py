@@ -57,10 +57,32 @@ print("UNDECLARED", " ".join(undeclared))
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean copy of the checkout: pip builds in the tree, and a stale build/ from an older
+    layout would otherwise leak removed modules into the wheel."""
+    copy = tmp_path_factory.mktemp("src") / "streamtail"
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            "build",
+            "dist",
+            "*.egg-info",
+            "node_modules",
+            "__pycache__",
+            ".*_cache",
+            ".venv",
+        ),
+    )
+    return copy
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory, source: Path) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
         check=True,
         timeout=600,
     )
@@ -166,7 +188,7 @@ def test_wheel_installs_and_runs(
 
 
 @pytest.mark.skipif(shutil.which("pipx") is None, reason="pipx is not installed (pip install pipx)")
-def test_pipx_install(tmp_path: Path, moto_server: Moto, orders: str) -> None:
+def test_pipx_install(tmp_path: Path, source: Path, moto_server: Moto, orders: str) -> None:
     home = tmp_path / "pipx"
     env = {
         **_outside_env(tmp_path),
@@ -175,7 +197,7 @@ def test_pipx_install(tmp_path: Path, moto_server: Moto, orders: str) -> None:
         "PIPX_MAN_DIR": str(tmp_path / "man"),
     }
     result = subprocess.run(
-        ["pipx", "install", "--system-site-packages", "--pip-args=--no-deps", str(ROOT)],
+        ["pipx", "install", "--system-site-packages", "--pip-args=--no-deps", str(source)],
         env=env,
         cwd=tmp_path,
         capture_output=True,
