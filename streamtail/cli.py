@@ -39,9 +39,12 @@ class ListFormat(StrEnum):
 
 
 def _fail(message: str, hint: str | None, code: int) -> NoReturn:
-    sys.stderr.write(f"streamtail: error: {message}\n")
+    from streamtail.render.safe import inert
+
+    # Messages can quote stream names, user input and server text: never raw on the terminal.
+    sys.stderr.write(f"streamtail: error: {inert(message)}\n")
     if hint:
-        sys.stderr.write(f"streamtail: hint: {hint}\n")
+        sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
     sys.stderr.flush()
     sys.exit(code)
 
@@ -87,12 +90,26 @@ class _Group(typer.core.TyperGroup):
             _fail(exc.format_message(), None, exc.exit_code)
         sys.exit(code or 0)
 
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: Any = None
+    ) -> None:
+        # Only when the shell asks for candidates: our bash/zsh/fish classes (colon-safe, no rich).
+        if complete_var is None:
+            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(complete_var):
+            from streamtail.completion import register_shells
+
+            register_shells()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
 
 app = typer.Typer(
     name="streamtail",
     cls=_Group,
     help="Tail and inspect Kinesis streams (and Kinesis-compatible services) and DynamoDB Streams.",
     no_args_is_help=True,
+    # Plain Click help: rich's help formatter costs ~100 ms of imports on every `--help`.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -116,36 +133,91 @@ def _root(
     (Yandex Data Streams, LocalStack, kinesis-mock), and DynamoDB Streams."""
 
 
+# -- shell completion callbacks (completion.py is imported only when a shell asks) -------------
+
+
+def _complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Stream names from the account for the shell (cached, time-boxed, silent on failure)."""
+    from streamtail.completion import stream_candidates
+
+    return stream_candidates(ctx.params, incomplete)
+
+
+def _complete_profile(incomplete: str) -> list[str]:
+    from streamtail.completion import profile_candidates
+
+    return profile_candidates(incomplete)
+
+
+def _complete_position(incomplete: str) -> list[str]:
+    from streamtail.completion import POSITIONS, static_candidates
+
+    return static_candidates(POSITIONS, incomplete)
+
+
+def _complete_event(incomplete: str) -> list[str]:
+    from streamtail.completion import EVENTS, static_candidates
+
+    return static_candidates(EVENTS, incomplete)
+
+
 # -- shared options ------------------------------------------------------------------------------
 
 Profile = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE or 'default').")
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="AWS profile (default: AWS_PROFILE or 'default').",
+        autocompletion=_complete_profile,
+    ),
 ]
 Region = Annotated[
-    str | None, typer.Option("--region", help="AWS region (default: AWS_REGION or the profile's).")
+    str | None,
+    typer.Option(
+        "--region", metavar="REGION", help="AWS region (default: AWS_REGION or the profile's)."
+    ),
 ]
 Endpoint = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
+        metavar="URL",
         help="Service endpoint, e.g. http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL_KINESIS, "
         "AWS_ENDPOINT_URL or AWS).",
     ),
 ]
-Debug = Annotated[bool, typer.Option("--debug", help="Full tracebacks on errors.")]
-NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal.")]
+Debug = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Log every AWS request and response on stderr (credentials and signatures "
+        "redacted), and show full tracebacks on errors.",
+    ),
+]
+NoColor = Annotated[
+    bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR works too).")
+]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No live status line on stderr (warnings still shown)."),
+]
 Stream = Annotated[
     str,
     typer.Argument(
+        metavar="STREAM",
         help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
         "DynamoDB stream ARN.",
         show_default=False,
+        autocompletion=_complete_stream,
     ),
 ]
 Start = Annotated[
     str | None,
     typer.Option(
         "--from",
+        metavar="POS",
+        autocompletion=_complete_position,
         help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
         "[default: trim-horizon for read, latest for follow]",
         show_default=False,
@@ -153,39 +225,59 @@ Start = Annotated[
 ]
 Until = Annotated[
     str | None,
-    typer.Option("--until", help="Stop at the first record that arrived after this time."),
+    typer.Option(
+        "--until", metavar="TIME", help="Stop at the first record that arrived after this time."
+    ),
 ]
 Limit = Annotated[
-    int | None, typer.Option("--limit", "-n", help="Stop after this many records.", min=1)
+    int | None,
+    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", min=1),
 ]
 Output = Annotated[
     OutputFormat | None,
     typer.Option(
         "--output",
         "-o",
+        metavar="FMT",
         help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
         show_default=False,
     ),
 ]
 Decode = Annotated[
-    DecodeMode, typer.Option("--decode", help="How to show payloads.", case_sensitive=False)
+    DecodeMode,
+    typer.Option(
+        "--decode",
+        metavar="MODE",
+        help="How to show payloads: auto, json, text, base64 or none.",
+        case_sensitive=False,
+    ),
 ]
 ShardOpt = Annotated[
     list[str] | None,
-    typer.Option("--shard", help="Only this shard and its descendants (repeatable)."),
+    typer.Option("--shard", metavar="ID", help="Only this shard and its descendants (repeatable)."),
 ]
-Key = Annotated[str | None, typer.Option("--key", help="Only records with this partition key.")]
+Key = Annotated[
+    str | None,
+    typer.Option("--key", metavar="PK", help="Only records with this partition key."),
+]
 Event = Annotated[
     list[str] | None,
-    typer.Option("--event", help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable)."),
+    typer.Option(
+        "--event",
+        metavar="NAME",
+        autocompletion=_complete_event,
+        help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable).",
+    ),
 ]
 Grep = Annotated[
     str | None,
-    typer.Option("--grep", help="Only records whose decoded payload matches this regex."),
+    typer.Option(
+        "--grep", metavar="REGEX", help="Only records whose decoded payload matches this regex."
+    ),
 ]
 ListOutput = Annotated[
     ListFormat | None,
-    typer.Option("--output", "-o", help="table (default on a terminal) or ndjson."),
+    typer.Option("--output", "-o", metavar="FMT", help="table (default on a terminal) or ndjson."),
 ]
 
 
@@ -195,11 +287,13 @@ def _connection(profile: str | None, region: str | None, endpoint: str | None) -
     return Connection(profile=profile, region=region, endpoint_url=endpoint)
 
 
-def _run(debug: bool, no_color: bool, action: Callable[[Env], None]) -> None:
+def _run(
+    debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bool = False
+) -> None:
     """Run a command body inside the error boundary."""
     from streamtail.env import Env
 
-    env = Env.from_process(no_color=no_color, debug=debug)
+    env = Env.from_process(no_color=no_color, debug=debug, quiet=quiet)
     try:
         action(env)
         env.stdout.flush()
@@ -240,6 +334,7 @@ def _read(
     endpoint_url: str | None,
     debug: bool,
     no_color: bool,
+    quiet: bool,
 ) -> None:
     from streamtail.core import ReadRequest, run_read
 
@@ -258,7 +353,7 @@ def _read(
         grep=grep,
         events=tuple(event or ()),
     )
-    _run(debug, no_color, lambda env: run_read(request, env))
+    _run(debug, no_color, lambda env: run_read(request, env), quiet=quiet)
 
 
 @app.command()
@@ -276,6 +371,7 @@ def read(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -302,6 +398,7 @@ def follow(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -354,6 +451,7 @@ def demo(
     ddb: Annotated[
         bool, typer.Option("--ddb", help="Follow the demo DynamoDB table instead of the stream.")
     ] = False,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -361,7 +459,12 @@ def demo(
     from streamtail.demo import run_demo
 
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb))
+    _run(
+        debug,
+        no_color,
+        lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb),
+        quiet=quiet,
+    )
 
 
 def main() -> None:

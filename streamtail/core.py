@@ -5,6 +5,7 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from streamtail.model import SourceKind
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
 from streamtail.render import FORMATS, Item, RenderContext, make_renderer
+from streamtail.status import status_line
 
 if TYPE_CHECKING:
     from streamtail.aws import Connection
@@ -44,14 +46,25 @@ class ReadRequest:
     events: tuple[str, ...] = ()
 
 
-def open_stream(name: str, conn: Connection, *, pool: int = 16) -> Source:
+def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     """Resolve a stream name and open its source (`source.ref` is the resolved name)."""
     from streamtail.aws import Clients
     from streamtail.sources import open_source
 
     ref = resolve(name)
-    clients = Clients(conn, region_hint=ref.region, default_region=ref.default_region, pool=pool)
+    clients = Clients(
+        conn,
+        region_hint=ref.region,
+        default_region=ref.default_region,
+        pool=pool,
+        log=_debug_log(env),
+    )
     return open_source(ref, clients)
+
+
+def _debug_log(env: Env) -> Callable[[str], None] | None:
+    """Where `--debug` request logs go: stderr, as lines that keep clear of the status line."""
+    return env.line if env.debug else None
 
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
@@ -72,7 +85,7 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
 
-    source = open_stream(request.stream, request.conn, pool=64)
+    source = open_stream(request.stream, request.conn, env, pool=64)
     _check_filters(record_filter, source.ref.kind)
     if position.timestamp is not None and not source.supports_timestamp:
         env.warn(
@@ -98,28 +111,49 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     renderer = make_renderer(output, ctx)
     decoding = renderer.needs_decoded or record_filter.grep is not None
     remaining = request.limit
+    shown = 0
     batches = walker.batches()
-    try:
-        for records in batches:
-            items: list[Item] = [
-                (r, decode_record(r, request.decode) if decoding else _NOT_DECODED) for r in records
-            ]
-            if decoding and not all(decoded.fits for _, decoded in items):
-                env.warn(
-                    f"some payloads do not decode as {request.decode.value}; shown as base64",
-                    once="decode-fit",
-                )
-            kept = record_filter.apply(items)
-            if remaining is not None:
-                kept = kept[:remaining]
-                remaining -= len(kept)
-            if kept:
-                renderer.write(kept)
-            if remaining == 0:
-                break
-    finally:
-        batches.close()
-        renderer.close()
+    with status_line(env, walker.stats, ref.display, lambda: shown) as status:
+        write = _guarded(renderer.write, env, shared=status is not None and env.stdout_isatty)
+        try:
+            for records in batches:
+                items: list[Item] = [
+                    (r, decode_record(r, request.decode) if decoding else _NOT_DECODED)
+                    for r in records
+                ]
+                if decoding and not all(decoded.fits for _, decoded in items):
+                    env.warn(
+                        f"some payloads do not decode as {request.decode.value}; shown as base64",
+                        once="decode-fit",
+                    )
+                kept = record_filter.apply(items)
+                if remaining is not None:
+                    kept = kept[:remaining]
+                    remaining -= len(kept)
+                if kept:
+                    write(kept)
+                    shown += len(kept)
+                if remaining == 0:
+                    break
+        finally:
+            batches.close()
+            renderer.close()
+
+
+def _guarded(
+    write: Callable[[Sequence[Item]], None], env: Env, *, shared: bool
+) -> Callable[[Sequence[Item]], None]:
+    """Records on the terminal that also shows the status line: erase it first, under the lock
+    that every writer of that terminal holds, so a row never lands on the status line."""
+    if not shared:
+        return write
+
+    def guarded(items: Sequence[Item]) -> None:
+        with env.terminal_lock:
+            env.erase_status()
+            write(items)
+
+    return guarded
 
 
 def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
@@ -137,7 +171,7 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
     from streamtail.lineage import Lineage
     from streamtail.render.listing import shards_ndjson, shards_tree
 
-    source = open_stream(name, conn)
+    source = open_stream(name, conn, env)
     lineage = Lineage(source.list_shards())
     if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
         shards_ndjson(env, source.ref.display, lineage)
@@ -152,7 +186,7 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
 
-    clients = Clients(conn)
+    clients = Clients(conn, log=_debug_log(env))
     streams = list_streams(clients.client("kinesis"))
     try:
         streams += list_table_streams(clients.client("dynamodbstreams"))

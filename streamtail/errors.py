@@ -85,6 +85,18 @@ TRANSIENT_CODES = frozenset(
     }
 )
 
+#: The subset of TRANSIENT_CODES that means "slow down" (counted apart in the status line).
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "KMSThrottlingException",
+    }
+)
+
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ClientError, or ''."""

@@ -169,8 +169,8 @@ _RECORD_FIELDS = frozenset(
 _PLAIN_FIELDS = len(_RECORD_FIELDS)
 
 
-def list_streams(client: Any) -> list[dict[str, Any]]:
-    """Every stream of the account with its summary (status, open shards, retention)."""
+def stream_names(client: Any) -> list[str]:
+    """The names of every stream of the account (ListStreams only: one call per 100 names)."""
     names: list[str] = []
     paginator = client.get_paginator("list_streams")
     for page in call("the stream list", lambda: list(paginator.paginate())):
@@ -179,8 +179,13 @@ def list_streams(client: Any) -> list[dict[str, Any]]:
             names.extend(s["StreamName"] for s in summaries)
         else:
             names.extend(page.get("StreamNames", []))
+    return sorted(set(names))
+
+
+def list_streams(client: Any) -> list[dict[str, Any]]:
+    """Every stream of the account with its summary (status, open shards, retention)."""
     rows: list[dict[str, Any]] = []
-    for name in sorted(set(names)):
+    for name in stream_names(client):
         summary = call(f"stream {name!r}", client.describe_stream_summary, StreamName=name)[
             "StreamDescriptionSummary"
         ]
