@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import click
@@ -18,24 +17,33 @@ import typer
 import typer.core
 
 from streamtail import __version__
-from streamtail.decode import DecodeMode
+from streamtail.cli_options import (
+    Debug,
+    Decode,
+    DecodeChoice,
+    Endpoint,
+    Event,
+    ExpandLogs,
+    Grep,
+    Key,
+    Limit,
+    ListOutput,
+    NoColor,
+    Output,
+    OutputFormat,
+    Profile,
+    Region,
+    ShardOpt,
+    SkipControl,
+    Start,
+    Stream,
+    Until,
+)
 from streamtail.errors import ExitCode, StreamtailError
 
 if TYPE_CHECKING:
     from streamtail.aws import Connection
     from streamtail.env import Env
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
-    raw = "raw"
-    aws = "aws"
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
 
 
 def _fail(message: str, hint: str | None, code: int) -> NoReturn:
@@ -105,79 +113,6 @@ def _root(
     (Yandex Data Streams, LocalStack, kinesis-mock), and DynamoDB Streams."""
 
 
-# -- shared options ------------------------------------------------------------------------------
-
-Profile = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE or 'default').")
-]
-Region = Annotated[
-    str | None, typer.Option("--region", help="AWS region (default: AWS_REGION or the profile's).")
-]
-Endpoint = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint-url",
-        help="Service endpoint, e.g. http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL_KINESIS, "
-        "AWS_ENDPOINT_URL or AWS).",
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Full tracebacks on errors.")]
-NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal.")]
-Stream = Annotated[
-    str,
-    typer.Argument(
-        help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
-        "DynamoDB stream ARN.",
-        show_default=False,
-    ),
-]
-Start = Annotated[
-    str | None,
-    typer.Option(
-        "--from",
-        help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
-        "[default: trim-horizon for read, latest for follow]",
-        show_default=False,
-    ),
-]
-Until = Annotated[
-    str | None,
-    typer.Option("--until", help="Stop at the first record that arrived after this time."),
-]
-Limit = Annotated[
-    int | None, typer.Option("--limit", "-n", help="Stop after this many records.", min=1)
-]
-Output = Annotated[
-    OutputFormat | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
-        show_default=False,
-    ),
-]
-Decode = Annotated[
-    DecodeMode, typer.Option("--decode", help="How to show payloads.", case_sensitive=False)
-]
-ShardOpt = Annotated[
-    list[str] | None,
-    typer.Option("--shard", help="Only this shard and its descendants (repeatable)."),
-]
-Key = Annotated[str | None, typer.Option("--key", help="Only records with this partition key.")]
-Event = Annotated[
-    list[str] | None,
-    typer.Option("--event", help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable)."),
-]
-Grep = Annotated[
-    str | None,
-    typer.Option("--grep", help="Only records whose decoded payload matches this regex."),
-]
-ListOutput = Annotated[
-    ListFormat | None,
-    typer.Option("--output", "-o", help="table (default on a terminal) or ndjson."),
-]
-
-
 def _connection(profile: str | None, region: str | None, endpoint: str | None) -> Connection:
     from streamtail.aws import Connection
 
@@ -219,11 +154,13 @@ def _read(
     limit: int | None,
     idle_exit: float | None,
     output: OutputFormat | None,
-    decode: DecodeMode,
+    decode: DecodeChoice,
     shard: list[str] | None,
     key: str | None,
     grep: str | None,
     event: list[str] | None,
+    expand_logs: bool,
+    skip_control: bool,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -231,6 +168,7 @@ def _read(
     no_color: bool,
 ) -> None:
     from streamtail.core import ReadRequest, run_read
+    from streamtail.decode import DecodeMode
 
     request = ReadRequest(
         stream=stream,
@@ -241,11 +179,13 @@ def _read(
         limit=limit,
         idle_exit=idle_exit,
         output=output.value if output else None,
-        decode=decode,
+        decode=DecodeMode(decode.value),
         shards=tuple(shard or ()),
         key=key,
         grep=grep,
         events=tuple(event or ()),
+        expand_logs=expand_logs,
+        skip_control=skip_control,
     )
     _run(debug, no_color, lambda env: run_read(request, env))
 
@@ -257,11 +197,13 @@ def read(
     until: Until = None,
     limit: Limit = None,
     output: Output = None,
-    decode: Decode = DecodeMode.AUTO,
+    decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
+    expand_logs: ExpandLogs = False,
+    skip_control: SkipControl = False,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -283,11 +225,13 @@ def follow(
         typer.Option("--idle-exit", help="Exit 0 after this many seconds with no new record."),
     ] = None,
     output: Output = None,
-    decode: Decode = DecodeMode.AUTO,
+    decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
+    expand_logs: ExpandLogs = False,
+    skip_control: SkipControl = False,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,

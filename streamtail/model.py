@@ -105,6 +105,8 @@ class Record:
     extra: dict[str, Any] | None = None
     #: set for DynamoDB stream records (`data` is then empty)
     change: Change | None = None
+    #: the index of a user record unpacked from a KPL aggregate (`seq` is the aggregate's)
+    subseq: int | None = None
 
 
 @dataclass(frozen=True)
