@@ -18,20 +18,26 @@ import typer.core
 
 from streamtail import __version__
 from streamtail.cli_options import (
+    Binary,
+    ChunkSize,
     Debug,
     Decode,
     DecodeChoice,
     Endpoint,
     Event,
     ExpandLogs,
+    FromNdjson,
     Grep,
     Key,
+    KeyField,
     Limit,
     ListOutput,
     NoColor,
     Output,
     OutputFormat,
     Profile,
+    PutKey,
+    PutStream,
     Region,
     ShardOpt,
     SkipControl,
@@ -240,6 +246,35 @@ def follow(
 ) -> None:
     """Follow new records (from --from, default latest) across resharding until Ctrl-C."""
     _read(follow=True, **locals())
+
+
+@app.command()
+def put(
+    stream: PutStream,
+    key: PutKey = None,
+    key_field: KeyField = None,
+    from_ndjson: FromNdjson = False,
+    binary: Binary = False,
+    chunk_size: ChunkSize = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Write stdin to a Kinesis stream: one record per line, batched, failed records retried."""
+    from streamtail.core import PutRequest, run_put
+
+    request = PutRequest(
+        stream=stream,
+        conn=_connection(profile, region, endpoint_url),
+        key=key,
+        key_field=key_field,
+        from_ndjson=from_ndjson,
+        binary=binary,
+        chunk_size=chunk_size,
+    )
+    _run(debug, no_color, lambda env: run_put(request, env))
 
 
 @app.command("shards")

@@ -57,6 +57,13 @@ Stream = Annotated[
         show_default=False,
     ),
 ]
+PutStream = Annotated[
+    str,
+    typer.Argument(
+        help="Kinesis stream name, Yandex path (/ru-central1/...) or Kinesis ARN.",
+        show_default=False,
+    ),
+]
 Start = Annotated[
     str | None,
     typer.Option(
@@ -120,4 +127,39 @@ SkipControl = Annotated[
 ListOutput = Annotated[
     ListFormat | None,
     typer.Option("--output", "-o", help="table (default on a terminal) or ndjson."),
+]
+
+
+# -- put -----------------------------------------------------------------------------------------
+
+PutKey = Annotated[
+    str | None,
+    typer.Option("--key", help="Partition key for every record (default: random per record)."),
+]
+KeyField = Annotated[
+    str | None,
+    typer.Option(
+        "--key-field",
+        help="Partition key from this field of each JSON line (dotted path: user.id).",
+    ),
+]
+FromNdjson = Annotated[
+    bool,
+    typer.Option(
+        "--from-ndjson",
+        help="Lines are `read -o ndjson` records: write each one's data (key from its key "
+        "field unless --key or --key-field says otherwise).",
+    ),
+]
+Binary = Annotated[
+    bool,
+    typer.Option("--binary", help="Read stdin as bytes, one record per --chunk-size bytes."),
+]
+ChunkSize = Annotated[
+    int | None,
+    typer.Option(
+        "--chunk-size",
+        help="With --binary: bytes per record (default: 1 MiB less the partition key).",
+        min=1,
+    ),
 ]

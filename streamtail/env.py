@@ -39,6 +39,9 @@ class Env:
     #: wall-clock seconds since the epoch, for positions and `--until`
     wall: Callable[[], float] = time.time
     debug: bool = False
+    #: standard input, as bytes (`put` reads it)
+    stdin: BinaryIO | None = None
+    stdin_isatty: bool = False
     _warned: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -53,6 +56,8 @@ class Env:
             stderr_isatty=sys.stderr.isatty(),
             color=_color_wanted(stdout_tty, no_color),
             debug=debug,
+            stdin=sys.stdin.buffer if sys.stdin is not None else None,
+            stdin_isatty=sys.stdin is not None and sys.stdin.isatty(),
         )
 
     def warn(self, message: str, *, once: str | None = None, every: float | None = None) -> None:

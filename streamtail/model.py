@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class SourceKind(StrEnum):
@@ -122,3 +122,26 @@ class Batch:
     #: the Limit the request asked for, so the reader can tell a full batch
     limit: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PutEntry(NamedTuple):
+    """One record for PutRecords."""
+
+    data: bytes
+    key: str
+    #: the input line (or binary chunk) it came from, counted from 1
+    origin: int
+
+    @property
+    def size(self) -> int:
+        """Data and partition key together, as Kinesis counts a record against its limits."""
+        return len(self.data) + len(self.key.encode("utf-8"))
+
+
+class PutResult(NamedTuple):
+    """The outcome of one entry of a PutRecords call."""
+
+    error_code: str | None = None
+    error_message: str | None = None
+    shard: str | None = None
+    seq: str | None = None
