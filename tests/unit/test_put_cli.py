@@ -3,11 +3,15 @@ codes, and `read -o ndjson | put --from-ndjson` round trips."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 
 from tests.unit.conftest import run_cli
+
+#: the count line; how many calls it took depends on how fast the input arrives (linger)
+SUMMARY = r"streamtail: %d records? written to %s \(\d+ PutRecords calls?\)\n"
 
 
 def _stream(kinesis: Any, name: str, shards: int = 1) -> None:
@@ -31,7 +35,7 @@ def test_lines_become_records_with_a_fixed_key(kinesis: Any) -> None:
     result = run_cli("put", "out", "--key", "k1", input=b"one\ntwo\r\n\nthree")
     assert result.code == 0, result.stderr
     assert result.stdout == b""
-    assert result.stderr == "streamtail: 3 records written to out (1 PutRecords call)\n"
+    assert re.fullmatch(SUMMARY % (3, "out"), result.stderr)
     assert _stored(kinesis, "out") == [("k1", b"one"), ("k1", b"two"), ("k1", b"three")]
 
 
@@ -65,7 +69,7 @@ def test_more_than_one_batch(kinesis: Any) -> None:
     _stream(kinesis, "big")
     result = run_cli("put", "big", "--key", "k", input=b"x\n" * 1234)
     assert result.code == 0
-    assert result.stderr == "streamtail: 1234 records written to big (3 PutRecords calls)\n"
+    assert re.fullmatch(SUMMARY % (1234, "big"), result.stderr)
     assert len(_stored(kinesis, "big")) == 1234
 
 
@@ -84,10 +88,10 @@ def test_bad_lines_are_named_the_rest_written_and_the_exit_is_2(kinesis: Any) ->
     lines = b'{"id":"a"}\nnot json\n{"id":"b"}\n{"other":1}\n'
     result = run_cli("put", "out", "--key-field", "id", input=lines)
     assert result.code == 2
-    assert result.stderr.splitlines() == [
+    assert re.fullmatch(SUMMARY % (2, "out"), result.stderr.splitlines(keepends=True)[2])
+    assert result.stderr.splitlines()[:2] + result.stderr.splitlines()[3:] == [
         "streamtail: warning: line 2: not JSON; not written",
         "streamtail: warning: line 4: no usable partition key at id; not written",
-        "streamtail: 2 records written to out (1 PutRecords call)",
         "streamtail: error: 2 input lines were not written (first: line 2, not JSON)",
         "streamtail: hint: --from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON "
         "line with that field",
