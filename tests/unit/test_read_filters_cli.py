@@ -150,3 +150,27 @@ def test_event_is_for_dynamodb_and_key_for_kinesis(kinesis: Any) -> None:
     assert result.stderr.startswith("streamtail: error: --key selects Kinesis partition keys")
     assert run_cli("read", "s", "--key", "").code == 2
     assert "invalid --grep" in run_cli("read", "s", "--grep", "(").stderr
+
+
+def test_event_filters_dynamodb_changes(kinesis: Any) -> None:
+    import boto3
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName="Carts",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    ddb.put_item(TableName="Carts", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    ddb.put_item(TableName="Carts", Item={"pk": {"S": "a"}, "n": {"N": "2"}})
+    ddb.delete_item(TableName="Carts", Key={"pk": {"S": "a"}})
+    result = run_cli("read", "ddb:Carts", "-o", "ndjson", "--event", "remove", "--grep", '"n":2')
+    assert result.code == 0, result.stderr
+    (record,) = _records(result.stdout)
+    assert (record["event"], record["keys"], record["old"]) == (
+        "REMOVE",
+        {"pk": "a"},
+        {"pk": "a", "n": 2},
+    )
