@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
-from streamtail import __version__
+from streamtail import __version__, leanparse
 from streamtail.errors import (
     ServiceError,
     StreamtailError,
@@ -42,17 +42,29 @@ class Connection:
 class Clients:
     """Creates and caches boto3 clients for one connection (clients are thread-safe)."""
 
-    def __init__(self, conn: Connection, *, region_hint: str | None = None, pool: int = 16) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        region_hint: str | None = None,
+        pool: int = 16,
+        lean: bool = True,
+    ) -> None:
         self.conn = conn
+        # botocore alone (not boto3, which also loads s3transfer and resources): same profiles,
+        # credential chain and endpoint settings, a quicker start.
         try:
-            self._session = boto3.session.Session(profile_name=conn.profile)
+            self._session = botocore.session.Session(profile=conn.profile)
+            configured = self._session.get_config_variable("region")
         except botocore.exceptions.BotoCoreError as exc:
             raise translate(exc, "the AWS profile") from exc
+        if lean:
+            leanparse.install(self._session)
         # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which the AWS CLI v2 honours.
-        region = (
-            conn.region or os.environ.get("AWS_REGION") or self._session.region_name or region_hint
-        )
-        if region is None and conn.endpoint_url:
+        # A region named by the stream itself (an ARN's, a Yandex path's) wins over the defaults.
+        region = conn.region or region_hint or os.environ.get("AWS_REGION") or configured
+        endpoint_env = any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
+        if region is None and (conn.endpoint_url or endpoint_env):
             region = LOCAL_DEFAULT_REGION
         self.region = region
         self._config = botocore.config.Config(
@@ -74,7 +86,7 @@ class Clients:
         key = (service, data_plane)
         if key not in self._clients:
             try:
-                self._clients[key] = self._session.client(
+                self._clients[key] = self._session.create_client(
                     service,
                     region_name=self.region,
                     endpoint_url=self.conn.endpoint_url,

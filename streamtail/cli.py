@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import click
 import typer
 import typer.core
 
@@ -71,6 +70,14 @@ def _quiet_broken_pipe() -> NoReturn:
     sys.exit(ExitCode.OK)
 
 
+# Recent Typer releases vendor Click (`typer._click`), older ones use Click itself: take the
+# exception classes from wherever Typer's own BadParameter lives, so both work.
+_click = sys.modules[typer.BadParameter.__module__]
+_NoArgsIsHelp: type[Exception] = getattr(
+    _click, "NoArgsIsHelpError", type("_Never", (Exception,), {})
+)
+
+
 class _Group(typer.core.TyperGroup):
     """Click's usage errors as one line (`streamtail: error: ...`) instead of a usage box."""
 
@@ -78,15 +85,18 @@ class _Group(typer.core.TyperGroup):
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else "", err=False)
+        except _NoArgsIsHelp as exc:
+            # Typer's rich help prints itself while the error is built; Click's is the message.
+            message = exc.format_message()  # type: ignore[attr-defined]
+            if message.strip():
+                sys.stdout.write(message + "\n")
             sys.exit(ExitCode.OK)
-        except click.UsageError as exc:
+        except _click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "streamtail"
             _fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
-        except click.exceptions.Abort:
+        except typer.Abort:
             sys.exit(ExitCode.INTERRUPTED)
-        except click.ClickException as exc:
+        except _click.ClickException as exc:
             _fail(exc.format_message(), None, exc.exit_code)
         sys.exit(code or 0)
 

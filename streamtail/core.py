@@ -144,13 +144,7 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     ref = resolve(request.stream)
-    if request.key is not None and ref.kind is SourceKind.DYNAMODB:
-        raise UsageError(
-            "--key selects Kinesis partition keys; DynamoDB stream records have none",
-            hint='match a DynamoDB key with --grep, e.g. --grep \'"pk":"a"\'',
-        )
-    if request.events and ref.kind is SourceKind.KINESIS:
-        raise UsageError("--event applies to DynamoDB streams (ddb:TABLE)")
+    _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call
     plan = WalkPlan(
         position=position,
         follow=request.follow,
@@ -161,6 +155,16 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
         accept=None if record_filter.key is None else key_shards(record_filter.key),
     )
     return plan, output, record_filter, ref
+
+
+def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
+    """Filters that cannot match on this kind of stream are a usage error, not silence."""
+    if record_filter.events and kind is not SourceKind.DYNAMODB:
+        raise UsageError("--event applies to DynamoDB streams only (ddb:TABLE)")
+    if record_filter.key is not None and kind is not SourceKind.KINESIS:
+        raise UsageError(
+            "--key applies to Kinesis streams only", hint="use --grep to match DynamoDB keys"
+        )
 
 
 def _originals(records: list[Record], kept: Sequence[Item]) -> list[Item]:

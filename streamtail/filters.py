@@ -55,10 +55,10 @@ class RecordFilter:
 
     @classmethod
     def build(cls, key: str | None, grep: str | None, events: tuple[str, ...] = ()) -> RecordFilter:
-        wanted = frozenset(e.upper() for e in events)
-        unknown = sorted(wanted - EVENTS)
+        unknown = [e for e in events if e.upper() not in EVENTS]
         if unknown:
             raise UsageError(f"invalid --event {unknown[0]!r}: choose INSERT, MODIFY or REMOVE")
+        wanted = frozenset(e.upper() for e in events)
         pattern = None
         if grep is not None:
             try:

@@ -39,6 +39,14 @@ def parse_time(text: str, now: float) -> float | None:
     return moment.timestamp()
 
 
+def _in_range(moment: float, option: str, text: str) -> float:
+    try:
+        datetime.fromtimestamp(moment, UTC)
+    except (OverflowError, ValueError, OSError) as exc:
+        raise UsageError(f"invalid {option} {text!r}: the time is out of range") from exc
+    return moment
+
+
 def parse_position(text: str, now: float) -> Position:
     """Parse a `--from` value; raises UsageError (exit 2) with the accepted forms."""
     value = text.strip()
@@ -61,7 +69,7 @@ def parse_position(text: str, now: float) -> Position:
         raise UsageError(f"invalid --from {text!r}: expected {_FORMS}")
     if moment > now + 1:
         raise UsageError(f"invalid --from {text!r}: the time is in the future")
-    return Position(PositionKind.AT_TIMESTAMP, timestamp=moment)
+    return Position(PositionKind.AT_TIMESTAMP, timestamp=_in_range(moment, "--from", text))
 
 
 def parse_until(text: str, now: float) -> float:
@@ -75,11 +83,23 @@ def parse_until(text: str, now: float) -> float:
             f"invalid --until {text!r}: expected an ISO-8601 time, a relative time like -15m "
             "or +10m, or now"
         )
-    return moment
+    return _in_range(moment, "--until", text)
+
+
+_SECOND_TEXT: dict[int, str] = {}
 
 
 def format_ts(ts_ms: int) -> str:
-    """Epoch milliseconds as ISO-8601 UTC with milliseconds and `Z` (the NDJSON `ts` field)."""
+    """Epoch milliseconds as ISO-8601 UTC with milliseconds and `Z` (the NDJSON `ts` field).
+
+    On the hot path: records arrive in runs within the same second, so the formatted second is
+    cached (a small dict, cleared when it grows) and only the milliseconds are formatted anew.
+    """
     seconds, millis = divmod(ts_ms, 1000)
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
+    prefix = _SECOND_TEXT.get(seconds)
+    if prefix is None:
+        if len(_SECOND_TEXT) >= 4096:
+            _SECOND_TEXT.clear()
+        prefix = f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}."
+        _SECOND_TEXT[seconds] = prefix
+    return f"{prefix}{millis:03d}Z"

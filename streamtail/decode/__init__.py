@@ -18,7 +18,7 @@ the bytes as they arrived; what does not fit is shown as base64 with a warning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -113,7 +113,7 @@ def expand(record: Record, options: DecodeOptions) -> list[Item]:
         return [(record, Decoded("base64", as_base64(data).value, f"{exc}; shown as base64"))]
     items: list[Item] = []
     for index, user in enumerate(users):
-        sub = replace(record, key=user.key, data=user.data, subseq=index)
+        sub = record._replace(key=user.key, data=user.data, subseq=index)
         items.extend(_payload(sub, "kpl+", options))
     return items
 
@@ -139,9 +139,14 @@ def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded
     return decode(record.data, mode)
 
 
+def is_json(decoded: Decoded) -> bool:
+    """Whether `decoded.value` is a JSON value (a JSON payload or a DynamoDB change)."""
+    return decoded.enc.endswith("json") or decoded.enc == "dynamodb"
+
+
 def text_of(decoded: Decoded) -> str:
     """The decoded payload as one string (for --grep and previews)."""
-    if decoded.enc.endswith("json") or decoded.enc == "dynamodb":
+    if is_json(decoded):
         return orjson.dumps(decoded.value).decode("utf-8")
     return str(decoded.value)
 
@@ -203,5 +208,6 @@ __all__ = [
     "decode_change",
     "decode_record",
     "expand",
+    "is_json",
     "text_of",
 ]

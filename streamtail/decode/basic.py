@@ -21,37 +21,44 @@ class Leaf(NamedTuple):
     value: Any
 
 
-# orjson reads every number as a 64-bit int or a double: an integer of 20 digits would come back
-# as a float and a long decimal would lose digits. A payload with a run of 16 or more digits is
-# read again keeping such numbers exactly (orjson.Fragment writes their digits back unchanged).
-_DIGIT_MAP = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
-_SIXTEEN_DIGITS = b"0" * 16
-_EXACT_INT_DIGITS = 18  # any integer with at most 18 digits fits 64 bits
-_EXACT_FLOAT_DIGITS = 15  # any decimal with at most 15 significant digits survives a double
+# orjson reads integers beyond 64 bits and long decimals as floats, losing digits. Payloads with a
+# run of 16 or more digits are parsed again with the standard library, keeping such numbers as
+# orjson.Fragment (written back digit for digit). The test maps digits to "1" and everything else
+# to "0" in C and looks for sixteen ones: under a microsecond, several times quicker than a regex.
+_DIGITS = bytes(0x31 if 0x30 <= b <= 0x39 else 0x30 for b in range(256))
+_LONG_RUN = b"1" * 16
+_LONGEST_INT64 = 20
+_INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+_SAFE_FLOAT_DIGITS = 15
 
 
 def loads(data: bytes | str) -> Any:
     """JSON with every number kept exactly; raises orjson.JSONDecodeError like orjson.loads."""
     value = orjson.loads(data)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    # bytes.translate and `in` beat a regex here by a factor of eight (a hot path)
-    if _SIXTEEN_DIGITS in raw.translate(_DIGIT_MAP):
-        value = json.loads(raw, parse_int=_exact_int, parse_float=_exact_float)
+    if _LONG_RUN in raw.translate(_DIGITS):
+        value = json.loads(
+            raw, parse_int=_exact_int, parse_float=_exact_float, parse_constant=_no_constants
+        )
     return value
 
 
 def _exact_int(text: str) -> Any:
-    if len(text.lstrip("-")) <= _EXACT_INT_DIGITS:
-        return int(text)
+    if len(text) <= _LONGEST_INT64:  # what orjson itself writes as a number: -2**63 .. 2**64-1
+        number = int(text)
+        if _INT_MIN <= number <= _UINT_MAX:
+            return number
     return orjson.Fragment(text)
 
 
 def _exact_float(text: str) -> Any:
     mantissa = text.lower().partition("e")[0]
-    digits = mantissa.replace("-", "").replace(".", "").lstrip("0")
-    if len(digits) <= _EXACT_FLOAT_DIGITS:
-        return float(text)
-    return orjson.Fragment(text)
+    digits = len(mantissa.replace("-", "").replace(".", "").lstrip("0"))
+    return float(text) if digits <= _SAFE_FLOAT_DIGITS else orjson.Fragment(text)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def as_json(data: bytes | str) -> Leaf | None:

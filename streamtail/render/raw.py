@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import orjson
 
-from streamtail.decode import Item
+from streamtail.decode import Item, is_json
 from streamtail.render import RenderContext
 
 
@@ -21,7 +21,7 @@ class RawRenderer:
         for record, decoded in items:
             if self.ctx.raw_bytes:
                 lines.append(record.data)
-            elif decoded.enc.endswith("json"):
+            elif is_json(decoded):
                 lines.append(orjson.dumps(decoded.value))
             else:
                 # A text payload's own final newline ends its line (log lines carry one).

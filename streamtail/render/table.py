@@ -19,6 +19,7 @@ from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
 from streamtail.decode import Decoded, Item, text_of
+from streamtail.model import Change
 from streamtail.positions import format_ts
 from streamtail.render import RenderContext
 from streamtail.render.safe import inert
@@ -37,17 +38,45 @@ def _compact(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8") if not isinstance(value, str) else value
 
 
-def describe_change(event: str, images: dict[str, Any]) -> str:
-    """The change in one line: the image for INSERT/REMOVE, changed attributes for MODIFY."""
+_SETS = frozenset({"SS", "NS", "BS"})
+
+
+def _canonical(attr: Any) -> Any:
+    """A typed attribute value in a form where equal values compare equal: set members sorted
+    (DynamoDB sets have no order); maps compare as dicts, which ignore key order anyway."""
+    if isinstance(attr, dict):
+        return {
+            tag: sorted(value, key=repr) if tag in _SETS else _canonical(value)
+            for tag, value in attr.items()
+        }
+    if isinstance(attr, list):
+        return [_canonical(v) for v in attr]
+    return attr
+
+
+def describe_change(event: str, images: dict[str, Any], typed: Change | None = None) -> str:
+    """The change in one line: the image for INSERT/REMOVE, changed attributes for MODIFY.
+
+    With the `typed` images, attributes are compared as DynamoDB values (a set or a map written
+    again in another order is unchanged); without them, by their JSON text.
+    """
     new, old = images.get("new"), images.get("old")
     if event == "MODIFY" and new is not None and old is not None:
+        typed_new = typed.new or {} if typed else {}
+        typed_old = typed.old or {} if typed else {}
+
+        def same(name: str) -> bool:
+            if name in typed_new and name in typed_old:
+                return bool(_canonical(typed_new[name]) == _canonical(typed_old[name]))
+            return _json(old[name]) == _json(new[name])
+
         parts = []
         for name in sorted(new.keys() | old.keys()):
             if name not in old:
                 parts.append(f"+{name}: {_json(new[name])}")
             elif name not in new:
                 parts.append(f"-{name}: {_json(old[name])}")
-            elif _json(old[name]) != _json(new[name]):
+            elif not same(name):
                 parts.append(f"{name}: {_json(old[name])} -> {_json(new[name])}")
         return ", ".join(parts) or "(no attribute changed)"
     image = new if new is not None else old
@@ -192,7 +221,9 @@ class TableRenderer:
         keys = " ".join(f"{k}={_compact(v)}" for k, v in (images["keys"] or {}).items())
         line.append(f"{fit(inert(keys), _KEYS_W):<{_KEYS_W}} ", style="yellow")
         width = max(self.width - (_TIME_W + _EVENT_W + _KEYS_W + 3), 10)
-        line.append_text(self._json(Text(fit(inert(describe_change(change.event, images)), width))))
+        line.append_text(
+            self._json(Text(fit(inert(describe_change(change.event, images, change)), width)))
+        )
         return line
 
     def write(self, items: Sequence[Item]) -> None:

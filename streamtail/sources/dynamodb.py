@@ -125,8 +125,8 @@ def record_from_api(item: dict[str, Any], shard: str) -> Record:
     created = body.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         ts_ms = (created - _EPOCH) // _MILLI
-    elif isinstance(created, int | float):
-        ts_ms = int(created * 1000)
+    elif isinstance(created, int | float):  # the lean parser keeps the API's epoch seconds
+        ts_ms = round(created * 1000)
     else:
         ts_ms = 0
     return Record(

@@ -3,6 +3,7 @@ kinesis-mock, moto)."""
 
 from __future__ import annotations
 
+from binascii import a2b_base64
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,22 +166,34 @@ def child_from_api(item: dict[str, Any]) -> Shard:
 
 
 def record_from_api(item: dict[str, Any], shard: str) -> Record:
+    """A record from GetRecords, parsed leanly (base64 text, epoch seconds) or by botocore.
+
+    On the hot path: positional construction, one type check per field.
+    """
+    data = item.get("Data", b"")
     arrival = item.get("ApproximateArrivalTimestamp")
-    ts_ms = (arrival - _EPOCH) // _MILLI if isinstance(arrival, datetime) else 0
-    extra = {k: v for k, v in item.items() if k not in _RECORD_FIELDS}
+    if arrival.__class__ is float:
+        ts_ms = round(arrival * 1000)
+    elif isinstance(arrival, datetime):
+        ts_ms = (arrival - _EPOCH) // _MILLI
+    else:
+        ts_ms = round(arrival * 1000) if isinstance(arrival, int) else 0
     return Record(
-        shard=shard,
-        seq=item["SequenceNumber"],
-        key=item.get("PartitionKey", ""),
-        ts_ms=ts_ms,
-        data=item.get("Data", b""),
-        extra=extra or None,
+        shard,
+        item["SequenceNumber"],
+        item.get("PartitionKey", ""),
+        ts_ms,
+        a2b_base64(data) if data.__class__ is str else data,
+        {k: v for k, v in item.items() if k not in _RECORD_FIELDS}
+        if len(item) > _PLAIN_FIELDS
+        else None,
     )
 
 
 _RECORD_FIELDS = frozenset(
     {"SequenceNumber", "PartitionKey", "ApproximateArrivalTimestamp", "Data"}
 )
+_PLAIN_FIELDS = len(_RECORD_FIELDS)
 
 
 def list_streams(client: Any) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from streamtail.filters import key_shards
 from streamtail.sources.kinesis import shard_from_api
 from tests.integration.conftest import Server, streamtail_env
 from tests.unit import kplbuild
-from tests.unit.test_decode import ENVELOPE
+from tests.unit.test_decoders import ENVELOPE
 
 pytestmark = pytest.mark.server
 

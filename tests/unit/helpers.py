@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from typer.testing import CliRunner
+
+from streamtail.cli import app
 from streamtail.decode import DecodeMode, DecodeOptions, Item, expand
 from streamtail.env import Env
 from streamtail.model import Record
@@ -56,3 +60,20 @@ def render(items: Sequence[Item], fmt: str = "ndjson", *, width: int | None = No
 def ndjson(data: bytes, mode: DecodeMode = DecodeMode.AUTO, **options: bool) -> str:
     """The NDJSON lines `read` prints for one record with this payload."""
     return render(expand(record(data), DecodeOptions(mode, **options)))
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.decode().splitlines()
+
+
+def run_cli(*args: str, input: bytes | None = None) -> Result:
+    """The CLI through Click's runner: exit code, stdout bytes, stderr text."""
+    result = CliRunner().invoke(app, list(args), input=input)
+    return Result(result.exit_code, result.stdout_bytes, result.stderr)

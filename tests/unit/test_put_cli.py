@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from tests.unit.conftest import run_cli
+from tests.unit.helpers import run_cli
 
 #: the count line; how many calls it took depends on how fast the input arrives (linger)
 SUMMARY = r"streamtail: %d records? written to %s \(\d+ PutRecords calls?\)\n"

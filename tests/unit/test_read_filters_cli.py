@@ -14,8 +14,8 @@ from streamtail.filters import key_shards
 from streamtail.model import SourceKind, StreamRef
 from streamtail.sources.kinesis import KinesisSource
 from tests.unit import kplbuild
-from tests.unit.conftest import run_cli
-from tests.unit.test_decode import CONTROL, ENVELOPE
+from tests.unit.helpers import run_cli
+from tests.unit.test_decoders import CONTROL, ENVELOPE
 
 
 def _stream(kinesis: Any, name: str, shards: int = 1) -> None:
@@ -143,11 +143,11 @@ def test_event_is_for_dynamodb_and_key_for_kinesis(kinesis: Any) -> None:
     result = run_cli("read", "s", "--event", "INSERT")
     assert (result.code, result.stderr) == (
         2,
-        "streamtail: error: --event applies to DynamoDB streams (ddb:TABLE)\n",
+        "streamtail: error: --event applies to DynamoDB streams only (ddb:TABLE)\n",
     )
     result = run_cli("read", "ddb:Orders", "--key", "a")
     assert result.code == 2
-    assert result.stderr.startswith("streamtail: error: --key selects Kinesis partition keys")
+    assert result.stderr.startswith("streamtail: error: --key applies to Kinesis streams only")
     assert run_cli("read", "s", "--key", "").code == 2
     assert "invalid --grep" in run_cli("read", "s", "--grep", "(").stderr
 

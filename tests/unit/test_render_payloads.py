@@ -8,7 +8,7 @@ import json
 from streamtail.decode import DecodeOptions, expand
 from tests.unit import kplbuild
 from tests.unit.helpers import record, render
-from tests.unit.test_decode import ENVELOPE
+from tests.unit.test_decoders import ENVELOPE
 
 PAYLOADS = [
     b'{"order_id":"ord-000001","status":"created","items":[{"sku":"SKU-1001","qty":2}]}',

@@ -19,27 +19,18 @@ Stop rules (documented in README, "How read and follow end"):
 from __future__ import annotations
 
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
-from streamtail.errors import ServiceError, StreamtailError, UsageError
+from streamtail.errors import ServiceError, UsageError
 from streamtail.lineage import Lineage
-from streamtail.model import (
-    TRIM_HORIZON,
-    Batch,
-    Position,
-    PositionKind,
-    Record,
-    Shard,
-)
+from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Shard
+from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
 from streamtail.sources.base import Source
 
-EXPIRED_ITERATOR = "ExpiredIteratorException"
-#: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
-EMPTY_BATCHES_AT_TIP = 3
+__all__ = ["Pacing", "WalkPlan", "WalkStats", "Walker"]
 
 
 @dataclass(frozen=True)
@@ -79,29 +70,6 @@ class WalkPlan:
 
 
 @dataclass
-class _Records:
-    shard: str
-    records: list[Record]
-
-
-@dataclass
-class _Done:
-    shard: str
-    #: "closed" (drained), "tip" (caught up, `read`), "until", "stopped"
-    reason: str
-    children: list[Shard] | None = None
-
-
-@dataclass
-class _Failed:
-    shard: str
-    error: BaseException
-
-
-_Message = _Records | _Done | _Failed
-
-
-@dataclass
 class WalkStats:
     """Counters a status line or a test can read."""
 
@@ -123,7 +91,8 @@ class Walker:
         warn: Callable[[str], None] | None = None,
         wall: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
-        queue_size: int = 16,
+        queue_size: int = 4,
+        record_budget: int = 30_000,
     ) -> None:
         self.source = source
         self.plan = plan
@@ -131,7 +100,8 @@ class Walker:
         self.warn = warn or (lambda _message: None)
         self.wall = wall
         self.clock = clock
-        self.limit = plan.limit or source.max_limit
+        self._queue_size = queue_size
+        self._record_budget = record_budget
         self.lineage = Lineage()
         self.stats = WalkStats()
         self._queue: queue.Queue[_Message] = queue.Queue(maxsize=queue_size)
@@ -144,6 +114,8 @@ class Walker:
         self._done: set[str] = set()
         self._until_cut: set[str] = set()
         self._relist_due = 0.0
+        self._relist_owed = False
+        self._relist_failing_since: float | None = None
         self.started_ms = 0
 
     # -- the caller's side ------------------------------------------------------------------
@@ -185,7 +157,8 @@ class Walker:
             return None if shard.closed else position
         if position.sequence is not None:
             wanted = int(position.sequence)
-            if shard.end_seq is not None and int(shard.end_seq) < wanted:
+            end = shard.last_seq
+            if end is not None and end < wanted:
                 return None  # the whole shard lies before the sequence number
             if shard.start_seq is not None and int(shard.start_seq) > wanted:
                 return TRIM_HORIZON  # the whole shard lies after it
@@ -194,9 +167,11 @@ class Walker:
     def _loop(self) -> Generator[list[Record], None, None]:
         last_record = self.clock()
         while True:
-            if not self._running and not self._pending and self._finished():
+            idle = not self._running and not self._pending and not self._relist_owed
+            if idle and self._finished():
                 return
-            timeout = self._relist_due - self.clock() if self.plan.follow else 1.0
+            relisting = self.plan.follow or self._relist_owed
+            timeout = self._relist_due - self.clock() if relisting else 1.0
             if self.plan.idle_exit is not None:
                 timeout = min(timeout, last_record + self.plan.idle_exit - self.clock())
             try:
@@ -216,7 +191,7 @@ class Walker:
                 and self.clock() - last_record >= self.plan.idle_exit
             ):
                 return
-            if self.plan.follow and self.clock() >= self._relist_due:
+            if (self.plan.follow or self._relist_owed) and self.clock() >= self._relist_due:
                 self._relist()
 
     def _finished(self) -> bool:
@@ -236,17 +211,37 @@ class Walker:
             return
         if message.children:
             self._adopt(message.children)
-        if message.reason == "closed" and not self.lineage.children.get(shard_id):
-            self._relist()  # the shard closed and nothing says where its records went on
+        unknown_parent = any(
+            p not in self.lineage for child in message.children or () for p in child.parents
+        )
+        if unknown_parent or (
+            message.reason in {"closed", "quiet-until"} and not self.lineage.children.get(shard_id)
+        ):
+            # Nothing says where the shard's records went on, or a merged child names a parent
+            # this walk has not seen yet (that parent must be read first): list again.
+            self._relist()
         self._schedule()
 
     def _relist(self) -> None:
-        self._relist_due = self.clock() + self.pacing.relist_interval
+        now = self.clock()
+        self._relist_due = now + self.pacing.relist_interval
         try:
             shards = self.source.list_shards()
         except ServiceError as exc:
+            # A listing owed after a shard closed must happen, in `read` too, or its children
+            # would be missed: retry soon, and give up (exit 1) only after the retry window.
+            if self._relist_failing_since is None:
+                self._relist_failing_since = now
+            elif (
+                not self.plan.follow and now - self._relist_failing_since > self.pacing.retry_window
+            ):
+                raise
+            self._relist_owed = True
+            self._relist_due = now + min(self.pacing.retry_cap, self.pacing.relist_interval)
             self.warn(f"could not refresh the shard list, will retry: {exc.message}")
             return
+        self._relist_owed = False
+        self._relist_failing_since = None
         self._adopt(shards)
         self._schedule()
 
@@ -273,7 +268,7 @@ class Walker:
                 continue
             if all(p in self._done or p not in self._selected for p in shard.parents):
                 position = self._pending.pop(shard_id)
-                worker = _ShardWorker(self, shard_id, position)
+                worker = ShardWorker(self, shard_id, position)
                 thread = threading.Thread(target=worker.run, name=f"shard:{shard_id}", daemon=True)
                 self._running[shard_id] = thread
                 thread.start()
@@ -296,165 +291,19 @@ class Walker:
             self._stop.wait(seconds)
         return not self._stop.is_set()
 
+    @property
+    def limit(self) -> int:
+        """The GetRecords Limit: the largest the source takes, unless many shards run at once.
+
+        Batches waiting in the queue plus one batch in hand per running shard are all that is
+        held in memory; the Limit shrinks with the number of running shards so that this stays
+        within `record_budget` records however wide the stream (64 shards: ~880 a call).
+        """
+        if self.plan.limit is not None:
+            return self.plan.limit
+        share = self._record_budget // (self._queue_size + max(len(self._running), 1))
+        return max(100, min(self.source.max_limit, share))
+
     def is_closed(self, shard_id: str) -> bool:
         shard = self.lineage.shards.get(shard_id)
         return shard is not None and shard.closed
-
-
-class _ShardWorker:
-    """Reads one shard from its position to its end (or the tip, or a stop)."""
-
-    def __init__(self, walker: Walker, shard_id: str, position: Position) -> None:
-        self.walker = walker
-        self.shard = walker.lineage.shards[shard_id]
-        self.position = position
-        #: records at or below this sequence number are skipped (set when a server refuses an
-        #: iterator at a sequence number that is not in this shard)
-        self.floor: int | None = None
-        #: records older than this are skipped (a time position on a source without AT_TIMESTAMP)
-        self.time_floor_ms: int | None = None
-        if position.timestamp is not None and not walker.source.supports_timestamp:
-            self.time_floor_ms = int(position.timestamp * 1000)
-        #: the last record delivered (for a fresh iterator after expiry) and the last one read
-        self.last_seq: str | None = None
-        self.read_seq: str | None = None
-        self.empty_streak = 0
-        self.next_call = 0.0
-        self.last_call = 0.0
-        self.failing_since: float | None = None
-        self.attempt = 0
-
-    def run(self) -> None:
-        try:
-            reason, children = self._walk()
-        except BaseException as exc:  # handed to the caller's thread, which raises it
-            self.walker.put(_Failed(self.shard.shard_id, exc))
-            return
-        self.walker.put(_Done(self.shard.shard_id, reason, children))
-
-    def _walk(self) -> tuple[str, list[Shard] | None]:
-        walker = self.walker
-        until_ms = None if walker.plan.until is None else int(walker.plan.until * 1000)
-        iterator = self._iterator()
-        while iterator is not None:
-            batch = self._fetch(iterator)
-            if batch is None:
-                return "stopped", None
-            records = self._keep(batch.records)
-            cut = False
-            if until_ms is not None and records and records[-1].ts_ms > until_ms:
-                records = [r for r in records if r.ts_ms <= until_ms]
-                cut = True
-            if records and not walker.put(_Records(self.shard.shard_id, records)):
-                return "stopped", None
-            if batch.records:
-                self.read_seq = batch.records[-1].seq
-                self.last_seq = records[-1].seq if records else self.last_seq
-            if cut:
-                return "until", None
-            if batch.next_iterator is None:
-                return "closed", batch.child_shards
-            iterator = batch.next_iterator
-            caught_up = self._caught_up(batch)
-            if walker.is_closed(self.shard.shard_id) and (
-                (caught_up and not batch.records) or self._past_end()
-            ):
-                # Servers that never return a null iterator at a closed shard's end (moto).
-                return "closed", batch.child_shards
-            if caught_up and not walker.plan.follow:
-                return "tip", None
-            if caught_up and walker.plan.until is not None and walker.wall() > walker.plan.until:
-                return "until", None
-            idle = caught_up and not batch.records
-            pause = walker.pacing.idle_interval if idle else walker.pacing.min_interval
-            self.next_call = max(self.next_call, self.last_call + pause)
-        return "closed", None
-
-    def _caught_up(self, batch: Batch) -> bool:
-        behind = batch.millis_behind
-        if behind is None:
-            self.empty_streak = 0 if batch.records else self.empty_streak + 1
-            return self.empty_streak >= EMPTY_BATCHES_AT_TIP
-        self.walker.stats.behind_ms[self.shard.shard_id] = behind
-        if behind != 0:
-            return False
-        if not batch.records:
-            return True
-        full = len(batch.records) >= batch.limit > 0
-        return not full and batch.records[-1].ts_ms >= self.walker.started_ms
-
-    def _past_end(self) -> bool:
-        end = self.walker.lineage.shards[self.shard.shard_id].end_seq
-        return end is not None and self.read_seq is not None and int(self.read_seq) >= int(end)
-
-    def _keep(self, records: list[Record]) -> list[Record]:
-        if self.floor is not None:
-            floor = self.floor
-            records = [r for r in records if int(r.seq) > floor]
-        if self.time_floor_ms is not None:
-            time_floor = self.time_floor_ms
-            records = [r for r in records if r.ts_ms >= time_floor]
-        return records
-
-    def _iterator(self) -> str | None:
-        """An iterator at the start position, or after the last record delivered."""
-        position = self.position
-        if self.last_seq is not None:
-            position = Position(PositionKind.AFTER_SEQUENCE_NUMBER, sequence=self.last_seq)
-        while True:
-            try:
-                return self.walker.source.get_iterator(self.shard, position)
-            except UsageError:
-                if position.sequence is None or self.last_seq is not None:
-                    raise
-                # The server refused this sequence number for this shard: read the shard from its
-                # start and skip what lies before the number instead.
-                wanted = int(position.sequence)
-                at = position.kind is PositionKind.AT_SEQUENCE_NUMBER
-                self.floor = wanted - 1 if at else wanted
-                position = TRIM_HORIZON
-            except ServiceError as exc:
-                if not self._backoff(exc):
-                    return None
-
-    def _fetch(self, iterator: str) -> Batch | None:
-        """One GetRecords call, paced and retried; None once the walk stops."""
-        walker = self.walker
-        while True:
-            if not walker.sleep(self.next_call - walker.clock()):
-                return None
-            self.last_call = walker.clock()
-            self.next_call = self.last_call + walker.pacing.min_interval
-            walker.stats.calls += 1
-            try:
-                batch = walker.source.get_records(self.shard, iterator, walker.limit)
-            except ServiceError as exc:
-                if exc.aws_code == EXPIRED_ITERATOR:
-                    fresh = self._iterator()
-                    if fresh is None:
-                        return None
-                    iterator = fresh
-                    continue
-                if not self._backoff(exc):
-                    return None
-                continue
-            self.failing_since = None
-            self.attempt = 0
-            return batch
-
-    def _backoff(self, exc: StreamtailError) -> bool:
-        """Wait before retrying a failed call; raises once `read` has failed for too long."""
-        walker = self.walker
-        now = walker.clock()
-        if self.failing_since is None:
-            self.failing_since = now
-        elif not walker.plan.follow and now - self.failing_since > walker.pacing.retry_window:
-            raise exc
-        walker.stats.retries += 1
-        delay = random.uniform(
-            0, min(walker.pacing.retry_cap, walker.pacing.retry_base * 2**self.attempt)
-        )
-        self.attempt += 1
-        walker.warn(f"shard {self.shard.shard_id}: {exc.message}; retrying")
-        self.next_call = max(self.next_call, now + delay)
-        return walker.sleep(delay)

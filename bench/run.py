@@ -1,0 +1,350 @@
+"""streamtail's benchmark: one command, a table of figures, each beside a same-run baseline.
+
+    python bench/run.py            # full run (a few minutes)
+    python bench/run.py --quick    # smaller volumes, for a smoke check
+
+Servers: moto's server (the integration tests' fixture code), through tests/proxy.py where calls
+are counted or a network round trip is added. Figures (issue 5's goals in brackets):
+
+1. client CPU per record reading a seeded 4-shard stream to the tip, vs a naive boto3 reader
+   [<= 1/5]
+2. decode-to-NDJSON throughput on one core from recorded GetRecords responses [>= 150,000/s]
+3. `streamtail --help` wall time vs `python -c pass` [<= 150 ms]
+4. put-to-print latency in follow, p50/p99, and the GetRecords rate it cost [250 ms / 1 s, <= 5/s]
+5. wall time to read a 64-shard stream to the tip vs the sequential naive reader [>= 8x]
+6. peak RSS reading 200,000 records, and with a slow stdout reader [<= 150 MB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import boto3  # noqa: E402
+import orjson  # noqa: E402
+from tests.integration.servers import start_moto  # noqa: E402
+
+from bench._data import get_records_body, payload  # noqa: E402
+from tests.proxy import Proxy, max_calls_in_any_second  # noqa: E402
+
+ENV = {
+    **os.environ,
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "PYTHONPATH": str(ROOT),
+}
+ENV.pop("AWS_PROFILE", None)
+STREAMTAIL = [sys.executable, "-m", "streamtail"]
+NAIVE = [sys.executable, str(ROOT / "bench" / "naive_reader.py")]
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def row(figure: str, ours: str, baseline: str, goal: str) -> None:
+    ROWS.append((figure, ours, baseline, goal))
+    print(f"  {figure}: {ours} | baseline {baseline} | goal {goal}", file=sys.stderr)
+
+
+def run_measured(
+    argv: list[str], *, stdout: Any = subprocess.DEVNULL
+) -> tuple[float, float, int, float]:
+    """(cpu seconds user+sys, wall seconds, peak RSS KiB, exit code) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=ENV, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{argv} failed ({proc.returncode}): {err[-2000:]}")
+    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss, proc.returncode
+
+
+def admin(endpoint: str) -> Any:
+    return boto3.client(
+        "kinesis",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+
+
+def seed(client: Any, stream: str, shards: int, records: int) -> None:
+    client.create_stream(StreamName=stream, ShardCount=shards)
+    rng = random.Random(3)
+    batch: list[dict[str, Any]] = []
+    for n in range(records):
+        batch.append({"PartitionKey": f"k{n % 997}", "Data": payload(rng, n)})
+        if len(batch) == 500:
+            client.put_records(StreamName=stream, Records=batch)
+            batch = []
+    if batch:
+        client.put_records(StreamName=stream, Records=batch)
+
+
+# -- 1 ---------------------------------------------------------------------------------------
+
+
+def cpu_per_record(endpoint: str, records: int) -> None:
+    client = admin(endpoint)
+    seed(client, "bench-cpu", 4, records)
+    ours = run_measured([*STREAMTAIL, "read", "bench-cpu", "--endpoint-url", endpoint])
+    naive = run_measured([*NAIVE, "bench-cpu", endpoint])
+    empty_stream = "bench-cpu-empty"
+    client.create_stream(StreamName=empty_stream, ShardCount=4)
+    startup = run_measured([*STREAMTAIL, "read", empty_stream, "--endpoint-url", endpoint])
+    per = ours[0] / records * 1e6
+    base = naive[0] / records * 1e6
+    marginal = (ours[0] - startup[0]) / records * 1e6
+    row(
+        f"1. client CPU per record, 4 shards, {records:,} records",
+        f"{per:.1f} us ({marginal:.1f} us past {startup[0] * 1000:.0f} ms start-up)",
+        f"{base:.1f} us (ratio {per / base:.2f})",
+        "<= 1/5 of baseline",
+    )
+
+
+# -- 2 ---------------------------------------------------------------------------------------
+
+
+def decode_throughput(seconds: float) -> None:
+    from botocore.parsers import create_parser
+    from botocore.session import get_session
+
+    from streamtail.decode import decode_record
+    from streamtail.env import Env
+    from streamtail.render import RenderContext
+    from streamtail.render.ndjson import NdjsonRenderer
+    from streamtail.sources.kinesis import record_from_api
+
+    bodies = [get_records_body(10_000, seed=s) for s in range(3)]
+    out = io.BytesIO()
+    renderer = NdjsonRenderer(RenderContext(env=Env(stdout=out, stderr=io.StringIO()), stream="s"))
+
+    def ours(body: bytes) -> None:
+        records = [
+            record_from_api(i, "shardId-000000000001") for i in orjson.loads(body)["Records"]
+        ]
+        renderer.write([(r, decode_record(r)) for r in records])
+
+    shape = get_session().get_service_model("kinesis").operation_model("GetRecords").output_shape
+    parser = create_parser("json")
+
+    def naive(body: bytes) -> None:
+        parsed = parser.parse({"body": body, "headers": {}, "status_code": 200}, shape)
+        for record in parsed["Records"]:
+            try:
+                data = json.loads(record["Data"])
+            except ValueError:
+                data = base64.b64encode(record["Data"]).decode()
+            line = {
+                "stream": "s",
+                "shard": "shardId-000000000001",
+                "seq": record["SequenceNumber"],
+                "key": record["PartitionKey"],
+                "ts": record["ApproximateArrivalTimestamp"].isoformat(),
+                "data": data,
+            }
+            out.write((json.dumps(line) + "\n").encode())
+
+    def rate(fn: Any) -> float:
+        fn(bodies[0])
+        done = 0
+        start = time.process_time()
+        while time.process_time() - start < seconds:
+            fn(bodies[done // 10_000 % 3])
+            done += 10_000
+            out.seek(0)
+            out.truncate()
+        return done / (time.process_time() - start)
+
+    ours_rate, naive_rate = rate(ours), rate(naive)
+    row(
+        "2. decode-to-NDJSON, one core, ~200 B JSON payloads",
+        f"{ours_rate:,.0f} records/s",
+        f"{naive_rate:,.0f} records/s (botocore parse + json.dumps)",
+        ">= 150,000 records/s",
+    )
+
+
+# -- 3 ---------------------------------------------------------------------------------------
+
+
+def help_time(runs: int) -> None:
+    exe = shutil.which("streamtail")
+    argv = [exe, "--help"] if exe else [*STREAMTAIL, "--help"]
+
+    def median(cmd: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(cmd, env=ENV, stdout=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) * 1000
+
+    ours, base = median(argv), median([sys.executable, "-c", "pass"])
+    row(
+        "3. `streamtail --help` wall time (median)",
+        f"{ours:.0f} ms",
+        f"{base:.0f} ms (python -c pass)",
+        "<= 150 ms",
+    )
+
+
+# -- 4 ---------------------------------------------------------------------------------------
+
+
+def follow_latency(endpoint: str, seconds: float) -> None:
+    client = admin(endpoint)
+    client.create_stream(StreamName="bench-follow", ShardCount=4)
+    proxy = Proxy(endpoint).start()
+    proc = subprocess.Popen(
+        [*STREAMTAIL, "follow", "bench-follow", "--endpoint-url", proxy.endpoint, "-o", "raw"],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    latencies: list[float] = []
+
+    def reader() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            latencies.append(time.time() - json.loads(line)["put_at"])
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    time.sleep(2.0)  # let follow take its LATEST iterators before the first put
+    rng = random.Random(5)
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < seconds:
+        client.put_record(
+            StreamName="bench-follow",
+            PartitionKey=f"k{n}",
+            Data=orjson.dumps({"n": n, "put_at": time.time()}),
+        )
+        n += 1
+        time.sleep(rng.uniform(0.05, 0.45))
+    time.sleep(1.5)
+    proc.terminate()
+    proc.wait(10)
+    thread.join(5)
+    calls = proxy.operations("GetRecords")
+    proxy.stop()
+    per_shard: dict[str, list[float]] = {}
+    for call in calls:
+        per_shard.setdefault(call.shard or "?", []).append(call.at)
+    span = max(c.at for c in calls) - min(c.at for c in calls)
+    rate = len(calls) / max(span, 1e-9) / 4
+    worst = max(max_calls_in_any_second(t) for t in per_shard.values())
+    quantiles = statistics.quantiles(latencies, n=100)
+    row(
+        f"4. follow put-to-print latency, {len(latencies)}/{n} records, 4 shards",
+        f"p50 {quantiles[49] * 1000:.0f} ms, p99 {quantiles[98] * 1000:.0f} ms",
+        f"{rate:.2f} GetRecords/s per shard (max {worst} in any second)",
+        "p50 <= 250 ms, p99 <= 1 s, <= 5 calls/s",
+    )
+
+
+# -- 5 ---------------------------------------------------------------------------------------
+
+
+def wide_stream(endpoint: str, per_shard: int, latency: float) -> None:
+    stream = f"bench-wide-{int(latency * 1000)}"
+    seed(admin(endpoint), stream, 64, 64 * per_shard)
+    proxy = Proxy(endpoint, latency=latency).start()
+    ours = run_measured([*STREAMTAIL, "read", stream, "--endpoint-url", proxy.endpoint])
+    naive = run_measured([*NAIVE, stream, proxy.endpoint])
+    proxy.stop()
+    row(
+        f"5. read 64 shards x {per_shard} records to the tip, {latency * 1000:.0f} ms added RTT",
+        f"{ours[1]:.2f} s wall",
+        f"{naive[1]:.2f} s (sequential naive; {naive[1] / ours[1]:.1f}x)",
+        ">= 8x faster",
+    )
+
+
+# -- 6 ---------------------------------------------------------------------------------------
+
+
+SLOW_READER = (
+    "import sys, time\nread = sys.stdin.buffer.read\nwhile read(65536):\n    time.sleep(0.002)\n"
+)
+
+
+def peak_rss(endpoint: str, records: int) -> None:
+    seed(admin(endpoint), "bench-rss", 4, records)
+    fast = run_measured([*STREAMTAIL, "read", "bench-rss", "--endpoint-url", endpoint])
+    slow_reader = subprocess.Popen([sys.executable, "-c", SLOW_READER], stdin=subprocess.PIPE)
+    slow = run_measured(
+        [*STREAMTAIL, "read", "bench-rss", "--endpoint-url", endpoint], stdout=slow_reader.stdin
+    )
+    assert slow_reader.stdin is not None
+    slow_reader.stdin.close()
+    slow_reader.wait(60)
+    naive = run_measured([*NAIVE, "bench-rss", endpoint])
+    row(
+        f"6. peak RSS, {records:,} records (fast stdout / slow stdout reader)",
+        f"{fast[2] / 1024:.0f} MB / {slow[2] / 1024:.0f} MB (slow run {slow[1]:.1f} s)",
+        f"{naive[2] / 1024:.0f} MB (naive reader)",
+        "<= 150 MB",
+    )
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller volumes")
+    args = parser.parse_args()
+    quick = args.quick
+    print(f"machine: {machine()}", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_moto(Path(tmp))
+        try:
+            decode_throughput(1.0 if quick else 3.0)
+            help_time(5 if quick else 15)
+            cpu_per_record(server.endpoint, 20_000 if quick else 100_000)
+            follow_latency(server.endpoint, 8.0 if quick else 30.0)
+            wide_stream(server.endpoint, 20 if quick else 100, 0.0)
+            wide_stream(server.endpoint, 20 if quick else 100, 0.025)
+            peak_rss(server.endpoint, 40_000 if quick else 200_000)
+        finally:
+            server.stop()
+    print(f"\nmachine: {machine()}\n")
+    print("| figure | streamtail | baseline (same run) | goal |")
+    print("|---|---|---|---|")
+    for figure, ours, baseline, goal in ROWS:
+        print(f"| {figure} | {ours} | {baseline} | {goal} |")
+
+
+if __name__ == "__main__":
+    main()

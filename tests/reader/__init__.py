@@ -1,0 +1,1 @@
+"""Tests of the shard walker (streamtail.reader) against an in-memory simulated Kinesis stream."""

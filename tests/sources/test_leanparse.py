@@ -1,0 +1,141 @@
+"""The lean GetRecords parser yields exactly the records botocore's own parser yields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+from moto import mock_aws
+
+from streamtail.aws import Clients, Connection
+from streamtail.decode import decode_record
+from streamtail.errors import ServiceError, StreamtailError
+from streamtail.model import TRIM_HORIZON, SourceKind, StreamRef
+from streamtail.sources.dynamodb import DynamoDBSource, resolve_stream
+from streamtail.sources.kinesis import KinesisSource
+
+PAYLOADS = [
+    b'{"id": 1, "name": "caf\xc3\xa9"}',
+    b"plain text line",
+    bytes(range(256)),
+    b"\x00",
+    b"x" * 70_000,
+]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield
+
+
+def _kinesis(lean: bool) -> KinesisSource:
+    clients = Clients(Connection(region="us-east-1"), lean=lean)
+    ref = StreamRef(SourceKind.KINESIS, display="lean", name="lean")
+    return KinesisSource(ref, clients.client("kinesis"))
+
+
+def _read_all(source: Any) -> list[Any]:
+    batches = []
+    for shard in source.list_shards():
+        iterator = source.get_iterator(shard, TRIM_HORIZON)
+        batch = source.get_records(shard, iterator, 3)
+        while batch.records:
+            batches.append(batch)
+            batch = source.get_records(shard, batch.next_iterator, 3)
+    return batches
+
+
+def test_kinesis_records_identical(aws: None) -> None:
+    setup = _kinesis(lean=False)._client
+    setup.create_stream(StreamName="lean", ShardCount=2)
+    for n, payload in enumerate(PAYLOADS * 2):
+        setup.put_record(StreamName="lean", PartitionKey=f"key-{n}", Data=payload)
+    lean, botocore_parsed = _read_all(_kinesis(True)), _read_all(_kinesis(False))
+    assert sum(len(b.records) for b in lean) == 2 * len(PAYLOADS)
+    assert [b.records for b in lean] == [b.records for b in botocore_parsed]
+    assert [b.millis_behind for b in lean] == [b.millis_behind for b in botocore_parsed]
+    assert {r.data for b in lean for r in b.records} == set(PAYLOADS)
+
+
+def test_lean_parser_is_used_for_get_records_only(aws: None) -> None:
+    source = _kinesis(lean=True)
+    source._client.create_stream(StreamName="lean", ShardCount=1)
+    source._client.put_record(StreamName="lean", PartitionKey="k", Data=b"abc")
+    shard = source.list_shards()[0]
+    raw = source._client.get_records(
+        ShardIterator=source.get_iterator(shard, TRIM_HORIZON), Limit=10
+    )
+    assert raw["Records"][0]["Data"] == "YWJj"  # base64 text, as the API sent it
+    assert isinstance(raw["Records"][0]["ApproximateArrivalTimestamp"], float)
+    described = source._client.describe_stream_summary(StreamName="lean")
+    assert not isinstance(described["StreamDescriptionSummary"]["StreamCreationTimestamp"], float)
+
+
+def test_errors_map_the_same_either_way(aws: None) -> None:
+    errors = []
+    for lean in (True, False):
+        source = _kinesis(lean)
+        source._client.create_stream(StreamName="lean", ShardCount=1)
+        shard = source.list_shards()[0]
+        iterator = source.get_iterator(shard, TRIM_HORIZON)
+        source._client.delete_stream(StreamName="lean")
+        with pytest.raises(StreamtailError) as caught:
+            source.get_records(shard, iterator, 10)
+        errors.append((type(caught.value), caught.value.aws_code, caught.value.code))
+    assert errors[0] == errors[1]
+    assert errors[0][1] == "ResourceNotFoundException"
+
+
+def _ddb(lean: bool) -> DynamoDBSource:
+    clients = Clients(Connection(region="us-east-1"), lean=lean)
+    ref = resolve_stream(
+        StreamRef(SourceKind.DYNAMODB, display="Lean", name="Lean"), clients.client("dynamodb")
+    )
+    return DynamoDBSource(ref, clients.client("dynamodbstreams"))
+
+
+def test_dynamodb_records_identical(aws: None) -> None:
+    ddb = Clients(Connection(region="us-east-1"), lean=False).client("dynamodb")
+    ddb.create_table(
+        TableName="Lean",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    for n in range(4):
+        ddb.put_item(
+            TableName="Lean",
+            Item={
+                "pk": {"S": f"k{n % 2}"},
+                "n": {"N": "12345678901234567890123456789012345678"},
+                "b": {"B": bytes(range(n, n + 8))},
+                "bs": {"BS": [b"\x00\x01", b"\xff"]},
+                "m": {"M": {"l": {"L": [{"N": "1.50"}, {"NULL": True}]}}},
+            },
+        )
+    lean, parsed = _read_all(_ddb(True)), _read_all(_ddb(False))
+    lean_records = [r for b in lean for r in b.records]
+    parsed_records = [r for b in parsed for r in b.records]
+    assert len(lean_records) == 4
+    assert [(r.seq, r.ts_ms, r.change.event) for r in lean_records] == [
+        (r.seq, r.ts_ms, r.change.event) for r in parsed_records
+    ]
+    assert [orjson.dumps(decode_record(r).value) for r in lean_records] == [
+        orjson.dumps(decode_record(r).value) for r in parsed_records
+    ]
+
+
+def test_service_error_is_raised_for_an_unknown_stream(aws: None) -> None:
+    with pytest.raises(StreamtailError) as caught:
+        _kinesis(lean=True).list_shards()
+    assert caught.value.code == 3
+    assert not isinstance(caught.value, ServiceError)

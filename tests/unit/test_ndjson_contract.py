@@ -1,0 +1,236 @@
+"""The NDJSON record schema v1 is a contract (CONTRACT.md, "NDJSON records (schema v1)").
+
+Like pipx's test_result_contract.py: this pins key names, key order and value shapes. If this test
+has to change, the change is a CHANGELOG entry, and a breaking one bumps the schema version.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from streamtail.decode import Decoded, DecodeMode, decode, decode_record
+from streamtail.env import Env
+from streamtail.model import Change, Record
+from streamtail.render import RenderContext
+from streamtail.render.ndjson import NdjsonRenderer, record_object
+
+#: every key of a Kinesis record, in the contract's order
+KINESIS_V1_KEYS = ("stream", "shard", "seq", "subseq", "key", "ts", "enc", "data")
+#: the keys every Kinesis record has (`subseq` only for records unpacked from a KPL aggregate)
+KINESIS_V1_REQUIRED = ("stream", "shard", "seq", "key", "ts", "enc", "data")
+TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+ENC = re.compile(r"^(?:[a-z0-9]+\+)*(?:json|text|base64)$")
+
+CONTRACT_SEQ = "49590338271490256608559692538361571095921575989136588898"
+CONTRACT_TS_MS = int(datetime(2026, 11, 21, 21, 4, 5, 123000, tzinfo=UTC).timestamp() * 1000)
+
+
+def pairs(line: bytes) -> list[tuple[str, Any]]:
+    """A JSON object's (key, value) pairs in the order they were written."""
+    result: list[tuple[str, Any]] = json.loads(line, object_pairs_hook=list)
+    return result
+
+
+def render_lines(env: Env, records: list[Record], mode: DecodeMode) -> list[bytes]:
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
+    renderer.write([(r, decode(r.data, mode)) for r in records])
+    renderer.close()
+    out: bytes = env.stdout.getvalue()  # type: ignore[attr-defined]
+    assert out.endswith(b"\n")
+    return out.split(b"\n")[:-1]
+
+
+def test_the_contract_example() -> None:
+    record = Record("shardId-000000000001", CONTRACT_SEQ, "user-42", CONTRACT_TS_MS, b'{"id": 7}')
+    ctx = RenderContext(env=Env(stdout=io.BytesIO(), stderr=io.StringIO()), stream="orders")
+    obj = record_object(ctx, (record, Decoded("json", {"id": 7})))
+    assert list(obj.items()) == [
+        ("stream", "orders"),
+        ("shard", "shardId-000000000001"),
+        ("seq", CONTRACT_SEQ),
+        ("key", "user-42"),
+        ("ts", "2026-11-21T21:04:05.123Z"),
+        ("enc", "json"),
+        ("data", {"id": 7}),
+    ]
+
+
+def test_the_contract_example_as_a_line(make_env: Callable[..., Env]) -> None:
+    record = Record("shardId-000000000001", CONTRACT_SEQ, "user-42", CONTRACT_TS_MS, b'{"id": 7}')
+    [line] = render_lines(make_env(), [record], DecodeMode.AUTO)
+    assert line == (
+        b'{"stream":"orders","shard":"shardId-000000000001",'
+        b'"seq":"49590338271490256608559692538361571095921575989136588898",'
+        b'"key":"user-42","ts":"2026-11-21T21:04:05.123Z","enc":"json","data":{"id":7}}'
+    )
+
+
+PAYLOADS = [
+    b'{"id": 7}',
+    b"[1, 2]",
+    b"42",
+    b"null",
+    b"plain text",
+    b"",
+    b"\x00\x01\xff",
+    "\u202e\x1b[31m".encode(),
+]
+
+
+@pytest.mark.parametrize("mode", list(DecodeMode))
+def test_every_line_follows_schema_v1(mode: DecodeMode, make_env: Callable[..., Env]) -> None:
+    records = [
+        Record(f"shardId-00000000000{i}", str(i + 1), f"key-{i}", 1_795_295_045_000 + i, data)
+        for i, data in enumerate(PAYLOADS)
+    ]
+    lines = render_lines(make_env(), records, mode)
+    assert len(lines) == len(records)
+    for line, record in zip(lines, records, strict=True):
+        line.decode("utf-8")  # UTF-8
+        items = pairs(line)
+        keys = [k for k, _ in items]
+        # keys in contract order, no unknown key, no duplicate
+        assert keys == [k for k in KINESIS_V1_KEYS if k in keys]
+        assert set(KINESIS_V1_REQUIRED) <= set(keys)
+        obj = json.loads(line)
+        # absent values are left out rather than written as null (data may be JSON null)
+        assert all(v is not None for k, v in obj.items() if k != "data")
+        assert obj["stream"] == "orders"
+        assert obj["shard"] == record.shard
+        assert isinstance(obj["seq"], str)
+        assert obj["seq"].isdigit()
+        assert obj["key"] == record.key
+        assert TS.match(obj["ts"]), obj["ts"]
+        assert ENC.match(obj["enc"]), obj["enc"]
+        if obj["enc"].endswith("base64"):
+            assert base64.b64decode(obj["data"], validate=True) == record.data
+        elif obj["enc"].endswith("text"):
+            assert obj["data"].encode("utf-8") == record.data
+        else:
+            assert obj["data"] == json.loads(record.data)
+
+
+# -- DynamoDB change records ----------------------------------------------------------------------
+
+#: every key of a DynamoDB change record, in the contract's order
+DYNAMODB_V1_KEYS = (
+    "stream",
+    "table",
+    "shard",
+    "seq",
+    "id",
+    "ts",
+    "event",
+    "keys",
+    "new",
+    "old",
+    "ttl",
+)
+DDB_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-21T00:00:00.000"
+DDB_SHARD = "shardId-00000001700000000000-abcdef01"
+DDB_TS_MS = int(datetime(2026, 11, 21, 21, 4, 5, tzinfo=UTC).timestamp() * 1000)
+
+
+def change_record(change: Change) -> Record:
+    return Record(DDB_SHARD, "300000000000000499659", "", DDB_TS_MS, b"", change=change)
+
+
+def render_changes(env: Env, records: list[Record]) -> list[bytes]:
+    renderer = NdjsonRenderer(RenderContext(env=env, stream=DDB_ARN, table="Orders"))
+    renderer.write([(r, decode_record(r)) for r in records])
+    renderer.close()
+    out: bytes = env.stdout.getvalue()  # type: ignore[attr-defined]
+    return out.split(b"\n")[:-1]
+
+
+def test_the_dynamodb_contract_example(make_env: Callable[..., Env]) -> None:
+    change = Change(
+        event="MODIFY",
+        event_id="e2fd9c34eff2d779b297b26f5fef4206",
+        keys={"pk": {"S": "a"}},
+        new={"pk": {"S": "a"}, "n": {"N": "2"}},
+        old={"pk": {"S": "a"}, "n": {"N": "1"}},
+    )
+    [line] = render_changes(make_env(), [change_record(change)])
+    assert pairs(line) == [
+        ("stream", DDB_ARN),
+        ("table", "Orders"),
+        ("shard", DDB_SHARD),
+        ("seq", "300000000000000499659"),
+        ("id", "e2fd9c34eff2d779b297b26f5fef4206"),
+        ("ts", "2026-11-21T21:04:05.000Z"),
+        ("event", "MODIFY"),
+        ("keys", [("pk", "a")]),
+        ("new", [("pk", "a"), ("n", 2)]),
+        ("old", [("pk", "a"), ("n", 1)]),
+    ]
+
+
+def test_dynamodb_typed_json_becomes_plain_json_with_exact_digits(
+    make_env: Callable[..., Env],
+) -> None:
+    new = {
+        "pk": {"S": "a"},
+        "big": {"N": "12345678901234567890123456789012345678"},  # 38 digits
+        "neg": {"N": "-99999999999999999999"},
+        "dec": {"N": "0.1000000000000000000000000000000000001"},
+        "small": {"N": "-5"},
+        "flag": {"BOOL": True},
+        "nothing": {"NULL": True},
+        "blob": {"B": b"\x00\xff"},
+        "map": {"M": {"s": {"S": "x"}, "l": {"L": [{"N": "1"}, {"S": "y"}]}}},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "18446744073709551616"]},
+        "bs": {"BS": [b"\x01"]},
+    }
+    change = Change(event="INSERT", event_id="1", keys={"pk": {"S": "a"}}, new=new)
+    [line] = render_changes(make_env(), [change_record(change)])
+    assert line.split(b',"new":', 1)[1] == (
+        b'{"pk":"a","big":12345678901234567890123456789012345678,"neg":-99999999999999999999,'
+        b'"dec":0.1000000000000000000000000000000000001,"small":-5,"flag":true,"nothing":null,'
+        b'"blob":"AP8=","map":{"s":"x","l":[1,"y"]},"ss":["a","b"],'
+        b'"ns":[1,18446744073709551616],"bs":["AQ=="]}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "keys"),
+    [
+        (
+            Change("INSERT", "1", {"pk": {"S": "a"}}, new={"pk": {"S": "a"}}),
+            ["stream", "table", "shard", "seq", "id", "ts", "event", "keys", "new"],
+        ),
+        (
+            Change("REMOVE", "2", {"pk": {"S": "a"}}, old={"pk": {"S": "a"}}),
+            ["stream", "table", "shard", "seq", "id", "ts", "event", "keys", "old"],
+        ),
+        (
+            Change("REMOVE", "3", {"pk": {"S": "a"}}, old={"pk": {"S": "a"}}, ttl=True),
+            ["stream", "table", "shard", "seq", "id", "ts", "event", "keys", "old", "ttl"],
+        ),
+        (
+            # KEYS_ONLY view: no image at all
+            Change("MODIFY", "4", {"pk": {"S": "a"}}),
+            ["stream", "table", "shard", "seq", "id", "ts", "event", "keys"],
+        ),
+    ],
+)
+def test_dynamodb_keys_follow_schema_v1(
+    change: Change, keys: list[str], make_env: Callable[..., Env]
+) -> None:
+    [line] = render_changes(make_env(), [change_record(change)])
+    written = [k for k, _ in pairs(line)]
+    assert written == keys
+    assert written == [k for k in DYNAMODB_V1_KEYS if k in written]
+    obj = json.loads(line)
+    assert TS.match(obj["ts"])
+    assert obj["event"] in {"INSERT", "MODIFY", "REMOVE"}
+    assert obj.get("ttl", True) is True
