@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, leaf
+from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, leaf, loads
 from streamtail.decode.compress import ZLIB, InflateError, container, inflate
 from streamtail.decode.cwlogs import (
     CONTROL_MESSAGE,
@@ -39,6 +39,8 @@ from streamtail.typed_json import plain_item
 
 #: containers inside containers: gzip of gzip happens, deeper is a decompression bomb's shape
 MAX_LAYERS = 4
+#: the first bytes a container can start with: gzip, KPL, and every zlib CMF (deflate, CINFO <= 7)
+_CONTAINER_FIRST_BYTES = frozenset({0x1F, 0xF3, *(cinfo << 4 | 8 for cinfo in range(8))})
 
 
 class DecodeMode(StrEnum):
@@ -84,7 +86,7 @@ _NOT_FIT = {
 def decode(data: bytes, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
     """One payload decoded (gzip and zlib unwrapped under `auto`); never raises."""
     if mode is DecodeMode.AUTO:
-        if container(data) is None:  # most payloads: no container, straight to JSON or text
+        if not data or data[0] not in _CONTAINER_FIRST_BYTES or container(data) is None:
             return Decoded(*leaf(data))
         steps, inner, warning = _unwrap(data)
         last = leaf(inner)
@@ -105,6 +107,15 @@ def expand(record: Record, options: DecodeOptions) -> list[Item]:
     if options.mode is not DecodeMode.AUTO:
         return [(record, decode(record.data, options.mode))]
     data = record.data
+    if not data or data[0] not in _CONTAINER_FIRST_BYTES:
+        # The hot path (JSON, text): no container can start with this byte.
+        try:
+            value = loads(data)
+        except orjson.JSONDecodeError:
+            return [(record, Decoded(*(as_text(data) or as_base64(data))))]
+        if value.__class__ is dict and "logEvents" in value:
+            return _payload(record, "", options)
+        return [(record, Decoded("json", value))]
     if not is_aggregate(data):
         return _payload(record, "", options)
     try:
