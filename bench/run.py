@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 import orjson  # noqa: E402
-from tests.integration.servers import start_moto  # noqa: E402
 
 from bench._data import get_records_body, payload  # noqa: E402
+from tests.integration.servers import start_moto  # noqa: E402
 from tests.proxy import Proxy, max_calls_in_any_second  # noqa: E402
 
 ENV = {

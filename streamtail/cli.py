@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -37,6 +38,7 @@ from streamtail.cli_options import (
     Profile,
     PutKey,
     PutStream,
+    Quiet,
     Region,
     ShardOpt,
     SkipControl,
@@ -52,9 +54,12 @@ if TYPE_CHECKING:
 
 
 def _fail(message: str, hint: str | None, code: int) -> NoReturn:
-    sys.stderr.write(f"streamtail: error: {message}\n")
+    from streamtail.render.safe import inert
+
+    # Messages can quote stream names, user input and server text: never raw on the terminal.
+    sys.stderr.write(f"streamtail: error: {inert(message)}\n")
     if hint:
-        sys.stderr.write(f"streamtail: hint: {hint}\n")
+        sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
     sys.stderr.flush()
     sys.exit(code)
 
@@ -100,12 +105,26 @@ class _Group(typer.core.TyperGroup):
             _fail(exc.format_message(), None, exc.exit_code)
         sys.exit(code or 0)
 
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: Any = None
+    ) -> None:
+        # Only when the shell asks for candidates: our bash/zsh/fish classes (colon-safe, no rich).
+        if complete_var is None:
+            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(complete_var):
+            from streamtail.completion import register_shells
+
+            register_shells()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
 
 app = typer.Typer(
     name="streamtail",
     cls=_Group,
     help="Tail and inspect Kinesis streams (and Kinesis-compatible services) and DynamoDB Streams.",
     no_args_is_help=True,
+    # Plain Click help: rich's help formatter costs ~100 ms of imports on every `--help`.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -135,11 +154,13 @@ def _connection(profile: str | None, region: str | None, endpoint: str | None) -
     return Connection(profile=profile, region=region, endpoint_url=endpoint)
 
 
-def _run(debug: bool, no_color: bool, action: Callable[[Env], None]) -> None:
+def _run(
+    debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bool = False
+) -> None:
     """Run a command body inside the error boundary."""
     from streamtail.env import Env
 
-    env = Env.from_process(no_color=no_color, debug=debug)
+    env = Env.from_process(no_color=no_color, debug=debug, quiet=quiet)
     try:
         action(env)
         env.stdout.flush()
@@ -149,11 +170,11 @@ def _run(debug: bool, no_color: bool, action: Callable[[Env], None]) -> None:
         sys.exit(ExitCode.INTERRUPTED)
     except StreamtailError as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(exc.message, exc.hint, exc.code)
     except Exception as exc:
         if debug:
-            raise
+            traceback.print_exc()
         _fail(
             f"unexpected {type(exc).__name__}: {exc}",
             "run again with --debug for a traceback, and please report it",
@@ -182,6 +203,7 @@ def _read(
     endpoint_url: str | None,
     debug: bool,
     no_color: bool,
+    quiet: bool,
 ) -> None:
     from streamtail.core import ReadRequest, run_read
     from streamtail.decode import DecodeMode
@@ -203,7 +225,7 @@ def _read(
         expand_logs=expand_logs,
         skip_control=skip_control,
     )
-    _run(debug, no_color, lambda env: run_read(request, env))
+    _run(debug, no_color, lambda env: run_read(request, env), quiet=quiet)
 
 
 @app.command()
@@ -223,6 +245,7 @@ def read(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -251,6 +274,7 @@ def follow(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -332,6 +356,7 @@ def demo(
     ddb: Annotated[
         bool, typer.Option("--ddb", help="Follow the demo DynamoDB table instead of the stream.")
     ] = False,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -339,7 +364,12 @@ def demo(
     from streamtail.demo import run_demo
 
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb))
+    _run(
+        debug,
+        no_color,
+        lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb),
+        quiet=quiet,
+    )
 
 
 def main() -> None:

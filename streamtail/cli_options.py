@@ -1,6 +1,7 @@
 """The command line's options and choices, shared by the commands in cli.py.
 
-Only Typer and the standard library here: `--help` imports this module.
+Only Typer and the standard library at import: `--help` imports this module. The completion
+callbacks import streamtail.completion when a shell asks for candidates.
 """
 
 from __future__ import annotations
@@ -33,41 +34,91 @@ class ListFormat(StrEnum):
     ndjson = "ndjson"
 
 
+# -- shell completion callbacks (completion.py is imported only when a shell asks) -------------
+
+
+def _complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Stream names from the account for the shell (cached, time-boxed, silent on failure)."""
+    from streamtail.completion import stream_candidates
+
+    return stream_candidates(ctx.params, incomplete)
+
+
+def _complete_profile(incomplete: str) -> list[str]:
+    from streamtail.completion import profile_candidates
+
+    return profile_candidates(incomplete)
+
+
+def _complete_position(incomplete: str) -> list[str]:
+    from streamtail.completion import POSITIONS, static_candidates
+
+    return static_candidates(POSITIONS, incomplete)
+
+
+def _complete_event(incomplete: str) -> list[str]:
+    from streamtail.completion import EVENTS, static_candidates
+
+    return static_candidates(EVENTS, incomplete)
+
+
+# -- shared options ------------------------------------------------------------------------------
+
 Profile = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE or 'default').")
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="AWS profile (default: AWS_PROFILE or 'default').",
+        autocompletion=_complete_profile,
+    ),
 ]
 Region = Annotated[
-    str | None, typer.Option("--region", help="AWS region (default: AWS_REGION or the profile's).")
+    str | None,
+    typer.Option(
+        "--region", metavar="REGION", help="AWS region (default: AWS_REGION or the profile's)."
+    ),
 ]
 Endpoint = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
+        metavar="URL",
         help="Service endpoint, e.g. http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL_KINESIS, "
         "AWS_ENDPOINT_URL or AWS).",
     ),
 ]
-Debug = Annotated[bool, typer.Option("--debug", help="Full tracebacks on errors.")]
-NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal.")]
+Debug = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Log every AWS request and response on stderr (credentials and signatures "
+        "redacted), and show full tracebacks on errors.",
+    ),
+]
+NoColor = Annotated[
+    bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR works too).")
+]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No live status line on stderr (warnings still shown)."),
+]
 Stream = Annotated[
     str,
     typer.Argument(
+        metavar="STREAM",
         help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
         "DynamoDB stream ARN.",
         show_default=False,
-    ),
-]
-PutStream = Annotated[
-    str,
-    typer.Argument(
-        help="Kinesis stream name, Yandex path (/ru-central1/...) or Kinesis ARN.",
-        show_default=False,
+        autocompletion=_complete_stream,
     ),
 ]
 Start = Annotated[
     str | None,
     typer.Option(
         "--from",
+        metavar="POS",
+        autocompletion=_complete_position,
         help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
         "[default: trim-horizon for read, latest for follow]",
         show_default=False,
@@ -75,16 +126,20 @@ Start = Annotated[
 ]
 Until = Annotated[
     str | None,
-    typer.Option("--until", help="Stop at the first record that arrived after this time."),
+    typer.Option(
+        "--until", metavar="TIME", help="Stop at the first record that arrived after this time."
+    ),
 ]
 Limit = Annotated[
-    int | None, typer.Option("--limit", "-n", help="Stop after this many records.", min=1)
+    int | None,
+    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", min=1),
 ]
 Output = Annotated[
     OutputFormat | None,
     typer.Option(
         "--output",
         "-o",
+        metavar="FMT",
         help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
         show_default=False,
     ),
@@ -93,6 +148,7 @@ Decode = Annotated[
     DecodeChoice,
     typer.Option(
         "--decode",
+        metavar="MODE",
         help="auto: gzip/zlib, KPL aggregates, CloudWatch Logs, JSON, text, base64; or force "
         "json, text, base64 or none.",
         case_sensitive=False,
@@ -100,16 +156,39 @@ Decode = Annotated[
 ]
 ShardOpt = Annotated[
     list[str] | None,
-    typer.Option("--shard", help="Only this shard and its descendants (repeatable)."),
+    typer.Option("--shard", metavar="ID", help="Only this shard and its descendants (repeatable)."),
 ]
-Key = Annotated[str | None, typer.Option("--key", help="Only records with this partition key.")]
+Key = Annotated[
+    str | None,
+    typer.Option("--key", metavar="PK", help="Only records with this partition key."),
+]
 Event = Annotated[
     list[str] | None,
-    typer.Option("--event", help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable)."),
+    typer.Option(
+        "--event",
+        metavar="NAME",
+        autocompletion=_complete_event,
+        help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable).",
+    ),
 ]
 Grep = Annotated[
     str | None,
-    typer.Option("--grep", help="Only records whose decoded payload matches this regex."),
+    typer.Option(
+        "--grep", metavar="REGEX", help="Only records whose decoded payload matches this regex."
+    ),
+]
+ListOutput = Annotated[
+    ListFormat | None,
+    typer.Option("--output", "-o", metavar="FMT", help="table (default on a terminal) or ndjson."),
+]
+PutStream = Annotated[
+    str,
+    typer.Argument(
+        metavar="STREAM",
+        help="Kinesis stream name, Yandex path (/ru-central1/...) or Kinesis ARN.",
+        show_default=False,
+        autocompletion=_complete_stream,
+    ),
 ]
 ExpandLogs = Annotated[
     bool,
@@ -124,22 +203,23 @@ SkipControl = Annotated[
         "--skip-control", help="Leave out CloudWatch Logs CONTROL_MESSAGE (health check) records."
     ),
 ]
-ListOutput = Annotated[
-    ListFormat | None,
-    typer.Option("--output", "-o", help="table (default on a terminal) or ndjson."),
-]
 
 
 # -- put -----------------------------------------------------------------------------------------
 
 PutKey = Annotated[
     str | None,
-    typer.Option("--key", help="Partition key for every record (default: random per record)."),
+    typer.Option(
+        "--key",
+        metavar="VALUE",
+        help="Partition key for every record (default: random per record).",
+    ),
 ]
 KeyField = Annotated[
     str | None,
     typer.Option(
         "--key-field",
+        metavar="PATH",
         help="Partition key from this field of each JSON line (dotted path: user.id).",
     ),
 ]
@@ -159,6 +239,7 @@ ChunkSize = Annotated[
     int | None,
     typer.Option(
         "--chunk-size",
+        metavar="BYTES",
         help="With --binary: bytes per record (default: 1 MiB less the partition key).",
         min=1,
     ),

@@ -5,7 +5,7 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,9 +17,10 @@ from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
 from streamtail.render import FORMATS, RenderContext, make_renderer
+from streamtail.status import status_line
 
 if TYPE_CHECKING:
-    from streamtail.aws import Connection
+    from streamtail.aws import Clients, Connection
     from streamtail.reader import Pacing, WalkPlan
     from streamtail.sources.base import Source
     from streamtail.writer import PutStats, WritePacing
@@ -61,17 +62,32 @@ class PutRequest:
     chunk_size: int | None = None
 
 
-def open_stream(name: str, conn: Connection, *, pool: int = 16) -> Source:
+def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     """Resolve a stream name and open its source (`source.ref` is the resolved name)."""
-    return open_ref(resolve(name), conn, pool=pool)
+    return open_ref(resolve(name), conn, env, pool=pool)
 
 
-def open_ref(ref: StreamRef, conn: Connection, *, pool: int = 16) -> Source:
-    from streamtail.aws import Clients
+def open_ref(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     from streamtail.sources import open_source
 
-    clients = Clients(conn, region_hint=ref.region, pool=pool)
-    return open_source(ref, clients)
+    return open_source(ref, _clients(ref, conn, env, pool=pool))
+
+
+def _clients(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Clients:
+    from streamtail.aws import Clients
+
+    return Clients(
+        conn,
+        region_hint=ref.region,
+        default_region=ref.default_region,
+        pool=pool,
+        log=_debug_log(env),
+    )
+
+
+def _debug_log(env: Env) -> Callable[[str], None] | None:
+    """Where `--debug` request logs go: stderr, as lines that keep clear of the status line."""
+    return env.line if env.debug else None
 
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
@@ -79,7 +95,7 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     from streamtail.reader import Walker
 
     plan, output, record_filter, ref = _read_plan(request, env)
-    source = open_ref(ref, request.conn, pool=64)
+    source = open_ref(ref, request.conn, env, pool=64)
     if plan.position.timestamp is not None and not source.supports_timestamp:
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
@@ -100,30 +116,50 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     decoding = renderer.needs_decoded or record_filter.active or request.skip_control
     problems = DecodeProblems(env)
     remaining = request.limit
+    shown = 0
     batches = walker.batches()
-    try:
-        for records in batches:
-            items: list[Item]
-            if decoding:
-                items = [item for record in records for item in expand(record, options)]
-            else:
-                items = [(record, _NOT_DECODED) for record in records]
-            if renderer.needs_decoded:
-                problems.note(items)
-            kept = record_filter.apply(items)
-            if decoding and not renderer.needs_decoded:
-                kept = _originals(records, kept)
-            if remaining is not None:
-                kept = kept[:remaining]
-                remaining -= len(kept)
-            if kept:
-                renderer.write(kept)
-            if remaining == 0:
-                break
-    finally:
-        batches.close()
-        renderer.close()
-        problems.close()
+    with status_line(env, walker.stats, ref.display, lambda: shown) as status:
+        write = _guarded(renderer.write, env, shared=status is not None and env.stdout_isatty)
+        try:
+            for records in batches:
+                items: list[Item]
+                if decoding:
+                    items = [item for record in records for item in expand(record, options)]
+                else:
+                    items = [(record, _NOT_DECODED) for record in records]
+                if renderer.needs_decoded:
+                    problems.note(items)
+                kept = record_filter.apply(items)
+                if decoding and not renderer.needs_decoded:
+                    kept = _originals(records, kept)
+                if remaining is not None:
+                    kept = kept[:remaining]
+                    remaining -= len(kept)
+                if kept:
+                    write(kept)
+                    shown += len(kept)
+                if remaining == 0:
+                    break
+        finally:
+            batches.close()
+            renderer.close()
+            problems.close()
+
+
+def _guarded(
+    write: Callable[[Sequence[Item]], None], env: Env, *, shared: bool
+) -> Callable[[Sequence[Item]], None]:
+    """Records on the terminal that also shows the status line: erase it first, under the lock
+    that every writer of that terminal holds, so a row never lands on the status line."""
+    if not shared:
+        return write
+
+    def guarded(items: Sequence[Item]) -> None:
+        with env.terminal_lock:
+            env.erase_status()
+            write(items)
+
+    return guarded
 
 
 def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFilter, StreamRef]:
@@ -207,7 +243,6 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
     Exit: 0 when every record was written; 1 (ServiceError) when the service refused some after
     retries; 2 (UsageError) when some input lines could not become records; 130 on Ctrl-C.
     """
-    from streamtail.aws import Clients
     from streamtail.entries import (
         KeySource,
         Rejected,
@@ -225,7 +260,7 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
         raise UsageError("put writes to Kinesis streams only")
     if env.stdin is None:
         raise UsageError("put reads records from standard input, and there is none")
-    clients = Clients(request.conn, region_hint=ref.region)
+    clients = _clients(ref, request.conn, env)
     sink = KinesisSource(
         ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
     )
@@ -311,7 +346,7 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
     from streamtail.lineage import Lineage
     from streamtail.render.listing import shards_ndjson, shards_tree
 
-    source = open_stream(name, conn)
+    source = open_stream(name, conn, env)
     lineage = Lineage(source.list_shards())
     if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
         shards_ndjson(env, source.ref.display, lineage)
@@ -326,7 +361,7 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
 
-    clients = Clients(conn)
+    clients = Clients(conn, log=_debug_log(env))
     streams = list_streams(clients.client("kinesis"))
     try:
         streams += list_table_streams(clients.client("dynamodbstreams"))

@@ -85,6 +85,18 @@ TRANSIENT_CODES = frozenset(
     }
 )
 
+#: The subset of TRANSIENT_CODES that means "slow down" (counted apart in the status line).
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "KMSThrottlingException",
+    }
+)
+
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ClientError, or ''."""
@@ -100,7 +112,8 @@ def from_client_error(exc: BaseException, what: str) -> StreamtailError:
     message: str = ""
     response: Any = getattr(exc, "response", None)
     if isinstance(response, dict):
-        message = str(response.get("Error", {}).get("Message", "") or "")
+        # Some servers send a multi-line body as the message; the error is one line.
+        message = " ".join(str(response.get("Error", {}).get("Message", "") or "").split())
     detail = f"{code}: {message}" if message else code
     if code in _NOT_FOUND_CODES:
         return NotFoundError(f"{what} not found ({detail})", aws_code=code)

@@ -25,6 +25,8 @@ class StreamRef:
     arn: str | None = None
     #: a region taken from an ARN, used unless --region says otherwise
     region: str | None = None
+    #: a region the name suggests (a Yandex path's), used when nothing else names one
+    default_region: str | None = None
 
 
 @dataclass(frozen=True)

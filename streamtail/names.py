@@ -50,7 +50,7 @@ def resolve(text: str) -> StreamRef:
             SourceKind.KINESIS,
             display=name,
             name=name,
-            region=region if region.startswith("ru-") else None,
+            default_region=region if region.startswith("ru-") else None,
         )
     if not _KINESIS_NAME.match(name):
         raise UsageError(

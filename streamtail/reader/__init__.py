@@ -22,13 +22,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from streamtail.errors import ServiceError, UsageError
 from streamtail.lineage import Lineage
 from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Shard
 from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
 from streamtail.sources.base import Source
+from streamtail.stats import WalkStats
 
 __all__ = ["Pacing", "WalkPlan", "WalkStats", "Walker"]
 
@@ -67,16 +68,6 @@ class WalkPlan:
     accept: Callable[[Shard], bool] | None = None
     #: GetRecords Limit; None means the source's largest
     limit: int | None = None
-
-
-@dataclass
-class WalkStats:
-    """Counters a status line or a test can read."""
-
-    records: int = 0
-    calls: int = 0
-    retries: int = 0
-    behind_ms: dict[str, int] = field(default_factory=dict)
 
 
 class Walker:
@@ -203,6 +194,9 @@ class Walker:
         shard_id = message.shard
         self._running.pop(shard_id, None)
         self._done.add(shard_id)
+        self.stats.shard_finished(
+            shard_id, drained=message.reason == "closed", still_open=len(self._running)
+        )
         if message.reason == "until":
             # Records after --until in a parent mean its children hold only later records.
             for descendant in self.lineage.descendants([shard_id]):
@@ -272,6 +266,7 @@ class Walker:
                 thread = threading.Thread(target=worker.run, name=f"shard:{shard_id}", daemon=True)
                 self._running[shard_id] = thread
                 thread.start()
+        self.stats.open_shards = len(self._running)
 
     # -- the workers' side ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.errors import ServiceError, StreamtailError, UsageError
+from streamtail.errors import THROTTLING_CODES, ServiceError, StreamtailError, UsageError
 from streamtail.model import TRIM_HORIZON, Batch, Position, PositionKind, Record, Shard
 
 if TYPE_CHECKING:
@@ -54,9 +54,10 @@ class ShardWorker:
         #: records at or below this sequence number are skipped (set when a server refuses an
         #: iterator at a sequence number that is not in this shard)
         self.floor: int | None = None
-        #: records older than this are skipped (a time position on a source without AT_TIMESTAMP)
+        #: records older than this are skipped: a time position on a source without AT_TIMESTAMP,
+        #: and on Kinesis too, where botocore sends the Timestamp in whole seconds
         self.time_floor_ms: int | None = None
-        if position.timestamp is not None and not walker.source.supports_timestamp:
+        if position.timestamp is not None:
             self.time_floor_ms = int(position.timestamp * 1000)
         #: the last record delivered (for a fresh iterator after expiry) and the last one read
         self.last_seq: str | None = None
@@ -127,7 +128,7 @@ class ShardWorker:
         if behind is None:
             empty_streak = 0 if batch.records else self.empty_streak + 1
             return empty_streak >= EMPTY_BATCHES_AT_TIP
-        self.walker.stats.behind_ms[self.shard.shard_id] = behind
+        self.walker.stats.set_behind(self.shard.shard_id, behind)
         if behind != 0:
             return False
         if not batch.records:
@@ -195,7 +196,7 @@ class ShardWorker:
             self.wall_at_call = walker.wall()
             self.closed_at_call = walker.is_closed(self.shard.shard_id)
             self.next_call = self.last_call + walker.pacing.min_interval
-            walker.stats.calls += 1
+            walker.stats.count_call()
             try:
                 batch = walker.source.get_records(self.shard, iterator, walker.limit)
             except ServiceError as exc:
@@ -220,7 +221,7 @@ class ShardWorker:
             self.failing_since = now
         elif not walker.plan.follow and now - self.failing_since > walker.pacing.retry_window:
             raise exc
-        walker.stats.retries += 1
+        walker.stats.count_retry(throttled=exc.aws_code in THROTTLING_CODES)
         delay = random.uniform(
             0, min(walker.pacing.retry_cap, walker.pacing.retry_base * 2**self.attempt)
         )

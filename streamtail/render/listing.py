@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -18,27 +15,6 @@ from streamtail.render.safe import inert
 def _write_lines(env: Env, objects: list[dict[str, Any]]) -> None:
     env.stdout.write(b"".join(orjson.dumps(obj) + b"\n" for obj in objects))
     env.stdout.flush()
-
-
-@contextmanager
-def _console(env: Env) -> Iterator[Any]:
-    from rich.console import Console
-
-    text = io.TextIOWrapper(env.stdout, encoding="utf-8", errors="replace", write_through=True)
-    try:
-        yield Console(
-            file=text,
-            width=env.width,
-            color_system="auto" if env.color else None,
-            force_terminal=env.color,
-            no_color=not env.color,
-            highlight=False,
-            markup=False,
-            emoji=False,
-        )
-    finally:
-        text.flush()
-        text.detach()
 
 
 def shard_object(shard: Shard, lineage: Lineage) -> dict[str, Any]:
@@ -88,7 +64,9 @@ def shards_tree(env: Env, stream: str, lineage: Lineage) -> None:
         # A merged child hangs under its first parent; the label names the adjacent one.
         parent_node = nodes.get(shard.parent or "") or root
         nodes[shard.shard_id] = parent_node.add(_shard_label(shard))
-    with _console(env) as console:
+    from streamtail.render.console import stdout_console
+
+    with stdout_console(env) as console:
         console.print(root)
 
 
@@ -109,12 +87,14 @@ def streams_table(env: Env, streams: list[dict[str, Any]]) -> None:
 
     for row in streams:
         table.add_row(
-            Text(row["kind"]),
+            Text(inert(str(row["kind"]))),
             *(Text(inert("" if row.get(k) is None else str(row[k]))) for k in _STREAM_COLUMNS),
             Text(inert(str(row.get("mode") or row.get("view") or ""))),
         )
     if not streams:
         env.stderr.write("streamtail: no streams found\n")
         return
-    with _console(env) as console:
+    from streamtail.render.console import stdout_console
+
+    with stdout_console(env) as console:
         console.print(table)

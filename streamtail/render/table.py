@@ -9,12 +9,10 @@ content is never interpreted as markup or escape sequences.
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from rich.console import Console
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
@@ -22,6 +20,7 @@ from streamtail.decode import Decoded, Item, text_of
 from streamtail.model import Change
 from streamtail.positions import format_ts
 from streamtail.render import RenderContext
+from streamtail.render.console import close_console, open_console
 from streamtail.render.safe import inert
 
 _TIME_W = 12
@@ -137,20 +136,7 @@ class TableRenderer:
     def __init__(self, ctx: RenderContext) -> None:
         self.ctx = ctx
         env = ctx.env
-        self._text = io.TextIOWrapper(
-            env.stdout, encoding="utf-8", errors="replace", write_through=True
-        )
-        self.console = Console(
-            file=self._text,
-            width=env.width,
-            color_system="auto" if env.color else None,
-            force_terminal=env.color,
-            no_color=not env.color,
-            highlight=False,
-            markup=False,
-            emoji=False,
-            soft_wrap=True,
-        )
+        self.console, self._text = open_console(env, soft_wrap=True)
         self._json = JSONHighlighter()
         self._header_done = False
 
@@ -240,5 +226,4 @@ class TableRenderer:
         self._text.flush()
 
     def close(self) -> None:
-        self._text.flush()
-        self._text.detach()
+        close_console(self._text)

@@ -106,7 +106,12 @@ class KinesisSource:
         return str(response["ShardIterator"])
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
-        response = call(self._what, self._data.get_records, ShardIterator=iterator, Limit=limit)
+        args: dict[str, Any] = {"ShardIterator": iterator, "Limit": limit}
+        if self.ref.arn:
+            # AWS accepts the ARN beside the iterator; moto needs it for iterators it handed out
+            # for a stream named by ARN.
+            args["StreamARN"] = self.ref.arn
+        response = call(self._what, self._data.get_records, **args)
         children = response.get("ChildShards")
         return Batch(
             records=[record_from_api(item, shard.shard_id) for item in response.get("Records", [])],
@@ -196,8 +201,8 @@ _RECORD_FIELDS = frozenset(
 _PLAIN_FIELDS = len(_RECORD_FIELDS)
 
 
-def list_streams(client: Any) -> list[dict[str, Any]]:
-    """Every stream of the account with its summary (status, open shards, retention)."""
+def stream_names(client: Any) -> list[str]:
+    """The names of every stream of the account (ListStreams only: one call per 100 names)."""
     names: list[str] = []
     paginator = client.get_paginator("list_streams")
     for page in call("the stream list", lambda: list(paginator.paginate())):
@@ -206,8 +211,13 @@ def list_streams(client: Any) -> list[dict[str, Any]]:
             names.extend(s["StreamName"] for s in summaries)
         else:
             names.extend(page.get("StreamNames", []))
+    return sorted(set(names))
+
+
+def list_streams(client: Any) -> list[dict[str, Any]]:
+    """Every stream of the account with its summary (status, open shards, retention)."""
     rows: list[dict[str, Any]] = []
-    for name in sorted(set(names)):
+    for name in stream_names(client):
         summary = call(f"stream {name!r}", client.describe_stream_summary, StreamName=name)[
             "StreamDescriptionSummary"
         ]

@@ -47,7 +47,7 @@ DDB_STREAM_ARN = (
                 SourceKind.KINESIS,
                 display="/ru-central1/b1gabc123/etn456def/orders",
                 name="/ru-central1/b1gabc123/etn456def/orders",
-                region="ru-central1",
+                default_region="ru-central1",
             ),
         ),
         (
@@ -56,7 +56,7 @@ DDB_STREAM_ARN = (
                 SourceKind.KINESIS,
                 display="/ru-central1/b1g.../etn.../orders",
                 name="/ru-central1/b1g.../etn.../orders",
-                region="ru-central1",
+                default_region="ru-central1",
             ),
         ),
         (
