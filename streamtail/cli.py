@@ -11,31 +11,46 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
 
 from streamtail import __version__
-from streamtail.decode import DecodeMode
+from streamtail.cli_options import (
+    Binary,
+    ChunkSize,
+    Debug,
+    Decode,
+    DecodeChoice,
+    Endpoint,
+    Event,
+    ExpandLogs,
+    FromNdjson,
+    Grep,
+    Key,
+    KeyField,
+    Limit,
+    ListOutput,
+    NoColor,
+    Output,
+    OutputFormat,
+    Profile,
+    PutKey,
+    PutStream,
+    Quiet,
+    Region,
+    ShardOpt,
+    SkipControl,
+    Start,
+    Stream,
+    Until,
+)
 from streamtail.errors import ExitCode, StreamtailError
 
 if TYPE_CHECKING:
     from streamtail.aws import Connection
     from streamtail.env import Env
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
-    raw = "raw"
-    aws = "aws"
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
 
 
 def _fail(message: str, hint: str | None, code: int) -> NoReturn:
@@ -133,154 +148,6 @@ def _root(
     (Yandex Data Streams, LocalStack, kinesis-mock), and DynamoDB Streams."""
 
 
-# -- shell completion callbacks (completion.py is imported only when a shell asks) -------------
-
-
-def _complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Stream names from the account for the shell (cached, time-boxed, silent on failure)."""
-    from streamtail.completion import stream_candidates
-
-    return stream_candidates(ctx.params, incomplete)
-
-
-def _complete_profile(incomplete: str) -> list[str]:
-    from streamtail.completion import profile_candidates
-
-    return profile_candidates(incomplete)
-
-
-def _complete_position(incomplete: str) -> list[str]:
-    from streamtail.completion import POSITIONS, static_candidates
-
-    return static_candidates(POSITIONS, incomplete)
-
-
-def _complete_event(incomplete: str) -> list[str]:
-    from streamtail.completion import EVENTS, static_candidates
-
-    return static_candidates(EVENTS, incomplete)
-
-
-# -- shared options ------------------------------------------------------------------------------
-
-Profile = Annotated[
-    str | None,
-    typer.Option(
-        "--profile",
-        metavar="NAME",
-        help="AWS profile (default: AWS_PROFILE or 'default').",
-        autocompletion=_complete_profile,
-    ),
-]
-Region = Annotated[
-    str | None,
-    typer.Option(
-        "--region", metavar="REGION", help="AWS region (default: AWS_REGION or the profile's)."
-    ),
-]
-Endpoint = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint-url",
-        metavar="URL",
-        help="Service endpoint, e.g. http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL_KINESIS, "
-        "AWS_ENDPOINT_URL or AWS).",
-    ),
-]
-Debug = Annotated[
-    bool,
-    typer.Option(
-        "--debug",
-        help="Log every AWS request and response on stderr (credentials and signatures "
-        "redacted), and show full tracebacks on errors.",
-    ),
-]
-NoColor = Annotated[
-    bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR works too).")
-]
-Quiet = Annotated[
-    bool,
-    typer.Option("--quiet", "-q", help="No live status line on stderr (warnings still shown)."),
-]
-Stream = Annotated[
-    str,
-    typer.Argument(
-        metavar="STREAM",
-        help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
-        "DynamoDB stream ARN.",
-        show_default=False,
-        autocompletion=_complete_stream,
-    ),
-]
-Start = Annotated[
-    str | None,
-    typer.Option(
-        "--from",
-        metavar="POS",
-        autocompletion=_complete_position,
-        help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
-        "[default: trim-horizon for read, latest for follow]",
-        show_default=False,
-    ),
-]
-Until = Annotated[
-    str | None,
-    typer.Option(
-        "--until", metavar="TIME", help="Stop at the first record that arrived after this time."
-    ),
-]
-Limit = Annotated[
-    int | None,
-    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", min=1),
-]
-Output = Annotated[
-    OutputFormat | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FMT",
-        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
-        show_default=False,
-    ),
-]
-Decode = Annotated[
-    DecodeMode,
-    typer.Option(
-        "--decode",
-        metavar="MODE",
-        help="How to show payloads: auto, json, text, base64 or none.",
-        case_sensitive=False,
-    ),
-]
-ShardOpt = Annotated[
-    list[str] | None,
-    typer.Option("--shard", metavar="ID", help="Only this shard and its descendants (repeatable)."),
-]
-Key = Annotated[
-    str | None,
-    typer.Option("--key", metavar="PK", help="Only records with this partition key."),
-]
-Event = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--event",
-        metavar="NAME",
-        autocompletion=_complete_event,
-        help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable).",
-    ),
-]
-Grep = Annotated[
-    str | None,
-    typer.Option(
-        "--grep", metavar="REGEX", help="Only records whose decoded payload matches this regex."
-    ),
-]
-ListOutput = Annotated[
-    ListFormat | None,
-    typer.Option("--output", "-o", metavar="FMT", help="table (default on a terminal) or ndjson."),
-]
-
-
 def _connection(profile: str | None, region: str | None, endpoint: str | None) -> Connection:
     from streamtail.aws import Connection
 
@@ -324,11 +191,13 @@ def _read(
     limit: int | None,
     idle_exit: float | None,
     output: OutputFormat | None,
-    decode: DecodeMode,
+    decode: DecodeChoice,
     shard: list[str] | None,
     key: str | None,
     grep: str | None,
     event: list[str] | None,
+    expand_logs: bool,
+    skip_control: bool,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -337,6 +206,7 @@ def _read(
     quiet: bool,
 ) -> None:
     from streamtail.core import ReadRequest, run_read
+    from streamtail.decode import DecodeMode
 
     request = ReadRequest(
         stream=stream,
@@ -347,11 +217,13 @@ def _read(
         limit=limit,
         idle_exit=idle_exit,
         output=output.value if output else None,
-        decode=decode,
+        decode=DecodeMode(decode.value),
         shards=tuple(shard or ()),
         key=key,
         grep=grep,
         events=tuple(event or ()),
+        expand_logs=expand_logs,
+        skip_control=skip_control,
     )
     _run(debug, no_color, lambda env: run_read(request, env), quiet=quiet)
 
@@ -363,11 +235,13 @@ def read(
     until: Until = None,
     limit: Limit = None,
     output: Output = None,
-    decode: Decode = DecodeMode.AUTO,
+    decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
+    expand_logs: ExpandLogs = False,
+    skip_control: SkipControl = False,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -390,11 +264,13 @@ def follow(
         typer.Option("--idle-exit", help="Exit 0 after this many seconds with no new record."),
     ] = None,
     output: Output = None,
-    decode: Decode = DecodeMode.AUTO,
+    decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
+    expand_logs: ExpandLogs = False,
+    skip_control: SkipControl = False,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -404,6 +280,35 @@ def follow(
 ) -> None:
     """Follow new records (from --from, default latest) across resharding until Ctrl-C."""
     _read(follow=True, **locals())
+
+
+@app.command()
+def put(
+    stream: PutStream,
+    key: PutKey = None,
+    key_field: KeyField = None,
+    from_ndjson: FromNdjson = False,
+    binary: Binary = False,
+    chunk_size: ChunkSize = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Write stdin to a Kinesis stream: one record per line, batched, failed records retried."""
+    from streamtail.core import PutRequest, run_put
+
+    request = PutRequest(
+        stream=stream,
+        conn=_connection(profile, region, endpoint_url),
+        key=key,
+        key_field=key_field,
+        from_ndjson=from_ndjson,
+        binary=binary,
+        chunk_size=chunk_size,
+    )
+    _run(debug, no_color, lambda env: run_put(request, env))
 
 
 @app.command("shards")

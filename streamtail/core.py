@@ -9,20 +9,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.decode import Decoded, DecodeMode, decode_record
+from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand
 from streamtail.env import Env
 from streamtail.errors import CredentialsError, ServiceError, UsageError
-from streamtail.filters import RecordFilter
-from streamtail.model import SourceKind
+from streamtail.filters import RecordFilter, key_shards
+from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
-from streamtail.render import FORMATS, Item, RenderContext, make_renderer
+from streamtail.render import FORMATS, RenderContext, make_renderer
 from streamtail.status import status_line
 
 if TYPE_CHECKING:
-    from streamtail.aws import Connection
-    from streamtail.reader import Pacing
+    from streamtail.aws import Clients, Connection
+    from streamtail.reader import Pacing, WalkPlan
     from streamtail.sources.base import Source
+    from streamtail.writer import PutStats, WritePacing
 
 _NOT_DECODED = Decoded("base64", None)
 
@@ -44,22 +45,44 @@ class ReadRequest:
     key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
+    expand_logs: bool = False
+    skip_control: bool = False
+
+
+@dataclass(frozen=True)
+class PutRequest:
+    """Everything `put` was asked to do."""
+
+    stream: str
+    conn: Connection
+    key: str | None = None
+    key_field: str | None = None
+    from_ndjson: bool = False
+    binary: bool = False
+    chunk_size: int | None = None
 
 
 def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     """Resolve a stream name and open its source (`source.ref` is the resolved name)."""
-    from streamtail.aws import Clients
+    return open_ref(resolve(name), conn, env, pool=pool)
+
+
+def open_ref(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     from streamtail.sources import open_source
 
-    ref = resolve(name)
-    clients = Clients(
+    return open_source(ref, _clients(ref, conn, env, pool=pool))
+
+
+def _clients(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Clients:
+    from streamtail.aws import Clients
+
+    return Clients(
         conn,
         region_hint=ref.region,
         default_region=ref.default_region,
         pool=pool,
         log=_debug_log(env),
     )
-    return open_source(ref, clients)
 
 
 def _debug_log(env: Env) -> Callable[[str], None] | None:
@@ -69,37 +92,16 @@ def _debug_log(env: Env) -> Callable[[str], None] | None:
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
     """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
-    from streamtail.model import LATEST, TRIM_HORIZON
-    from streamtail.reader import Walker, WalkPlan
+    from streamtail.reader import Walker
 
-    now = env.wall()
-    default = LATEST if request.follow else TRIM_HORIZON
-    position = default if request.start is None else parse_position(request.start, now)
-    until = None if request.until is None else parse_until(request.until, now)
-    if request.limit is not None and request.limit < 1:
-        raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
-    if request.idle_exit is not None and request.idle_exit <= 0:
-        raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
-    output = request.output or ("table" if env.stdout_isatty else "ndjson")
-    if output not in FORMATS:
-        raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
-    record_filter = RecordFilter.build(request.key, request.grep, request.events)
-
-    source = open_stream(request.stream, request.conn, env, pool=64)
-    _check_filters(record_filter, source.ref.kind)
-    if position.timestamp is not None and not source.supports_timestamp:
+    plan, output, record_filter, ref = _read_plan(request, env)
+    source = open_ref(ref, request.conn, env, pool=64)
+    if plan.position.timestamp is not None and not source.supports_timestamp:
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
             "records older than --from",
             once="no-timestamp",
         )
-    plan = WalkPlan(
-        position=position,
-        follow=request.follow,
-        until=until,
-        idle_exit=request.idle_exit,
-        shards=frozenset(request.shards),
-    )
     walker = Walker(source, plan, pacing=pacing, warn=lambda m: env.warn(m, every=10.0))
     ref = source.ref
     ctx = RenderContext(
@@ -109,7 +111,10 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
     )
     renderer = make_renderer(output, ctx)
-    decoding = renderer.needs_decoded or record_filter.grep is not None
+    options = DecodeOptions(request.decode, request.expand_logs, request.skip_control)
+    # `aws` prints records as the API returned them; filters still look at what they hold.
+    decoding = renderer.needs_decoded or record_filter.active or request.skip_control
+    problems = DecodeProblems(env)
     remaining = request.limit
     shown = 0
     batches = walker.batches()
@@ -117,16 +122,16 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
         write = _guarded(renderer.write, env, shared=status is not None and env.stdout_isatty)
         try:
             for records in batches:
-                items: list[Item] = [
-                    (r, decode_record(r, request.decode) if decoding else _NOT_DECODED)
-                    for r in records
-                ]
-                if decoding and not all(decoded.fits for _, decoded in items):
-                    env.warn(
-                        f"some payloads do not decode as {request.decode.value}; shown as base64",
-                        once="decode-fit",
-                    )
+                items: list[Item]
+                if decoding:
+                    items = [item for record in records for item in expand(record, options)]
+                else:
+                    items = [(record, _NOT_DECODED) for record in records]
+                if renderer.needs_decoded:
+                    problems.note(items)
                 kept = record_filter.apply(items)
+                if decoding and not renderer.needs_decoded:
+                    kept = _originals(records, kept)
                 if remaining is not None:
                     kept = kept[:remaining]
                     remaining -= len(kept)
@@ -138,6 +143,7 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
         finally:
             batches.close()
             renderer.close()
+            problems.close()
 
 
 def _guarded(
@@ -156,6 +162,37 @@ def _guarded(
     return guarded
 
 
+def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFilter, StreamRef]:
+    """Check a read request: the walk plan, the output format, the filter, the stream."""
+    from streamtail.model import LATEST, TRIM_HORIZON
+    from streamtail.reader import WalkPlan
+
+    now = env.wall()
+    default = LATEST if request.follow else TRIM_HORIZON
+    position = default if request.start is None else parse_position(request.start, now)
+    until = None if request.until is None else parse_until(request.until, now)
+    if request.limit is not None and request.limit < 1:
+        raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
+    if request.idle_exit is not None and request.idle_exit <= 0:
+        raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
+    output = request.output or ("table" if env.stdout_isatty else "ndjson")
+    if output not in FORMATS:
+        raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
+    record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    ref = resolve(request.stream)
+    _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call
+    plan = WalkPlan(
+        position=position,
+        follow=request.follow,
+        until=until,
+        idle_exit=request.idle_exit,
+        shards=frozenset(request.shards),
+        # A partition key lives in the shards whose hash-key range holds its MD5: read only those.
+        accept=None if record_filter.key is None else key_shards(record_filter.key),
+    )
+    return plan, output, record_filter, ref
+
+
 def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
     """Filters that cannot match on this kind of stream are a usage error, not silence."""
     if record_filter.events and kind is not SourceKind.DYNAMODB:
@@ -164,6 +201,144 @@ def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
         raise UsageError(
             "--key applies to Kinesis streams only", hint="use --grep to match DynamoDB keys"
         )
+
+
+def _originals(records: list[Record], kept: Sequence[Item]) -> list[Item]:
+    """The records (as read) that any kept item came from, once each, in order."""
+    wanted = {record.seq for record, _ in kept}
+    return [(record, _NOT_DECODED) for record in records if record.seq in wanted]
+
+
+class DecodeProblems:
+    """Payloads that did not decode as they claimed: the first of each kind named on stderr
+    (shard and sequence number), a count of each kind at the end."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.counts: dict[str, int] = {}
+
+    def note(self, items: Sequence[Item]) -> None:
+        for record, decoded in items:
+            warning = decoded.warning
+            if warning is None:
+                continue
+            count = self.counts.get(warning, 0)
+            self.counts[warning] = count + 1
+            if count == 0:
+                self.env.warn(f"shard {record.shard} seq {record.seq}: {warning}")
+
+    def close(self) -> None:
+        for warning, count in self.counts.items():
+            if count > 1:
+                self.env.warn(f"{count} records in all: {warning}")
+
+
+#: rejected input lines named one by one on stderr before they are only counted
+_REJECTS_SHOWN = 10
+
+
+def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None) -> None:
+    """`put STREAM`: stdin lines (or binary chunks) to PutRecords; counts on stderr at the end.
+
+    Exit: 0 when every record was written; 1 (ServiceError) when the service refused some after
+    retries; 2 (UsageError) when some input lines could not become records; 130 on Ctrl-C.
+    """
+    from streamtail.entries import (
+        KeySource,
+        Rejected,
+        chunk_entries,
+        default_chunk_size,
+        line_entries,
+    )
+    from streamtail.sources.kinesis import KinesisSource
+    from streamtail.writer import Writer
+
+    keys = KeySource.build(request.key, request.key_field, from_ndjson=request.from_ndjson)
+    chunk_size = _chunk_size(request, default_chunk_size(keys))
+    ref = resolve(request.stream)
+    if ref.kind is not SourceKind.KINESIS:
+        raise UsageError("put writes to Kinesis streams only")
+    if env.stdin is None:
+        raise UsageError("put reads records from standard input, and there is none")
+    clients = _clients(ref, request.conn, env)
+    sink = KinesisSource(
+        ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
+    )
+    sink.check()  # a missing stream or a denied key fails now, before the input is read
+    if env.stdin_isatty:
+        env.stderr.write("streamtail: reading records from the terminal, one a line; Ctrl-D ends\n")
+    if request.binary:
+        entries = chunk_entries(env.stdin, keys, chunk_size)
+    else:
+        entries = line_entries(env.stdin, keys, from_ndjson=request.from_ndjson)
+
+    first_reject: list[Rejected] = []
+
+    def on_reject(rejected: Rejected) -> None:
+        first_reject[:] = first_reject or [rejected]
+        if writer.stats.rejected <= _REJECTS_SHOWN:
+            env.warn(f"line {rejected.origin}: {rejected.reason}; not written")
+        if writer.stats.rejected == _REJECTS_SHOWN + 1:
+            env.warn("more lines are not valid records: counting them without naming each")
+
+    writer = Writer(
+        sink.put_records,
+        pacing=pacing,
+        on_reject=on_reject,
+        on_retry=lambda message: env.warn(message, every=10.0),
+    )
+    try:
+        stats = writer.run(entries)
+    finally:
+        stats = writer.stats
+        _put_summary(env, ref.display, stats)
+    if stats.interrupted:
+        raise KeyboardInterrupt
+    if stats.failed:
+        raise ServiceError(
+            f"{_count(stats.failed)} could not be written ({stats.first_error})",
+            hint="the stream may be throttled or its KMS key unusable: see the message above",
+        )
+    if stats.rejected:
+        first = first_reject[0]
+        raise UsageError(
+            f"{stats.rejected} input {'line was' if stats.rejected == 1 else 'lines were'} not "
+            f"written (first: line {first.origin}, {first.reason})",
+            hint="--from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON line "
+            "with that field",
+        )
+
+
+def _chunk_size(request: PutRequest, limit: int) -> int:
+    """`--binary`'s chunk size: what the user asked for, or the most a record holds."""
+    from streamtail.entries import MAX_RECORD_BYTES
+
+    if request.binary and (request.from_ndjson or request.key_field is not None):
+        raise UsageError("--binary takes --key or random keys, not --key-field or --from-ndjson")
+    if request.chunk_size is None:
+        return limit
+    if not request.binary:
+        raise UsageError("--chunk-size goes with --binary")
+    if not 1 <= request.chunk_size <= limit:
+        raise UsageError(
+            f"invalid --chunk-size {request.chunk_size}: 1 to {limit} bytes "
+            f"(a record holds {MAX_RECORD_BYTES} bytes with its partition key)"
+        )
+    return request.chunk_size
+
+
+def _count(n: int) -> str:
+    return f"{n} record" if n == 1 else f"{n} records"
+
+
+def _put_summary(env: Env, stream: str, stats: PutStats) -> None:
+    calls = f"{stats.calls} PutRecords call" + ("" if stats.calls == 1 else "s")
+    retried = f", {stats.retried} retried" if stats.retried else ""
+    line = f"streamtail: {_count(stats.written)} written to {stream} ({calls}{retried})"
+    if stats.unsent:
+        line += f"; {stats.unsent} read but not written (interrupted)"
+    env.stderr.write(line + "\n")
+    env.stderr.flush()
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

@@ -58,6 +58,9 @@ class Env:
     quiet: bool = False
     #: colour for what goes to stderr (the status line), by the same rules as `color`
     stderr_color: bool = False
+    #: standard input, as bytes (`put` reads it)
+    stdin: BinaryIO | None = None
+    stdin_isatty: bool = False
     _warned: dict[str, float] = field(default_factory=dict)
     #: held while anything is written to stderr, so lines never interleave mid-line
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -79,6 +82,8 @@ class Env:
             stderr_color=color_wanted(stderr_tty, no_color, os.environ),
             debug=debug,
             quiet=quiet,
+            stdin=sys.stdin.buffer if sys.stdin is not None else None,
+            stdin_isatty=sys.stdin is not None and sys.stdin.isatty(),
         )
 
     @property

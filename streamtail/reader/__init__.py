@@ -63,6 +63,9 @@ class WalkPlan:
     idle_exit: float | None = None
     #: read only these shards and their descendants
     shards: frozenset[str] = frozenset()
+    #: of those, read only the shards this accepts (e.g. the hash ranges that can hold a key);
+    #: a parent it rejects is not waited for, so its children start when their other parent ends
+    accept: Callable[[Shard], bool] | None = None
     #: GetRecords Limit; None means the source's largest
     limit: int | None = None
 
@@ -94,6 +97,8 @@ class Walker:
         self.stats = WalkStats()
         self._queue: queue.Queue[_Message] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
+        #: shards in the plan's scope (`shards` and descendants), and those of them to read
+        self._scope: set[str] = set()
         self._selected: set[str] = set()
         self._pending: dict[str, Position] = {}
         self._running: dict[str, threading.Thread] = {}
@@ -124,7 +129,8 @@ class Walker:
                 f"no shard {missing[0]} in stream {self.source.ref.display!r}",
                 hint="`streamtail shards STREAM` lists them",
             )
-        self._selected = self.lineage.descendants(wanted) if wanted else set(self.lineage.shards)
+        self._scope = self.lineage.descendants(wanted) if wanted else set(self.lineage.shards)
+        self._selected = {s for s in self._scope if self._accepts(s)}
         for shard in self.lineage.ordered():
             if shard.shard_id in self._selected:
                 position = self._initial_position(shard)
@@ -236,11 +242,17 @@ class Walker:
     def _adopt(self, shards: list[Shard]) -> None:
         """Take in shards found after the start: new ones are read from their beginning."""
         for shard in self.lineage.update(shards):
-            parents_selected = any(p in self._selected for p in shard.parents)
-            if not self.plan.shards or parents_selected:
+            if self.plan.shards and not any(p in self._scope for p in shard.parents):
+                continue
+            self._scope.add(shard.shard_id)
+            if self._accepts(shard.shard_id):
                 self._selected.add(shard.shard_id)
                 if shard.shard_id not in self._done:
                     self._pending[shard.shard_id] = TRIM_HORIZON
+
+    def _accepts(self, shard_id: str) -> bool:
+        accept = self.plan.accept
+        return accept is None or accept(self.lineage.shards[shard_id])
 
     def _schedule(self) -> None:
         """Start every pending shard whose selected parents are all done."""
