@@ -129,13 +129,14 @@ def decode_throughput(seconds: float) -> None:
     from botocore.parsers import create_parser
     from botocore.session import get_session
 
-    from streamtail.decode import decode_record
+    from streamtail.decode import DecodeOptions, expand
     from streamtail.env import Env
     from streamtail.render import RenderContext
     from streamtail.render.ndjson import NdjsonRenderer
     from streamtail.sources.kinesis import record_from_api
 
     bodies = [get_records_body(10_000, seed=s) for s in range(3)]
+    options = DecodeOptions()
     out = io.BytesIO()
     renderer = NdjsonRenderer(RenderContext(env=Env(stdout=out, stderr=io.StringIO()), stream="s"))
 
@@ -143,7 +144,7 @@ def decode_throughput(seconds: float) -> None:
         records = [
             record_from_api(i, "shardId-000000000001") for i in orjson.loads(body)["Records"]
         ]
-        renderer.write([(r, decode_record(r)) for r in records])
+        renderer.write([item for r in records for item in expand(r, options)])
 
     shape = get_session().get_service_model("kinesis").operation_model("GetRecords").output_shape
     parser = create_parser("json")

@@ -3,8 +3,10 @@
     python completions/generate.py          # write streamtail.bash, _streamtail, streamtail.fish
     python completions/generate.py --check  # exit 1 if any file is out of date
 
-The scripts call back into `streamtail` for the actual candidates, so they follow the app's
-commands and options; tests/unit/test_completions.py fails when they drift.
+The scripts call back into `streamtail` for the actual candidates (commands, options, choices,
+and stream names from the account), so they follow the app; tests/ux/test_completion.py fails
+when these files drift from what the app generates. `streamtail --show-completion` and
+`--install-completion` produce the same scripts.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 FILES = {"bash": "streamtail.bash", "zsh": "_streamtail", "fish": "streamtail.fish"}
 
 
 def render(shell: str) -> str:
-    env = {**os.environ, "_STREAMTAIL_COMPLETE": f"source_{shell}"}
+    # This checkout's code, whatever else is installed.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "_STREAMTAIL_COMPLETE": f"source_{shell}"}
     code = "from streamtail.cli import app; app(prog_name='streamtail')"
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

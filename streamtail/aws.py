@@ -50,7 +50,11 @@ class Clients:
         default_region: str | None = None,
         pool: int = 16,
         lean: bool = True,
+        quick: bool = False,
+        log: Callable[[str], None] | None = None,
     ) -> None:
+        """`quick`: short timeouts and no retries (shell completion must answer fast).
+        `log`: `--debug`, every request and response as redacted lines (debuglog.py)."""
         self.conn = conn
         # botocore alone (not boto3, which also loads s3transfer and resources): same profiles,
         # credential chain and endpoint settings, a quicker start.
@@ -61,6 +65,12 @@ class Clients:
             raise translate(exc, "the AWS profile") from exc
         if lean:
             leanparse.install(self._session)
+        if log is not None:
+            from streamtail.debuglog import attach
+
+            # On the session, so credential providers' own calls (STS, SSO) are logged and
+            # redacted too.
+            attach(self._session, log)
         # botocore reads AWS_DEFAULT_REGION but not AWS_REGION, which the AWS CLI v2 honours.
         # A region named by the stream itself (an ARN's) wins over the configured one; a region a
         # name merely suggests (a Yandex path's) only fills in when none is configured.
@@ -82,6 +92,12 @@ class Clients:
             retries={"mode": "standard", "max_attempts": 3},
             user_agent_extra=f"streamtail/{__version__}",
         )
+        if quick:
+            self._config = self._config.merge(
+                botocore.config.Config(
+                    connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1}
+                )
+            )
         # GetRecords is retried by the reader itself, paced per shard (5 calls/s), so its client
         # must not add botocore's own retries on top.
         self._data_config = self._config.merge(

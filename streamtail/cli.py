@@ -12,14 +12,43 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
 
 from streamtail import __version__
-from streamtail.decode import DecodeMode
+from streamtail.cli_options import (
+    Binary,
+    CheckpointOpt,
+    ChunkSize,
+    Debug,
+    Decode,
+    DecodeChoice,
+    Endpoint,
+    Event,
+    ExpandLogs,
+    FromNdjson,
+    Grep,
+    Key,
+    KeyField,
+    Limit,
+    ListOutput,
+    NoColor,
+    Output,
+    OutputFormat,
+    Profile,
+    PutKey,
+    PutStream,
+    Quiet,
+    Region,
+    RetryTimeout,
+    ShardOpt,
+    SkipControl,
+    Start,
+    Stream,
+    Until,
+)
 from streamtail.errors import ExitCode, StreamtailError
 from streamtail.signals import Interrupted, handled
 
@@ -28,22 +57,13 @@ if TYPE_CHECKING:
     from streamtail.env import Env
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
-    raw = "raw"
-    aws = "aws"
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
-
-
 def _fail(message: str, hint: str | None, code: int) -> NoReturn:
-    sys.stderr.write(f"streamtail: error: {message}\n")
+    from streamtail.render.safe import inert
+
+    # Messages can quote stream names, user input and server text: never raw on the terminal.
+    sys.stderr.write(f"streamtail: error: {inert(message)}\n")
     if hint:
-        sys.stderr.write(f"streamtail: hint: {hint}\n")
+        sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
     sys.stderr.flush()
     sys.exit(code)
 
@@ -89,12 +109,26 @@ class _Group(typer.core.TyperGroup):
             _fail(exc.format_message(), None, exc.exit_code)
         sys.exit(code or 0)
 
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: Any = None
+    ) -> None:
+        # Only when the shell asks for candidates: our bash/zsh/fish classes (colon-safe, no rich).
+        if complete_var is None:
+            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(complete_var):
+            from streamtail.completion import register_shells
+
+            register_shells()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
 
 app = typer.Typer(
     name="streamtail",
     cls=_Group,
     help="Tail and inspect Kinesis streams (and Kinesis-compatible services) and DynamoDB Streams.",
     no_args_is_help=True,
+    # Plain Click help: rich's help formatter costs ~100 ms of imports on every `--help`.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -118,109 +152,19 @@ def _root(
     (Yandex Data Streams, LocalStack, kinesis-mock), and DynamoDB Streams."""
 
 
-# -- shared options ------------------------------------------------------------------------------
-
-Profile = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE or 'default').")
-]
-Region = Annotated[
-    str | None, typer.Option("--region", help="AWS region (default: AWS_REGION or the profile's).")
-]
-Endpoint = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint-url",
-        help="Service endpoint, e.g. http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL_KINESIS, "
-        "AWS_ENDPOINT_URL or AWS).",
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Full tracebacks on errors.")]
-NoColor = Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal.")]
-Stream = Annotated[
-    str,
-    typer.Argument(
-        help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
-        "DynamoDB stream ARN.",
-        show_default=False,
-    ),
-]
-Start = Annotated[
-    str | None,
-    typer.Option(
-        "--from",
-        help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
-        "[default: trim-horizon for read, latest for follow]",
-        show_default=False,
-    ),
-]
-Until = Annotated[
-    str | None,
-    typer.Option("--until", help="Stop at the first record that arrived after this time."),
-]
-Limit = Annotated[
-    int | None, typer.Option("--limit", "-n", help="Stop after this many records.", min=1)
-]
-Output = Annotated[
-    OutputFormat | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
-        show_default=False,
-    ),
-]
-Decode = Annotated[
-    DecodeMode, typer.Option("--decode", help="How to show payloads.", case_sensitive=False)
-]
-ShardOpt = Annotated[
-    list[str] | None,
-    typer.Option("--shard", help="Only this shard and its descendants (repeatable)."),
-]
-Key = Annotated[str | None, typer.Option("--key", help="Only records with this partition key.")]
-Event = Annotated[
-    list[str] | None,
-    typer.Option("--event", help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable)."),
-]
-Grep = Annotated[
-    str | None,
-    typer.Option("--grep", help="Only records whose decoded payload matches this regex."),
-]
-CheckpointOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--checkpoint",
-        metavar="FILE",
-        help="Resume after the last record printed per shard, and record progress in FILE "
-        "(created if missing; written atomically after every batch and on Ctrl-C/SIGTERM).",
-    ),
-]
-RetryTimeout = Annotated[
-    float | None,
-    typer.Option(
-        "--retry-timeout",
-        metavar="SECONDS",
-        help="Give up (exit 1) once a shard has failed this long without a break (default: 180 "
-        "for read; follow never gives up); inf: never.",
-        show_default=False,
-    ),
-]
-ListOutput = Annotated[
-    ListFormat | None,
-    typer.Option("--output", "-o", help="table (default on a terminal) or ndjson."),
-]
-
-
 def _connection(profile: str | None, region: str | None, endpoint: str | None) -> Connection:
     from streamtail.aws import Connection
 
     return Connection(profile=profile, region=region, endpoint_url=endpoint)
 
 
-def _run(debug: bool, no_color: bool, action: Callable[[Env], None]) -> None:
+def _run(
+    debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bool = False
+) -> None:
     """Run a command body inside the error boundary."""
     from streamtail.env import Env
 
-    env = Env.from_process(no_color=no_color, debug=debug)
+    env = Env.from_process(no_color=no_color, debug=debug, quiet=quiet)
     try:
         with handled():  # SIGTERM stops as cleanly as Ctrl-C
             action(env)
@@ -254,20 +198,24 @@ def _read(
     limit: int | None,
     idle_exit: float | None,
     output: OutputFormat | None,
-    decode: DecodeMode,
+    decode: DecodeChoice,
     shard: list[str] | None,
     key: str | None,
     grep: str | None,
     event: list[str] | None,
     checkpoint: str | None,
     retry_timeout: float | None,
+    expand_logs: bool,
+    skip_control: bool,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
     debug: bool,
     no_color: bool,
+    quiet: bool,
 ) -> None:
     from streamtail.core import ReadRequest, run_read
+    from streamtail.decode import DecodeMode
 
     request = ReadRequest(
         stream=stream,
@@ -278,15 +226,17 @@ def _read(
         limit=limit,
         idle_exit=idle_exit,
         output=output.value if output else None,
-        decode=decode,
+        decode=DecodeMode(decode.value),
         shards=tuple(shard or ()),
         key=key,
         grep=grep,
         events=tuple(event or ()),
         checkpoint=checkpoint,
         retry_timeout=retry_timeout,
+        expand_logs=expand_logs,
+        skip_control=skip_control,
     )
-    _run(debug, no_color, lambda env: run_read(request, env))
+    _run(debug, no_color, lambda env: run_read(request, env), quiet=quiet)
 
 
 @app.command()
@@ -296,16 +246,19 @@ def read(
     until: Until = None,
     limit: Limit = None,
     output: Output = None,
-    decode: Decode = DecodeMode.AUTO,
+    decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
+    expand_logs: ExpandLogs = False,
+    skip_control: SkipControl = False,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -324,21 +277,53 @@ def follow(
         typer.Option("--idle-exit", help="Exit 0 after this many seconds with no new record."),
     ] = None,
     output: Output = None,
-    decode: Decode = DecodeMode.AUTO,
+    decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     grep: Grep = None,
     event: Event = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
+    expand_logs: ExpandLogs = False,
+    skip_control: SkipControl = False,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Follow new records (from --from, default latest) across resharding until Ctrl-C."""
+    _read(follow=True, **locals())
+
+
+@app.command()
+def put(
+    stream: PutStream,
+    key: PutKey = None,
+    key_field: KeyField = None,
+    from_ndjson: FromNdjson = False,
+    binary: Binary = False,
+    chunk_size: ChunkSize = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
-    """Follow new records (from --from, default latest) across resharding until Ctrl-C."""
-    _read(follow=True, **locals())
+    """Write stdin to a Kinesis stream: one record per line, batched, failed records retried."""
+    from streamtail.core import PutRequest, run_put
+
+    request = PutRequest(
+        stream=stream,
+        conn=_connection(profile, region, endpoint_url),
+        key=key,
+        key_field=key_field,
+        from_ndjson=from_ndjson,
+        binary=binary,
+        chunk_size=chunk_size,
+    )
+    _run(debug, no_color, lambda env: run_put(request, env))
 
 
 @app.command("shards")
@@ -386,6 +371,7 @@ def demo(
     ddb: Annotated[
         bool, typer.Option("--ddb", help="Follow the demo DynamoDB table instead of the stream.")
     ] = False,
+    quiet: Quiet = False,
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
@@ -393,7 +379,12 @@ def demo(
     from streamtail.demo import run_demo
 
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb))
+    _run(
+        debug,
+        no_color,
+        lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb),
+        quiet=quiet,
+    )
 
 
 def main() -> None:

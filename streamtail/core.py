@@ -5,25 +5,29 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streamtail.decode import Decoded, DecodeMode, decode_record
+from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand
 from streamtail.env import Env
 from streamtail.errors import CredentialsError, ServiceError, UsageError
-from streamtail.filters import RecordFilter
-from streamtail.model import Position, Resume, SourceKind
+from streamtail.filters import RecordFilter, key_shards
+from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
-from streamtail.render import FORMATS, Item, RenderContext, make_renderer
+from streamtail.render import FORMATS, RenderContext, make_renderer
 from streamtail.signals import shielded
+from streamtail.status import status_line
 
 if TYPE_CHECKING:
-    from streamtail.aws import Connection
+    from streamtail.aws import Clients, Connection
     from streamtail.checkpoint import Checkpoint
-    from streamtail.reader import Pacing, Walker
+    from streamtail.reader import Pacing, Walker, WalkPlan
     from streamtail.sources.base import Source
+    from streamtail.writer import PutStats, WritePacing
 
 _NOT_DECODED = Decoded("base64", None)
 
@@ -45,55 +49,62 @@ class ReadRequest:
     key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
+    expand_logs: bool = False
+    skip_control: bool = False
     #: --checkpoint FILE
     checkpoint: str | None = None
     #: --retry-timeout SECONDS (None: the default of the command; inf: never give up)
     retry_timeout: float | None = None
 
 
-def open_stream(name: str, conn: Connection, *, pool: int = 16) -> Source:
+@dataclass(frozen=True)
+class PutRequest:
+    """Everything `put` was asked to do."""
+
+    stream: str
+    conn: Connection
+    key: str | None = None
+    key_field: str | None = None
+    from_ndjson: bool = False
+    binary: bool = False
+    chunk_size: int | None = None
+
+
+def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     """Resolve a stream name and open its source (`source.ref` is the resolved name)."""
-    from streamtail.aws import Clients
+    return open_ref(resolve(name), conn, env, pool=pool)
+
+
+def open_ref(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     from streamtail.sources import open_source
 
-    ref = resolve(name)
-    clients = Clients(conn, region_hint=ref.region, default_region=ref.default_region, pool=pool)
-    return open_source(ref, clients)
+    return open_source(ref, _clients(ref, conn, env, pool=pool))
+
+
+def _clients(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Clients:
+    from streamtail.aws import Clients
+
+    return Clients(
+        conn,
+        region_hint=ref.region,
+        default_region=ref.default_region,
+        pool=pool,
+        log=_debug_log(env),
+    )
+
+
+def _debug_log(env: Env) -> Callable[[str], None] | None:
+    """Where `--debug` request logs go: stderr, as lines that keep clear of the status line."""
+    return env.line if env.debug else None
 
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
     """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
-    from streamtail.model import LATEST, TRIM_HORIZON
-
-    now = env.wall()
-    default = LATEST if request.follow else TRIM_HORIZON
-    position = default if request.start is None else parse_position(request.start, now)
-    until = None if request.until is None else parse_until(request.until, now)
-    if request.limit is not None and request.limit < 1:
-        raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
-    if request.idle_exit is not None and not request.idle_exit > 0:
-        raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
-    if request.retry_timeout is not None and not request.retry_timeout >= 0:
-        raise UsageError(
-            f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
-        )
-    output = request.output or ("table" if env.stdout_isatty else "ndjson")
-    if output not in FORMATS:
-        raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
-    record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    plan, output, record_filter, ref = _read_plan(request, env)
     # A bad checkpoint file is refused before anything is asked of the service.
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     try:
-        _read(
-            request,
-            env,
-            position=position,
-            until=until,
-            output=output,
-            record_filter=record_filter,
-            checkpoint=checkpoint,
-            pacing=pacing,
-        )
+        _read(request, env, plan, output, record_filter, ref, checkpoint, pacing)
     finally:
         if checkpoint is not None:
             checkpoint.close()
@@ -107,50 +118,28 @@ def _open_checkpoint(path: str) -> Checkpoint:
     return Checkpoint.open(Path(path))
 
 
-def _read(
+def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
     request: ReadRequest,
     env: Env,
-    *,
-    position: Position,
-    until: float | None,
+    plan: WalkPlan,
     output: str,
     record_filter: RecordFilter,
+    ref: StreamRef,
     checkpoint: Checkpoint | None,
     pacing: Pacing | None,
 ) -> None:
-    from streamtail.reader import Walker, WalkPlan
+    from streamtail.reader import Walker
 
-    source = open_stream(request.stream, request.conn, pool=64)
-    _check_filters(record_filter, source.ref.kind)
-    resume: dict[str, Resume] = {}
-    finished: frozenset[str] = frozenset()
+    source = open_ref(ref, request.conn, env, pool=64)
     if checkpoint is not None:
-        position = checkpoint.adopt(source.ref, position, env.wall())
-        resume, finished = dict(checkpoint.positions), frozenset(checkpoint.finished)
-        if checkpoint.existed and request.start is not None:
-            env.warn(
-                f"resuming from checkpoint {checkpoint.path}: --from applies to a new "
-                "checkpoint only"
-            )
-    if position.timestamp is not None and not source.supports_timestamp:
-        start = (
-            "--from" if checkpoint is None or not checkpoint.existed else "the checkpoint's start"
-        )
+        plan = _resumed(plan, checkpoint, source.ref, env, from_given=request.start is not None)
+    if plan.position.timestamp is not None and not source.supports_timestamp:
+        start = "the checkpoint's start" if checkpoint and checkpoint.existed else "--from"
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
             f"records older than {start}",
             once="no-timestamp",
         )
-    plan = WalkPlan(
-        position=position,
-        follow=request.follow,
-        until=until,
-        idle_exit=request.idle_exit,
-        shards=frozenset(request.shards),
-        retry_timeout=request.retry_timeout,
-        resume=resume,
-        finished=finished,
-    )
     # The walker rate-limits its own retry notices; other repeats are limited here. A checkpoint
     # is first saved once the stream is known to exist, before anything is printed.
     walker = Walker(
@@ -168,47 +157,135 @@ def _read(
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
     )
     renderer = make_renderer(output, ctx)
-    decoding = renderer.needs_decoded or record_filter.grep is not None
+    options = DecodeOptions(request.decode, request.expand_logs, request.skip_control)
+    # `aws` prints records as the API returned them; filters still look at what they hold.
+    decoding = renderer.needs_decoded or record_filter.active or request.skip_control
+    problems = DecodeProblems(env)
     remaining = request.limit
+    shown = 0
     batches = walker.batches()
-    try:
-        for records in batches:
-            items: list[Item] = [
-                (r, decode_record(r, request.decode) if decoding else _NOT_DECODED) for r in records
-            ]
-            if decoding and not all(decoded.fits for _, decoded in items):
-                env.warn(
-                    f"some payloads do not decode as {request.decode.value}; shown as base64",
-                    once="decode-fit",
-                )
-            kept = record_filter.apply(items)
-            if remaining is not None:
-                kept = kept[:remaining]
-                remaining -= len(kept)
-            # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
-            with shielded():
-                if kept:
-                    renderer.write(kept)
-                if checkpoint is not None:
-                    checkpoint.note(r for r, _ in kept)
-                    _save(checkpoint, walker)
-            if remaining == 0:
-                break
-    finally:
+    with status_line(env, walker.stats, ref.display, lambda: shown) as status:
+        write = _guarded(renderer.write, env, shared=status is not None and env.stdout_isatty)
         try:
-            batches.close()
-            renderer.close()
-        finally:
-            # Saved even when stdout went away (| head) or the walk failed; not when the stream
-            # was never listed (a mistyped name leaves no checkpoint behind).
-            if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
+            for records in batches:
+                if decoding:
+                    items = [item for record in records for item in expand(record, options)]
+                else:
+                    items = [(record, _NOT_DECODED) for record in records]
+                if renderer.needs_decoded:
+                    problems.note(items)
+                originals = decoding and not renderer.needs_decoded
+                kept = _kept(records, items, record_filter, originals=originals)
+                if remaining is not None:
+                    kept = kept[:remaining]
+                    remaining -= len(kept)
+                # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
                 with shielded():
-                    _save(checkpoint, walker)
+                    if kept:
+                        write(kept)
+                        shown += len(kept)
+                    if checkpoint is not None:
+                        checkpoint.note(r for r, _ in kept)
+                        _save(checkpoint, walker)
+                if remaining == 0:
+                    break
+        finally:
+            try:
+                batches.close()
+                renderer.close()
+                problems.close()
+            finally:
+                _save_last(checkpoint, walker)
+
+
+def _kept(
+    records: list[Record], items: list[Item], record_filter: RecordFilter, *, originals: bool
+) -> list[Item]:
+    """What the filters keep; as the records themselves for a renderer that prints originals."""
+    kept = record_filter.apply(items)
+    return _originals(records, kept) if originals else list(kept)
+
+
+def _resumed(
+    plan: WalkPlan, checkpoint: Checkpoint, ref: StreamRef, env: Env, *, from_given: bool
+) -> WalkPlan:
+    """The plan with the checkpoint's positions (the checkpoint checks it is this stream's)."""
+    position = checkpoint.adopt(ref, plan.position, env.wall())
+    if checkpoint.existed and from_given:
+        env.warn(
+            f"resuming from checkpoint {checkpoint.path}: --from applies to a new checkpoint only"
+        )
+    return dataclasses.replace(
+        plan,
+        position=position,
+        resume=dict(checkpoint.positions),
+        finished=frozenset(checkpoint.finished),
+    )
+
+
+def _save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
+    """The save on the way out: even when stdout went away (| head) or the walk failed; not
+    when the stream was never listed (a mistyped name leaves no checkpoint behind)."""
+    if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
+        with shielded():
+            _save(checkpoint, walker)
 
 
 def _save(checkpoint: Checkpoint, walker: Walker) -> None:
     """Save what has been printed, and which shards have nothing left to read."""
     checkpoint.save(walker.finished, walker.lineage.shards.keys())
+
+
+def _guarded(
+    write: Callable[[Sequence[Item]], None], env: Env, *, shared: bool
+) -> Callable[[Sequence[Item]], None]:
+    """Records on the terminal that also shows the status line: erase it first, under the lock
+    that every writer of that terminal holds, so a row never lands on the status line."""
+    if not shared:
+        return write
+
+    def guarded(items: Sequence[Item]) -> None:
+        with env.terminal_lock:
+            env.erase_status()
+            write(items)
+
+    return guarded
+
+
+def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFilter, StreamRef]:
+    """Check a read request: the walk plan, the output format, the filter, the stream."""
+    from streamtail.model import LATEST, TRIM_HORIZON
+    from streamtail.reader import WalkPlan
+
+    now = env.wall()
+    default = LATEST if request.follow else TRIM_HORIZON
+    position = default if request.start is None else parse_position(request.start, now)
+    until = None if request.until is None else parse_until(request.until, now)
+    if request.limit is not None and request.limit < 1:
+        raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
+    if request.idle_exit is not None and not request.idle_exit > 0:
+        raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
+    if request.retry_timeout is not None and not request.retry_timeout >= 0:
+        raise UsageError(
+            f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
+        )
+    output = request.output or ("table" if env.stdout_isatty else "ndjson")
+    if output not in FORMATS:
+        raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
+    record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    ref = resolve(request.stream)
+    _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call
+    plan = WalkPlan(
+        position=position,
+        follow=request.follow,
+        until=until,
+        idle_exit=request.idle_exit,
+        shards=frozenset(request.shards),
+        # A partition key lives in the shards whose hash-key range holds its MD5: read only those.
+        accept=None if record_filter.key is None else key_shards(record_filter.key),
+        retry_timeout=request.retry_timeout,
+    )
+    return plan, output, record_filter, ref
 
 
 def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
@@ -221,12 +298,150 @@ def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
         )
 
 
+def _originals(records: list[Record], kept: Sequence[Item]) -> list[Item]:
+    """The records (as read) that any kept item came from, once each, in order."""
+    wanted = {record.seq for record, _ in kept}
+    return [(record, _NOT_DECODED) for record in records if record.seq in wanted]
+
+
+class DecodeProblems:
+    """Payloads that did not decode as they claimed: the first of each kind named on stderr
+    (shard and sequence number), a count of each kind at the end."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.counts: dict[str, int] = {}
+
+    def note(self, items: Sequence[Item]) -> None:
+        for record, decoded in items:
+            warning = decoded.warning
+            if warning is None:
+                continue
+            count = self.counts.get(warning, 0)
+            self.counts[warning] = count + 1
+            if count == 0:
+                self.env.warn(f"shard {record.shard} seq {record.seq}: {warning}")
+
+    def close(self) -> None:
+        for warning, count in self.counts.items():
+            if count > 1:
+                self.env.warn(f"{count} records in all: {warning}")
+
+
+#: rejected input lines named one by one on stderr before they are only counted
+_REJECTS_SHOWN = 10
+
+
+def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None) -> None:
+    """`put STREAM`: stdin lines (or binary chunks) to PutRecords; counts on stderr at the end.
+
+    Exit: 0 when every record was written; 1 (ServiceError) when the service refused some after
+    retries; 2 (UsageError) when some input lines could not become records; 130 on Ctrl-C.
+    """
+    from streamtail.entries import (
+        KeySource,
+        Rejected,
+        chunk_entries,
+        default_chunk_size,
+        line_entries,
+    )
+    from streamtail.sources.kinesis import KinesisSource
+    from streamtail.writer import Writer
+
+    keys = KeySource.build(request.key, request.key_field, from_ndjson=request.from_ndjson)
+    chunk_size = _chunk_size(request, default_chunk_size(keys))
+    ref = resolve(request.stream)
+    if ref.kind is not SourceKind.KINESIS:
+        raise UsageError("put writes to Kinesis streams only")
+    if env.stdin is None:
+        raise UsageError("put reads records from standard input, and there is none")
+    clients = _clients(ref, request.conn, env)
+    sink = KinesisSource(
+        ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
+    )
+    sink.check()  # a missing stream or a denied key fails now, before the input is read
+    if env.stdin_isatty:
+        env.stderr.write("streamtail: reading records from the terminal, one a line; Ctrl-D ends\n")
+    if request.binary:
+        entries = chunk_entries(env.stdin, keys, chunk_size)
+    else:
+        entries = line_entries(env.stdin, keys, from_ndjson=request.from_ndjson)
+
+    first_reject: list[Rejected] = []
+
+    def on_reject(rejected: Rejected) -> None:
+        first_reject[:] = first_reject or [rejected]
+        if writer.stats.rejected <= _REJECTS_SHOWN:
+            env.warn(f"line {rejected.origin}: {rejected.reason}; not written")
+        if writer.stats.rejected == _REJECTS_SHOWN + 1:
+            env.warn("more lines are not valid records: counting them without naming each")
+
+    writer = Writer(
+        sink.put_records,
+        pacing=pacing,
+        on_reject=on_reject,
+        on_retry=lambda message: env.warn(message, every=10.0),
+    )
+    try:
+        stats = writer.run(entries)
+    finally:
+        stats = writer.stats
+        _put_summary(env, ref.display, stats)
+    if stats.interrupted:
+        raise KeyboardInterrupt
+    if stats.failed:
+        raise ServiceError(
+            f"{_count(stats.failed)} could not be written ({stats.first_error})",
+            hint="the stream may be throttled or its KMS key unusable: see the message above",
+        )
+    if stats.rejected:
+        first = first_reject[0]
+        raise UsageError(
+            f"{stats.rejected} input {'line was' if stats.rejected == 1 else 'lines were'} not "
+            f"written (first: line {first.origin}, {first.reason})",
+            hint="--from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON line "
+            "with that field",
+        )
+
+
+def _chunk_size(request: PutRequest, limit: int) -> int:
+    """`--binary`'s chunk size: what the user asked for, or the most a record holds."""
+    from streamtail.entries import MAX_RECORD_BYTES
+
+    if request.binary and (request.from_ndjson or request.key_field is not None):
+        raise UsageError("--binary takes --key or random keys, not --key-field or --from-ndjson")
+    if request.chunk_size is None:
+        return limit
+    if not request.binary:
+        raise UsageError("--chunk-size goes with --binary")
+    if not 1 <= request.chunk_size <= limit:
+        raise UsageError(
+            f"invalid --chunk-size {request.chunk_size}: 1 to {limit} bytes "
+            f"(a record holds {MAX_RECORD_BYTES} bytes with its partition key)"
+        )
+    return request.chunk_size
+
+
+def _count(n: int) -> str:
+    return f"{n} record" if n == 1 else f"{n} records"
+
+
+def _put_summary(env: Env, stream: str, stats: PutStats) -> None:
+    calls = f"{stats.calls} PutRecords call" + ("" if stats.calls == 1 else "s")
+    retried = f", {stats.retried} retried" if stats.retried else ""
+    line = f"streamtail: {_count(stats.written)} written to {stream} ({calls}{retried})"
+    if stats.unsent:
+        line += f"; {stats.unsent} read but not written (interrupted)"
+    env.stderr.write(line + "\n")
+    env.stderr.flush()
+
+
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:
     """`shards STREAM`: the lineage as a tree on a terminal, NDJSON otherwise."""
     from streamtail.lineage import Lineage
     from streamtail.render.listing import shards_ndjson, shards_tree
 
-    source = open_stream(name, conn)
+    source = open_stream(name, conn, env)
     lineage = Lineage(source.list_shards())
     if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
         shards_ndjson(env, source.ref.display, lineage)
@@ -241,7 +456,7 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
 
-    clients = Clients(conn)
+    clients = Clients(conn, log=_debug_log(env))
     streams = list_streams(clients.client("kinesis"))
     try:
         streams += list_table_streams(clients.client("dynamodbstreams"))

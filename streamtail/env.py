@@ -10,18 +10,33 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
 
-def _color_wanted(isatty: bool, no_color_flag: bool) -> bool:
-    # https://no-color.org and FORCE_COLOR: an explicit flag wins, then NO_COLOR, then FORCE_COLOR.
-    if no_color_flag or os.environ.get("NO_COLOR"):
+def color_wanted(isatty: bool, no_color_flag: bool, environ: Mapping[str, str]) -> bool:
+    """Whether to colour a stream, in this order of precedence:
+
+    1. `--no-color`: never;
+    2. NO_COLOR set and not empty (https://no-color.org): never;
+    3. FORCE_COLOR set and not empty (https://force-color.org), whatever its value: always,
+       even into a pipe;
+    4. otherwise only on a terminal that is not `TERM=dumb`.
+    """
+    if no_color_flag or environ.get("NO_COLOR"):
         return False
-    if os.environ.get("FORCE_COLOR"):
+    if environ.get("FORCE_COLOR"):
         return True
-    return isatty and os.environ.get("TERM") != "dumb"
+    return isatty and environ.get("TERM") != "dumb"
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed stream
+        return False
 
 
 @dataclass
@@ -39,21 +54,60 @@ class Env:
     #: wall-clock seconds since the epoch, for positions and `--until`
     wall: Callable[[], float] = time.time
     debug: bool = False
+    #: `--quiet`: no live status line
+    quiet: bool = False
+    #: colour for what goes to stderr (the status line), by the same rules as `color`
+    stderr_color: bool = False
+    #: standard input, as bytes (`put` reads it)
+    stdin: BinaryIO | None = None
+    stdin_isatty: bool = False
     _warned: dict[str, float] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: held while anything is written to stderr, so lines never interleave mid-line
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    #: the live status line's eraser, set while one is shown (see status.py)
+    _erase_status: Callable[[], None] | None = None
 
     @classmethod
-    def from_process(cls, *, no_color: bool = False, debug: bool = False) -> Env:
-        out = sys.stdout
-        stdout_tty = out.isatty()
+    def from_process(
+        cls, *, no_color: bool = False, debug: bool = False, quiet: bool = False
+    ) -> Env:
+        out, err = sys.stdout, sys.stderr
+        stdout_tty, stderr_tty = _isatty(out), _isatty(err)
         return cls(
             stdout=out.buffer,
-            stderr=sys.stderr,
+            stderr=err,
             stdout_isatty=stdout_tty,
-            stderr_isatty=sys.stderr.isatty(),
-            color=_color_wanted(stdout_tty, no_color),
+            stderr_isatty=stderr_tty,
+            color=color_wanted(stdout_tty, no_color, os.environ),
+            stderr_color=color_wanted(stderr_tty, no_color, os.environ),
             debug=debug,
+            quiet=quiet,
+            stdin=sys.stdin.buffer if sys.stdin is not None else None,
+            stdin_isatty=sys.stdin is not None and sys.stdin.isatty(),
         )
+
+    @property
+    def terminal_lock(self) -> threading.RLock:
+        """The lock every writer of stderr (and of stdout on a terminal) holds."""
+        return self._lock
+
+    def set_status_eraser(self, erase: Callable[[], None] | None) -> None:
+        """Register (or with None, remove) the live status line's eraser."""
+        with self._lock:
+            self._erase_status = erase
+
+    def erase_status(self) -> None:
+        """Take the status line off the terminal before something else is written there."""
+        with self._lock:
+            if self._erase_status is not None:
+                self._erase_status()
+
+    def line(self, text: str) -> None:
+        """One line on stderr that is not a warning (debug logs, notes), status line erased."""
+        with self._lock:
+            self.erase_status()
+            self.stderr.write(text + "\n")
+            self.stderr.flush()
 
     def warn(self, message: str, *, once: str | None = None, every: float | None = None) -> None:
         """One line on stderr (from any thread).
@@ -69,5 +123,4 @@ class Env:
                 return
             if once is not None or every is not None:
                 self._warned[key] = now
-            self.stderr.write(f"streamtail: warning: {message}\n")
-            self.stderr.flush()
+            self.line(f"streamtail: warning: {message}")

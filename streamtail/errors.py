@@ -86,7 +86,7 @@ _CREDENTIAL_CODES = frozenset(
 _NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "TableNotFoundException"})
 _USAGE_CODES = frozenset({"InvalidArgumentException", "ValidationException"})
 
-#: The service pushes back: slow down and retry (the reader counts these apart in its notices).
+#: The service pushes back: slow down and retry (counted apart in the status line and notices).
 THROTTLING_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",

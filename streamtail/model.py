@@ -133,6 +133,8 @@ class Record(NamedTuple):
     extra: dict[str, Any] | None = None
     #: set for DynamoDB stream records (`data` is then empty)
     change: Change | None = None
+    #: the index of a user record unpacked from a KPL aggregate (`seq` is the aggregate's)
+    subseq: int | None = None
 
 
 @dataclass(frozen=True)
@@ -148,3 +150,26 @@ class Batch:
     #: the Limit the request asked for, so the reader can tell a full batch
     limit: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PutEntry(NamedTuple):
+    """One record for PutRecords."""
+
+    data: bytes
+    key: str
+    #: the input line (or binary chunk) it came from, counted from 1
+    origin: int
+
+    @property
+    def size(self) -> int:
+        """Data and partition key together, as Kinesis counts a record against its limits."""
+        return len(self.data) + len(self.key.encode("utf-8"))
+
+
+class PutResult(NamedTuple):
+    """The outcome of one entry of a PutRecords call."""
+
+    error_code: str | None = None
+    error_message: str | None = None
+    shard: str | None = None
+    seq: str | None = None

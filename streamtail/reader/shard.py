@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.errors import ServiceError, UsageError
+from streamtail.errors import THROTTLING_CODES, ServiceError, UsageError
 from streamtail.model import (
     TRIM_HORIZON,
     Batch,
@@ -162,7 +162,7 @@ class ShardWorker:
         if behind is None:
             empty_streak = 0 if batch.records else self.empty_streak + 1
             return empty_streak >= EMPTY_BATCHES_AT_TIP
-        self.walker.stats.behind_ms[self.shard.shard_id] = behind
+        self.walker.stats.set_behind(self.shard.shard_id, behind)
         if behind != 0:
             return False
         if not batch.records:
@@ -284,7 +284,7 @@ class ShardWorker:
             self.wall_at_call = walker.wall()
             self.closed_at_call = walker.is_closed(self.shard.shard_id)
             self.next_call = self.last_call + walker.pacing.min_interval
-            walker.stats.calls += 1
+            walker.stats.count_call()
             try:
                 batch = walker.source.get_records(self.shard, iterator, walker.limit)
             except ServiceError as exc:
@@ -315,7 +315,7 @@ class ShardWorker:
         walker = self.walker
         now = walker.clock()
         delay = self.backoff.failed(exc, now)
-        walker.stats.retries += 1
+        walker.stats.count_retry(throttled=exc.aws_code in THROTTLING_CODES)
         walker.notices.failure(self.shard.shard_id, exc)
         # GetRecords keeps its pace through next_call; GetShardIterator retries no faster either.
         delay = max(delay, walker.pacing.min_interval)

@@ -10,12 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from streamtail.decode import Decoded
+from streamtail.decode import Item
 from streamtail.env import Env
-from streamtail.model import Record
-
-#: a record and its decoded payload
-Item = tuple[Record, Decoded]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 
-from streamtail.render import Item, RenderContext
+from streamtail.decode import Item
+from streamtail.render import RenderContext
 
 
 def _api_value(value: Any) -> Any:

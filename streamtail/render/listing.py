@@ -87,7 +87,7 @@ def streams_table(env: Env, streams: list[dict[str, Any]]) -> None:
 
     for row in streams:
         table.add_row(
-            Text(row["kind"]),
+            Text(inert(str(row["kind"]))),
             *(Text(inert("" if row.get(k) is None else str(row[k]))) for k in _STREAM_COLUMNS),
             Text(inert(str(row.get("mode") or row.get("view") or ""))),
         )

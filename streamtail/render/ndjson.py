@@ -7,8 +7,9 @@ from typing import Any
 
 import orjson
 
+from streamtail.decode import Item
 from streamtail.positions import format_ts
-from streamtail.render import Item, RenderContext
+from streamtail.render import RenderContext
 
 
 def change_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
@@ -40,15 +41,21 @@ def record_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
     record, decoded = item
     if record.change is not None:
         return change_object(ctx, item)
-    return {
-        "stream": ctx.stream,
-        "shard": record.shard,
-        "seq": record.seq,
-        "key": record.key,
-        "ts": format_ts(record.ts_ms),
-        "enc": decoded.enc,
-        "data": decoded.value,
-    }
+    obj: dict[str, Any] = {"stream": ctx.stream, "shard": record.shard, "seq": record.seq}
+    if record.subseq is not None:
+        obj["subseq"] = record.subseq
+    obj["key"] = record.key
+    obj["ts"] = format_ts(record.ts_ms)
+    obj["enc"] = decoded.enc
+    obj["data"] = decoded.value
+    log = decoded.log
+    if log is not None:
+        # An expanded CloudWatch Logs event: `data` is its message, this says where it came from.
+        obj["log"] = {"group": log.group, "stream": log.stream, "id": log.id}
+        obj["log"]["ts"] = format_ts(log.ts_ms)
+        if log.owner is not None:
+            obj["log"]["owner"] = log.owner
+    return obj
 
 
 class NdjsonRenderer:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import orjson
 
-from streamtail.decode import is_json
-from streamtail.render import Item, RenderContext
+from streamtail.decode import Item, is_json
+from streamtail.render import RenderContext
 
 
 class RawRenderer:
@@ -24,10 +24,17 @@ class RawRenderer:
             elif is_json(decoded):
                 lines.append(orjson.dumps(decoded.value))
             else:
-                lines.append(str(decoded.value).encode("utf-8"))
+                # A text payload's own final newline ends its line (log lines carry one).
+                lines.append(_one_line(str(decoded.value)).encode("utf-8"))
         out = self.ctx.env.stdout
         out.write(b"\n".join(lines) + b"\n" if lines else b"")
         out.flush()
 
     def close(self) -> None:
         self.ctx.env.stdout.flush()
+
+
+def _one_line(text: str) -> str:
+    if text.endswith("\n"):
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    return text

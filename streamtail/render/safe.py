@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
-# C0 and C1 controls, DEL, and the Unicode bidi controls (Trojan Source), Arabic letter mark too.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls, DEL, the Unicode bidi controls (Trojan Source: LRM, RLM, ALM, embeddings,
+# overrides, isolates), and the line and paragraph separators some terminals break lines on.
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:

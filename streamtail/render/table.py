@@ -8,6 +8,7 @@ content is never interpreted as markup or escape sequences.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,10 +16,10 @@ import orjson
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from streamtail.decode import Decoded, is_json, text_of
+from streamtail.decode import Decoded, Item, text_of
 from streamtail.model import Change
 from streamtail.positions import format_ts
-from streamtail.render import Item, RenderContext
+from streamtail.render import RenderContext
 from streamtail.render.console import close_console, open_console
 from streamtail.render.safe import inert
 
@@ -101,6 +102,34 @@ def tail(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
+def seq_cell(seq: str, subseq: int | None) -> str:
+    """The end of the sequence number; `…989136:2` for the third record of a KPL aggregate."""
+    if subseq is None:
+        return tail(seq, _SEQ_W)
+    suffix = f":{subseq}"
+    return tail(seq, max(_SEQ_W - len(suffix), 2)) + suffix
+
+
+def binary_preview(b64: str, width: int) -> str:
+    """`<1.2 KiB> 1f 8b 08 00 …`: the size and as many leading bytes in hex as fit."""
+    size = len(b64) * 3 // 4 - b64[-2:].count("=")
+    label = f"<{human_size(size)}>"
+    room = width - len(label) - 1  # "xx" per byte, a space between, " …" when cut
+    count = size if size * 3 - 1 <= room else max((room - 2) // 3, 0)
+    head = base64.b64decode(b64[: (count + 2) // 3 * 4])[:count]
+    shown = " ".join(f"{byte:02x}" for byte in head)
+    more = " …" if count < size else ""
+    return fit(f"{label} {shown}{more}".rstrip(), width)
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
 class TableRenderer:
     needs_decoded = True
 
@@ -132,18 +161,29 @@ class TableRenderer:
         line = Text()
         line.append(f"{format_ts(record.ts_ms)[11:23]:<{_TIME_W}} ", style="dim")
         line.append(f"{short_shard(inert(record.shard)):<{_SHARD_W}} ", style="cyan")
-        line.append(f"{tail(inert(record.seq), _SEQ_W):<{_SEQ_W}} ", style="dim")
+        line.append(f"{seq_cell(inert(record.seq), record.subseq):<{_SEQ_W}} ", style="dim")
         line.append(f"{fit(inert(record.key), _KEY_W):<{_KEY_W}} ", style="yellow")
         line.append_text(self.payload(decoded, self._data_width()))
         return line
 
     def payload(self, decoded: Decoded, width: int) -> Text:
-        shown = fit(inert(text_of(decoded)), width)
-        if is_json(decoded):
-            return self._json(Text(shown))
-        if decoded.enc.endswith("base64"):
-            return Text(shown, style="magenta")
-        return Text(shown)
+        """The DATA cell: the decoding steps dimmed (`gzip`, `kpl`; for a log event its log
+        group), then JSON compact and highlighted, text as text, binary as its size and a hex
+        preview; cut to `width`."""
+        *steps, last = decoded.enc.split("+")
+        cell = Text()
+        if decoded.log is not None:  # a CloudWatch Logs event: where it was logged matters more
+            cell.append(fit(inert(decoded.log.group), width // 3) + " ", style="blue")
+        elif steps:
+            cell.append(fit("+".join(steps), width) + " ", style="dim")
+        room = max(width - len(cell), 1)
+        if last == "json":
+            cell.append_text(self._json(Text(fit(inert(text_of(decoded)), room))))
+        elif last == "base64":
+            cell.append(binary_preview(str(decoded.value), room), style="magenta")
+        else:
+            cell.append(fit(inert(str(decoded.value).rstrip("\r\n")), room))
+        return cell
 
     def change_header(self) -> Text:
         line = Text(style="bold")

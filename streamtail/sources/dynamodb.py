@@ -171,3 +171,16 @@ def list_table_streams(client: Any) -> list[dict[str, Any]]:
         if not last:
             return rows
         args["ExclusiveStartStreamArn"] = last
+
+
+def table_names(client: Any) -> list[str]:
+    """The tables that have a DynamoDB stream (ListStreams only, no DescribeStream per stream)."""
+    names: set[str] = set()
+    args: dict[str, Any] = {}
+    while True:
+        page = call("the DynamoDB stream list", client.list_streams, **args)
+        names.update(s["TableName"] for s in page.get("Streams", []) if s.get("TableName"))
+        last = page.get("LastEvaluatedStreamArn")
+        if not last:
+            return sorted(names)
+        args["ExclusiveStartStreamArn"] = last

@@ -4,12 +4,22 @@ kinesis-mock, moto)."""
 from __future__ import annotations
 
 from binascii import a2b_base64
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from streamtail.aws import call
 from streamtail.errors import StreamtailError
-from streamtail.model import Batch, Position, PositionKind, Record, Shard, StreamRef
+from streamtail.model import (
+    Batch,
+    Position,
+    PositionKind,
+    PutEntry,
+    PutResult,
+    Record,
+    Shard,
+    StreamRef,
+)
 
 #: GetRecords accepts a Limit of 1 to 10,000.
 MAX_LIMIT = 10_000
@@ -111,6 +121,28 @@ class KinesisSource:
             limit=limit,
         )
 
+    def check(self) -> None:
+        """Raise NotFoundError (or a credentials error) now, before `put` reads its input."""
+        call(self._what, self._client.list_shards, MaxResults=1, **self._stream_args())
+
+    def put_records(self, entries: Sequence[PutEntry]) -> list[PutResult]:
+        """One PutRecords call: a result per entry, in order (failed entries carry ErrorCode)."""
+        response = call(
+            self._what,
+            self._data.put_records,
+            Records=[{"Data": e.data, "PartitionKey": e.key} for e in entries],
+            **self._stream_args(),
+        )
+        return [
+            PutResult(
+                error_code=r.get("ErrorCode"),
+                error_message=r.get("ErrorMessage"),
+                shard=r.get("ShardId"),
+                seq=r.get("SequenceNumber"),
+            )
+            for r in response.get("Records", [])
+        ]
+
 
 def shard_from_api(item: dict[str, Any]) -> Shard:
     seq = item.get("SequenceNumberRange", {})
@@ -169,8 +201,8 @@ _RECORD_FIELDS = frozenset(
 _PLAIN_FIELDS = len(_RECORD_FIELDS)
 
 
-def list_streams(client: Any) -> list[dict[str, Any]]:
-    """Every stream of the account with its summary (status, open shards, retention)."""
+def stream_names(client: Any) -> list[str]:
+    """The names of every stream of the account (ListStreams only: one call per 100 names)."""
     names: list[str] = []
     paginator = client.get_paginator("list_streams")
     for page in call("the stream list", lambda: list(paginator.paginate())):
@@ -179,8 +211,13 @@ def list_streams(client: Any) -> list[dict[str, Any]]:
             names.extend(s["StreamName"] for s in summaries)
         else:
             names.extend(page.get("StreamNames", []))
+    return sorted(set(names))
+
+
+def list_streams(client: Any) -> list[dict[str, Any]]:
+    """Every stream of the account with its summary (status, open shards, retention)."""
     rows: list[dict[str, Any]] = []
-    for name in sorted(set(names)):
+    for name in stream_names(client):
         summary = call(f"stream {name!r}", client.describe_stream_summary, StreamName=name)[
             "StreamDescriptionSummary"
         ]

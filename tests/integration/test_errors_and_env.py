@@ -145,11 +145,6 @@ def test_debug_keeps_the_exit_code_and_shows_the_traceback(
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --debug prints no request log (CONTRACT.md: 'full tracebacks and request logs "
-    "on stderr (credentials redacted)'); Env.debug is never read",
-)
 def test_debug_logs_requests_without_secrets(
     moto: Admin, cli: Cli, stream_name: Callable[[str], str]
 ) -> None:

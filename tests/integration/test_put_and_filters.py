@@ -39,11 +39,6 @@ def test_key_and_grep_filters_before_limit(
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True,
-    reason="NOT IMPLEMENTED: CONTRACT.md lists `streamtail put STREAM` (one record per stdin "
-    "line, PutRecords batches), but the CLI has no `put` command ('No such command')",
-)
 def test_put_writes_one_record_per_line(
     admin: Admin, cli: Cli, stream_name: Callable[[str], str]
 ) -> None:

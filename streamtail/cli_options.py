@@ -1,0 +1,266 @@
+"""The command line's options and choices, shared by the commands in cli.py.
+
+Only Typer and the standard library at import: `--help` imports this module. The completion
+callbacks import streamtail.completion when a shell asks for candidates.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    ndjson = "ndjson"
+    raw = "raw"
+    aws = "aws"
+
+
+class DecodeChoice(StrEnum):
+    """`--decode` (decode.DecodeMode, kept apart so `--help` does not load the decoders)."""
+
+    auto = "auto"
+    json = "json"
+    text = "text"
+    base64 = "base64"
+    none = "none"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    ndjson = "ndjson"
+
+
+# -- shell completion callbacks (completion.py is imported only when a shell asks) -------------
+
+
+def _complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Stream names from the account for the shell (cached, time-boxed, silent on failure)."""
+    from streamtail.completion import stream_candidates
+
+    return stream_candidates(ctx.params, incomplete)
+
+
+def _complete_profile(incomplete: str) -> list[str]:
+    from streamtail.completion import profile_candidates
+
+    return profile_candidates(incomplete)
+
+
+def _complete_position(incomplete: str) -> list[str]:
+    from streamtail.completion import POSITIONS, static_candidates
+
+    return static_candidates(POSITIONS, incomplete)
+
+
+def _complete_event(incomplete: str) -> list[str]:
+    from streamtail.completion import EVENTS, static_candidates
+
+    return static_candidates(EVENTS, incomplete)
+
+
+# -- shared options ------------------------------------------------------------------------------
+
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="AWS profile (default: AWS_PROFILE or 'default').",
+        autocompletion=_complete_profile,
+    ),
+]
+Region = Annotated[
+    str | None,
+    typer.Option(
+        "--region", metavar="REGION", help="AWS region (default: AWS_REGION or the profile's)."
+    ),
+]
+Endpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        metavar="URL",
+        help="Service endpoint, e.g. http://127.0.0.1:4566 (default: AWS_ENDPOINT_URL_KINESIS, "
+        "AWS_ENDPOINT_URL or AWS).",
+    ),
+]
+Debug = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Log every AWS request and response on stderr (credentials and signatures "
+        "redacted), and show full tracebacks on errors.",
+    ),
+]
+NoColor = Annotated[
+    bool, typer.Option("--no-color", help="No colour, even on a terminal (NO_COLOR works too).")
+]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No live status line on stderr (warnings still shown)."),
+]
+Stream = Annotated[
+    str,
+    typer.Argument(
+        metavar="STREAM",
+        help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
+        "DynamoDB stream ARN.",
+        show_default=False,
+        autocompletion=_complete_stream,
+    ),
+]
+Start = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="POS",
+        autocompletion=_complete_position,
+        help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
+        "[default: trim-horizon for read, latest for follow]",
+        show_default=False,
+    ),
+]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        "--until", metavar="TIME", help="Stop at the first record that arrived after this time."
+    ),
+]
+Limit = Annotated[
+    int | None,
+    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", min=1),
+]
+Output = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FMT",
+        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
+        show_default=False,
+    ),
+]
+Decode = Annotated[
+    DecodeChoice,
+    typer.Option(
+        "--decode",
+        metavar="MODE",
+        help="auto: gzip/zlib, KPL aggregates, CloudWatch Logs, JSON, text, base64; or force "
+        "json, text, base64 or none.",
+        case_sensitive=False,
+    ),
+]
+ShardOpt = Annotated[
+    list[str] | None,
+    typer.Option("--shard", metavar="ID", help="Only this shard and its descendants (repeatable)."),
+]
+Key = Annotated[
+    str | None,
+    typer.Option("--key", metavar="PK", help="Only records with this partition key."),
+]
+Event = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--event",
+        metavar="NAME",
+        autocompletion=_complete_event,
+        help="DynamoDB: only INSERT, MODIFY or REMOVE records (repeatable).",
+    ),
+]
+Grep = Annotated[
+    str | None,
+    typer.Option(
+        "--grep", metavar="REGEX", help="Only records whose decoded payload matches this regex."
+    ),
+]
+ListOutput = Annotated[
+    ListFormat | None,
+    typer.Option("--output", "-o", metavar="FMT", help="table (default on a terminal) or ndjson."),
+]
+PutStream = Annotated[
+    str,
+    typer.Argument(
+        metavar="STREAM",
+        help="Kinesis stream name, Yandex path (/ru-central1/...) or Kinesis ARN.",
+        show_default=False,
+        autocompletion=_complete_stream,
+    ),
+]
+ExpandLogs = Annotated[
+    bool,
+    typer.Option(
+        "--expand-logs",
+        help="CloudWatch Logs subscription records: one output record per log event.",
+    ),
+]
+SkipControl = Annotated[
+    bool,
+    typer.Option(
+        "--skip-control", help="Leave out CloudWatch Logs CONTROL_MESSAGE (health check) records."
+    ),
+]
+
+CheckpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--checkpoint",
+        metavar="FILE",
+        help="Resume after the last record printed per shard, and record progress in FILE "
+        "(created if missing; written atomically after every batch and on Ctrl-C/SIGTERM).",
+    ),
+]
+RetryTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--retry-timeout",
+        metavar="SECONDS",
+        help="Give up (exit 1) once a shard has failed this long without a break (default: 180 "
+        "for read; follow never gives up); inf: never.",
+        show_default=False,
+    ),
+]
+
+
+# -- put -----------------------------------------------------------------------------------------
+
+PutKey = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        metavar="VALUE",
+        help="Partition key for every record (default: random per record).",
+    ),
+]
+KeyField = Annotated[
+    str | None,
+    typer.Option(
+        "--key-field",
+        metavar="PATH",
+        help="Partition key from this field of each JSON line (dotted path: user.id).",
+    ),
+]
+FromNdjson = Annotated[
+    bool,
+    typer.Option(
+        "--from-ndjson",
+        help="Lines are `read -o ndjson` records: write each one's data (key from its key "
+        "field unless --key or --key-field says otherwise).",
+    ),
+]
+Binary = Annotated[
+    bool,
+    typer.Option("--binary", help="Read stdin as bytes, one record per --chunk-size bytes."),
+]
+ChunkSize = Annotated[
+    int | None,
+    typer.Option(
+        "--chunk-size",
+        metavar="BYTES",
+        help="With --binary: bytes per record (default: 1 MiB less the partition key).",
+        min=1,
+    ),
+]

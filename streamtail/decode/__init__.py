@@ -1,0 +1,224 @@
+"""Payload decoding: a record's bytes -> what it really holds. Pure functions, no I/O.
+
+`auto` (CONTRACT.md, `enc`) unwraps containers and then interprets what is left:
+
+- a KPL aggregate (magic f3 89 9a c2, MD5 checked) becomes one item per user record, each with its
+  own partition key and `subseq`, each decoded on its own (`kpl+...`);
+- gzip and zlib (magic bytes) are inflated and the result decoded again (`gzip+...`), up to
+  `MAX_LAYERS` deep;
+- a CloudWatch Logs subscription envelope is JSON; with `expand_logs` it becomes one item per log
+  event whose data is the event's message (`gzip+cwlogs+json` or `gzip+cwlogs+text`), and with
+  `skip_control` a CONTROL_MESSAGE envelope yields nothing;
+- then JSON, UTF-8 text, base64.
+
+A payload that claims a container and is not one (a bad checksum, truncated gzip) is shown as
+base64 with a `warning`, never dropped. `json`, `text` and `base64` force one interpretation of
+the bytes as they arrived; what does not fit is shown as base64 with a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+import orjson
+
+from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, leaf, loads
+from streamtail.decode.compress import ZLIB, InflateError, container, inflate
+from streamtail.decode.cwlogs import (
+    CONTROL_MESSAGE,
+    EnvelopeError,
+    LogEvent,
+    envelope_kind,
+    log_events,
+)
+from streamtail.decode.kpl import AggregateError, is_aggregate, unpack
+from streamtail.model import Record
+from streamtail.typed_json import plain_item
+
+#: containers inside containers: gzip of gzip happens, deeper is a decompression bomb's shape
+MAX_LAYERS = 4
+#: the first bytes a container can start with: gzip, KPL, and every zlib CMF (deflate, CINFO <= 7)
+_CONTAINER_FIRST_BYTES = frozenset({0x1F, 0xF3, *(cinfo << 4 | 8 for cinfo in range(8))})
+
+
+class DecodeMode(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    TEXT = "text"
+    BASE64 = "base64"
+    NONE = "none"
+
+
+class Decoded(NamedTuple):
+    #: the steps taken joined by "+", ending in "json", "text" or "base64" ("gzip+json",
+    #: "kpl+text"); "dynamodb" for a DynamoDB change
+    enc: str
+    #: a JSON value, a string, or a base64 string
+    value: Any
+    #: set when the payload could not be decoded as it claimed or as forced (then it is shown as
+    #: base64, or as it is): one short sentence, the same for every payload with that fault
+    warning: str | None = None
+    #: the log event this item came from, for an expanded CloudWatch Logs envelope
+    log: LogEvent | None = None
+
+
+#: a record and its decoded payload
+Item = tuple[Record, Decoded]
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    mode: DecodeMode = DecodeMode.AUTO
+    #: CloudWatch Logs envelopes: one item per log event
+    expand_logs: bool = False
+    #: CloudWatch Logs CONTROL_MESSAGE envelopes: no item at all
+    skip_control: bool = False
+
+
+_NOT_FIT = {
+    DecodeMode.JSON: "payload is not JSON",
+    DecodeMode.TEXT: "payload is not UTF-8 text",
+}
+
+
+def decode(data: bytes, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
+    """One payload decoded (gzip and zlib unwrapped under `auto`); never raises."""
+    if mode is DecodeMode.AUTO:
+        if not data or data[0] not in _CONTAINER_FIRST_BYTES or container(data) is None:
+            return Decoded(*leaf(data))
+        steps, inner, warning = _unwrap(data)
+        last = leaf(inner)
+        return Decoded(_enc(steps, last.enc), last.value, warning)
+    if mode is DecodeMode.JSON or mode is DecodeMode.TEXT:
+        fitted = as_json(data) if mode is DecodeMode.JSON else as_text(data)
+        if fitted is not None:
+            return Decoded(fitted.enc, fitted.value)
+        return Decoded("base64", as_base64(data).value, f"{_NOT_FIT[mode]}; shown as base64")
+    return Decoded("base64", as_base64(data).value)
+
+
+def expand(record: Record, options: DecodeOptions) -> list[Item]:
+    """The items a record shows as: usually one; one per user record of a KPL aggregate, one per
+    log event of an expanded CloudWatch Logs envelope, none for a skipped control message."""
+    if record.change is not None:
+        return [(record, decode_change(record))]
+    if options.mode is not DecodeMode.AUTO:
+        return [(record, decode(record.data, options.mode))]
+    data = record.data
+    if not data or data[0] not in _CONTAINER_FIRST_BYTES:
+        # The hot path (JSON, text): no container can start with this byte.
+        try:
+            value = loads(data)
+        except orjson.JSONDecodeError:
+            return [(record, Decoded(*(as_text(data) or as_base64(data))))]
+        if value.__class__ is dict and "logEvents" in value:
+            return _payload(record, "", options)
+        return [(record, Decoded("json", value))]
+    if not is_aggregate(data):
+        return _payload(record, "", options)
+    try:
+        users = unpack(data)
+    except AggregateError as exc:
+        return [(record, Decoded("base64", as_base64(data).value, f"{exc}; shown as base64"))]
+    items: list[Item] = []
+    for index, user in enumerate(users):
+        sub = record._replace(key=user.key, data=user.data, subseq=index)
+        items.extend(_payload(sub, "kpl+", options))
+    return items
+
+
+def decode_change(record: Record) -> Decoded:
+    """A DynamoDB change as plain {"keys", "new", "old"}."""
+    change = record.change
+    assert change is not None
+    return Decoded(
+        "dynamodb",
+        {
+            "keys": plain_item(change.keys),
+            "new": plain_item(change.new),
+            "old": plain_item(change.old),
+        },
+    )
+
+
+def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
+    """A record's payload decoded as one value (no KPL or log expansion)."""
+    if record.change is not None:
+        return decode_change(record)
+    return decode(record.data, mode)
+
+
+def is_json(decoded: Decoded) -> bool:
+    """Whether `decoded.value` is a JSON value (a JSON payload or a DynamoDB change)."""
+    return decoded.enc.endswith("json") or decoded.enc == "dynamodb"
+
+
+def text_of(decoded: Decoded) -> str:
+    """The decoded payload as one string (for --grep and previews)."""
+    if is_json(decoded):
+        return orjson.dumps(decoded.value).decode("utf-8")
+    return str(decoded.value)
+
+
+def _payload(record: Record, prefix: str, options: DecodeOptions) -> list[Item]:
+    decoded = decode(record.data)
+    kind = envelope_kind(decoded.value) if decoded.enc.endswith("json") else None
+    if prefix:
+        decoded = decoded._replace(enc=prefix + decoded.enc)
+    if kind is None:
+        return [(record, decoded)]
+    if kind == CONTROL_MESSAGE and options.skip_control:
+        return []
+    if not options.expand_logs:
+        return [(record, decoded)]
+    try:
+        events = log_events(decoded.value)
+    except EnvelopeError as exc:
+        return [(record, decoded._replace(warning=f"{exc}; shown as it is"))]
+    if not events:
+        return [(record, decoded)]
+    steps = decoded.enc.removesuffix("json") + "cwlogs+"
+    items: list[Item] = []
+    for meta, message in events:
+        # A message is JSON when it parses (structured logs), otherwise text as it was logged.
+        shown = as_json(message) or Leaf("text", message)
+        items.append((record, Decoded(steps + shown.enc, shown.value, log=meta)))
+    return items
+
+
+def _unwrap(data: bytes) -> tuple[list[str], bytes, str | None]:
+    """Inflate gzip/zlib layers: (steps taken, innermost bytes, why a layer failed or None)."""
+    steps: list[str] = []
+    for _ in range(MAX_LAYERS):
+        kind = container(data)
+        if kind is None:
+            break
+        try:
+            data = inflate(data, kind)
+        except InflateError as exc:
+            if kind == ZLIB:
+                break  # the zlib check is weak: a payload that does not inflate is not zlib
+            return steps, data, f"{exc}; shown as base64"
+        steps.append(kind)
+    return steps, data, None
+
+
+def _enc(steps: list[str], last: str) -> str:
+    return "+".join([*steps, last]) if steps else last
+
+
+__all__ = [
+    "DecodeMode",
+    "DecodeOptions",
+    "Decoded",
+    "Item",
+    "LogEvent",
+    "decode",
+    "decode_change",
+    "decode_record",
+    "expand",
+    "is_json",
+    "text_of",
+]

@@ -1,0 +1,188 @@
+"""What `put` writes: stdin lines (or binary chunks) as PutRecords entries with their keys.
+
+Pure: takes bytes, gives `Entry`s, or `Rejected` for input that cannot become a record (the line
+number says which). Batching and sending are writer.py's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO, NamedTuple
+
+import orjson
+
+from streamtail.decode.basic import loads
+from streamtail.errors import UsageError
+from streamtail.model import PutEntry as Entry
+
+#: a record's data and partition key together (UTF-8 bytes), as Kinesis counts them
+MAX_RECORD_BYTES = 1024 * 1024
+#: partition keys are 1 to 256 Unicode characters
+MAX_KEY_CHARS = 256
+
+
+class BadRecord(ValueError):
+    """An NDJSON line that does not hold a payload `put` can write."""
+
+
+class Rejected(NamedTuple):
+    origin: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """Where each record's partition key comes from: a fixed value, a JSON field, or random."""
+
+    fixed: str | None = None
+    #: a dotted path into the line's JSON (`user.id`, `items.0.sku`)
+    field: tuple[str, ...] | None = None
+    #: --from-ndjson without --key or --key-field: the record's own `key`
+    record_key: bool = False
+
+    @classmethod
+    def build(cls, key: str | None, key_field: str | None, *, from_ndjson: bool) -> KeySource:
+        if key is not None and key_field is not None:
+            raise UsageError("--key and --key-field cannot be used together")
+        if key is not None:
+            if not key or len(key) > MAX_KEY_CHARS:
+                raise UsageError(f"invalid --key {key!r}: partition keys are 1 to 256 characters")
+            return cls(fixed=key)
+        if key_field is not None:
+            path = tuple(key_field.split("."))
+            if not all(path):
+                raise UsageError(
+                    f"invalid --key-field {key_field!r}", hint="use a dotted path such as user.id"
+                )
+            return cls(field=path)
+        return cls(record_key=from_ndjson)
+
+    @property
+    def needs_json(self) -> bool:
+        return self.field is not None
+
+    def key_for(self, obj: Any) -> str | None:
+        """The key for a line whose JSON is `obj`; None when it has none (a reason follows)."""
+        if self.fixed is not None:
+            return self.fixed
+        if self.field is not None:
+            return _key_text(_lookup(obj, self.field))
+        if self.record_key and isinstance(obj, dict) and isinstance(obj.get("key"), str):
+            return str(obj["key"])
+        return random_key()
+
+
+def random_key() -> str:
+    """128 random bits in hex: spreads records evenly over the shards."""
+    return f"{random.getrandbits(128):032x}"
+
+
+def line_entries(
+    lines: Iterable[bytes], keys: KeySource, *, from_ndjson: bool
+) -> Iterator[Entry | Rejected]:
+    """One entry per non-empty line (the line ending, \\n or \\r\\n, is not part of the data)."""
+    for number, raw in enumerate(lines, start=1):
+        line = raw[:-1] if raw.endswith(b"\n") else raw
+        line = line[:-1] if line.endswith(b"\r") else line
+        if not line:
+            continue
+        yield _line_entry(line, number, keys, from_ndjson=from_ndjson)
+
+
+def _line_entry(
+    line: bytes, number: int, keys: KeySource, *, from_ndjson: bool
+) -> Entry | Rejected:
+    obj: Any = None
+    if from_ndjson or keys.needs_json:
+        try:
+            obj = loads(line)
+        except orjson.JSONDecodeError:
+            return Rejected(number, "not JSON")
+    data = line
+    if from_ndjson:
+        try:
+            data = payload_of(obj)
+        except BadRecord as exc:
+            return Rejected(number, str(exc))
+    key = keys.key_for(obj)
+    if key is None:
+        return Rejected(number, f"no usable partition key at {'.'.join(keys.field or ())}")
+    return _checked(Entry(data, key, number))
+
+
+def chunk_entries(stream: BinaryIO, keys: KeySource, chunk_size: int) -> Iterator[Entry | Rejected]:
+    """`--binary`: the input cut into chunks of `chunk_size` bytes (the last may be shorter)."""
+    number = 0
+    while True:
+        chunk = stream.read(chunk_size)
+        if not chunk:
+            return
+        number += 1
+        key = keys.key_for(None)
+        assert key is not None
+        yield _checked(Entry(chunk, key, number))
+
+
+def default_chunk_size(keys: KeySource) -> int:
+    """The largest chunk that fits one record beside its partition key."""
+    key_bytes = len(keys.fixed.encode("utf-8")) if keys.fixed is not None else 32
+    return MAX_RECORD_BYTES - key_bytes
+
+
+def payload_of(obj: Any) -> bytes:
+    """The payload bytes of a record as `read -o ndjson` printed it: `data` read by the last step
+    of `enc` (json is written compact; gzip and KPL layers are not put back)."""
+    if not isinstance(obj, dict):
+        raise BadRecord("not a JSON object")
+    if "data" not in obj:
+        raise BadRecord("no data field")
+    data = obj["data"]
+    enc = obj.get("enc")
+    last = enc.rpartition("+")[2] if isinstance(enc, str) else None
+    if last == "base64":
+        if not isinstance(data, str):
+            raise BadRecord("enc is base64 but data is not a string")
+        try:
+            return base64.b64decode(data, validate=True)
+        except binascii.Error as exc:
+            raise BadRecord(f"data is not valid base64 ({exc})") from exc
+    if last == "text" or (last is None and isinstance(data, str)):
+        if not isinstance(data, str):
+            raise BadRecord("enc is text but data is not a string")
+        return data.encode("utf-8")
+    if last in ("json", None):
+        return orjson.dumps(data)
+    raise BadRecord(f"unknown enc {enc!r}")
+
+
+def _checked(entry: Entry) -> Entry | Rejected:
+    if entry.size > MAX_RECORD_BYTES:
+        return Rejected(
+            entry.origin, f"{entry.size} bytes with its key, over the 1 MiB Kinesis record limit"
+        )
+    return entry
+
+
+def _lookup(obj: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if isinstance(obj, dict):
+            obj = obj.get(part)
+        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        else:
+            return None
+    return obj
+
+
+def _key_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool | int | float | orjson.Fragment):
+        text = orjson.dumps(value).decode("utf-8")
+    else:
+        return None
+    return text if 0 < len(text) <= MAX_KEY_CHARS else None

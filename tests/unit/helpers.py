@@ -1,0 +1,79 @@
+"""Shared test helpers: an Env over byte buffers, records, and NDJSON lines for decoded records."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from typer.testing import CliRunner
+
+from streamtail.cli import app
+from streamtail.decode import DecodeMode, DecodeOptions, Item, expand
+from streamtail.env import Env
+from streamtail.model import Record
+from streamtail.render import RenderContext, make_renderer
+
+#: 2026-11-21T21:04:05.123Z
+TS_MS = 1_795_295_045_123
+
+
+def make_env(*, width: int | None = None, color: bool = False) -> Env:
+    return Env(
+        stdout=io.BytesIO(),
+        stderr=io.StringIO(),
+        width=width,
+        color=color,
+    )
+
+
+def out(env: Env) -> str:
+    stdout = env.stdout
+    assert isinstance(stdout, io.BytesIO)
+    return stdout.getvalue().decode("utf-8")
+
+
+def err(env: Env) -> str:
+    stderr = env.stderr
+    assert isinstance(stderr, io.StringIO)
+    return stderr.getvalue()
+
+
+def record(
+    data: bytes,
+    *,
+    key: str = "user-42",
+    seq: str = "4959033827149025660855969",
+    shard: str = "shardId-000000000001",
+) -> Record:
+    return Record(shard=shard, seq=seq, key=key, ts_ms=TS_MS, data=data)
+
+
+def render(items: Sequence[Item], fmt: str = "ndjson", *, width: int | None = None) -> str:
+    env = make_env(width=width)
+    renderer = make_renderer(fmt, RenderContext(env=env, stream="orders"))
+    renderer.write(items)
+    renderer.close()
+    return out(env)
+
+
+def ndjson(data: bytes, mode: DecodeMode = DecodeMode.AUTO, **options: bool) -> str:
+    """The NDJSON lines `read` prints for one record with this payload."""
+    return render(expand(record(data), DecodeOptions(mode, **options)))
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.decode().splitlines()
+
+
+def run_cli(*args: str, input: bytes | None = None) -> Result:
+    """The CLI through Click's runner: exit code, stdout bytes, stderr text."""
+    result = CliRunner().invoke(app, list(args), input=input)
+    return Result(result.exit_code, result.stdout_bytes, result.stderr)
