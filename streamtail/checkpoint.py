@@ -4,7 +4,8 @@ The file is JSON, written whole to a temporary file beside it, fsynced and renam
 the directory fsynced), so that a crash leaves either the old file or the new one, never a torn
 one. It holds, per shard, the last record printed (`seq`, and its arrival time `ts`) and whether
 the shard has nothing left to read (`done`: drained to its end, or skipped as wholly before the
-start); and the start position of the first run, for shards that have no entry yet:
+start), and `part` when --limit cut that record short after so many of its output records (a KPL
+aggregate, a log envelope); and the start position of the first run, for shards with no entry:
 
     {"streamtail_checkpoint": 1,
      "stream": {"kind": "kinesis", "name": "orders", "arn": null},
@@ -24,17 +25,20 @@ import glob
 import math
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from streamtail.errors import StreamtailError, UsageError
 from streamtail.model import Position, PositionKind, Record, Resume, SourceKind, StreamRef
 from streamtail.positions import format_ts
+
+if TYPE_CHECKING:
+    from streamtail.decode import Item
 
 FORMAT = 1
 MARKER = "streamtail_checkpoint"
@@ -154,8 +158,13 @@ class Checkpoint:
         if not shard_id or not isinstance(entry, dict):
             raise self._bad(f"is damaged: shard entry {shard_id!r}")
         seq, ts, done = entry.get("seq"), entry.get("ts"), entry.get("done", False)
+        part = entry.get("part")
         if seq is not None and not (isinstance(seq, str) and _SEQUENCE.match(seq)):
             raise self._bad(f"is damaged: shard {shard_id} has seq {seq!r}")
+        if part is not None and (
+            not isinstance(part, int) or isinstance(part, bool) or part < 1 or seq is None
+        ):
+            raise self._bad(f"is damaged: shard {shard_id} has part {part!r}")
         if not isinstance(done, bool):
             raise self._bad(f"is damaged: shard {shard_id} has done {done!r}")
         if seq is None and not done:
@@ -166,7 +175,7 @@ class Checkpoint:
             if ts_ms is None:
                 raise self._bad(f"is damaged: shard {shard_id} has ts {ts!r}")
         if seq is not None:
-            self.positions[shard_id] = Resume(seq, ts_ms)
+            self.positions[shard_id] = Resume(seq, ts_ms, part)
         if done:
             self.finished.add(shard_id)
 
@@ -194,13 +203,17 @@ class Checkpoint:
 
     # -- recording ----------------------------------------------------------------------------
 
-    def note(self, records: Iterable[Record]) -> None:
-        """Records printed (in order within each shard): the last of each shard is its position."""
+    def note(self, records: Iterable[Record], partial: tuple[Record, int] | None = None) -> None:
+        """Records printed (in order within each shard): the last of each shard is its position;
+        `partial`, a record of which only so many output records were printed (--limit)."""
         last: dict[str, Record] = {}
         for record in records:
             last[record.shard] = record
         for shard_id, record in last.items():
             self.positions[shard_id] = Resume(record.seq, record.ts_ms)
+        if partial is not None:
+            record, part = partial
+            self.positions[record.shard] = Resume(record.seq, record.ts_ms, part)
 
     def save(self, finished: Iterable[str] = (), listed: Collection[str] = ()) -> None:
         """Write the file if anything changed. Entries of shards the stream no longer lists
@@ -225,6 +238,8 @@ class Checkpoint:
                 entry["seq"] = resume.seq
                 if resume.ts_ms is not None:
                     entry["ts"] = format_ts(resume.ts_ms)
+                if resume.part is not None:
+                    entry["part"] = resume.part
             if shard_id in self.finished:
                 entry["done"] = True
             shards[shard_id] = entry
@@ -334,3 +349,42 @@ def _parse_ts(value: Any) -> int | None:
     except ValueError:
         return None
     return round(moment.timestamp() * 1000)
+
+
+class PartialRecords:
+    """Records that show as several output records (a KPL aggregate's user records, a log
+    envelope's events) and that --limit cut short: how many of them were printed."""
+
+    def __init__(self, resume: Mapping[str, Resume]) -> None:
+        #: (shard, seq) -> output records already printed, from the checkpoint
+        self.skip = {(shard, r.seq): r.part for shard, r in resume.items() if r.part}
+        self.skipped: dict[tuple[str, str], int] = {}
+
+    def unprinted(self, items: list[Item]) -> list[Item]:
+        """Leave out what an earlier run printed of a record it cut short."""
+        if not self.skip:
+            return items
+        kept: list[Item] = []
+        for item in items:
+            key = (item[0].shard, item[0].seq)
+            printed = self.skip.get(key)
+            if printed is not None:
+                seen = self.skipped.get(key, 0)
+                if seen < printed:
+                    self.skipped[key] = seen + 1
+                    continue
+                del self.skip[key]
+            kept.append(item)
+        return kept
+
+    def cut(self, items: list[Item], last: Item) -> tuple[Record, int] | None:
+        """The record `last` came from and how many of its output records are printed up to it,
+        when that is not all of them."""
+        record = last[0]
+        key = (record.shard, record.seq)
+        mine = [i for i, item in enumerate(items) if (item[0].shard, item[0].seq) == key]
+        upto = next(i for i, item in enumerate(items) if item is last)
+        printed = sum(1 for i in mine if i <= upto)
+        if printed == len(mine):
+            return None
+        return record, printed + self.skipped.get(key, 0)

@@ -312,7 +312,7 @@ def put(
     debug: Debug = False,
 ) -> None:
     """Write stdin to a Kinesis stream: one record per line, batched, failed records retried."""
-    from streamtail.core import PutRequest, run_put
+    from streamtail.put import PutRequest, run_put
 
     request = PutRequest(
         stream=stream,

@@ -24,10 +24,10 @@ from streamtail.status import status_line
 
 if TYPE_CHECKING:
     from streamtail.aws import Clients, Connection
-    from streamtail.checkpoint import Checkpoint
+    from streamtail.checkpoint import Checkpoint, PartialRecords
     from streamtail.reader import Pacing, Walker, WalkPlan
+    from streamtail.render import Renderer
     from streamtail.sources.base import Source
-    from streamtail.writer import PutStats, WritePacing
 
 _NOT_DECODED = Decoded("base64", None)
 
@@ -57,19 +57,6 @@ class ReadRequest:
     retry_timeout: float | None = None
 
 
-@dataclass(frozen=True)
-class PutRequest:
-    """Everything `put` was asked to do."""
-
-    stream: str
-    conn: Connection
-    key: str | None = None
-    key_field: str | None = None
-    from_ndjson: bool = False
-    binary: bool = False
-    chunk_size: int | None = None
-
-
 def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     """Resolve a stream name and open its source (`source.ref` is the resolved name)."""
     return open_ref(resolve(name), conn, env, pool=pool)
@@ -78,10 +65,10 @@ def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Sou
 def open_ref(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Source:
     from streamtail.sources import open_source
 
-    return open_source(ref, _clients(ref, conn, env, pool=pool))
+    return open_source(ref, clients_for(ref, conn, env, pool=pool))
 
 
-def _clients(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Clients:
+def clients_for(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Clients:
     from streamtail.aws import Clients
 
     return Clients(
@@ -128,6 +115,7 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
     checkpoint: Checkpoint | None,
     pacing: Pacing | None,
 ) -> None:
+    from streamtail.checkpoint import PartialRecords
     from streamtail.reader import Walker
 
     source = open_ref(ref, request.conn, env, pool=64)
@@ -157,53 +145,84 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
     )
     renderer = make_renderer(output, ctx)
-    options = DecodeOptions(request.decode, request.expand_logs, request.skip_control)
     # `aws` prints records as the API returned them; filters still look at what they hold.
     decoding = renderer.needs_decoded or record_filter.active or request.skip_control
-    problems = DecodeProblems(env)
-    remaining = request.limit
-    shown = 0
+    printing = _Printing(
+        renderer=renderer,
+        record_filter=record_filter,
+        options=DecodeOptions(request.decode, request.expand_logs, request.skip_control),
+        decoding=decoding,
+        originals=decoding and not renderer.needs_decoded,
+        problems=DecodeProblems(env),
+        parts=PartialRecords(plan.resume),
+        checkpoint=checkpoint,
+        walker=walker,
+        remaining=request.limit,
+        write=renderer.write,
+    )
     batches = walker.batches()
-    with status_line(env, walker.stats, ref.display, lambda: shown) as status:
-        write = _guarded(renderer.write, env, shared=status is not None and env.stdout_isatty)
+    with status_line(env, walker.stats, ref.display, lambda: printing.shown) as status:
+        printing.write = _guarded(
+            renderer.write, env, shared=status is not None and env.stdout_isatty
+        )
         try:
             for records in batches:
-                if decoding:
-                    items = [item for record in records for item in expand(record, options)]
-                else:
-                    items = [(record, _NOT_DECODED) for record in records]
-                if renderer.needs_decoded:
-                    problems.note(items)
-                originals = decoding and not renderer.needs_decoded
-                kept = _kept(records, items, record_filter, originals=originals)
-                if remaining is not None:
-                    kept = kept[:remaining]
-                    remaining -= len(kept)
-                # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
-                with shielded():
-                    if kept:
-                        write(kept)
-                        shown += len(kept)
-                    if checkpoint is not None:
-                        checkpoint.note(r for r, _ in kept)
-                        _save(checkpoint, walker)
-                if remaining == 0:
+                if printing.batch(records):
                     break
         finally:
             try:
                 batches.close()
                 renderer.close()
-                problems.close()
+                printing.problems.close()
             finally:
                 _save_last(checkpoint, walker)
 
 
-def _kept(
-    records: list[Record], items: list[Item], record_filter: RecordFilter, *, originals: bool
-) -> list[Item]:
-    """What the filters keep; as the records themselves for a renderer that prints originals."""
-    kept = record_filter.apply(items)
-    return _originals(records, kept) if originals else list(kept)
+@dataclass
+class _Printing:
+    """One read's way from batches to stdout: expand, filter, --limit, print, checkpoint."""
+
+    renderer: Renderer
+    record_filter: RecordFilter
+    options: DecodeOptions
+    decoding: bool
+    #: print the records themselves (`aws`) rather than what they expand to
+    originals: bool
+    problems: DecodeProblems
+    parts: PartialRecords
+    checkpoint: Checkpoint | None
+    walker: Walker
+    remaining: int | None
+    write: Callable[[Sequence[Item]], None]
+    shown: int = 0
+
+    def batch(self, records: list[Record]) -> bool:
+        """Print one batch; True once --limit is reached."""
+        items: list[Item]
+        if self.decoding:
+            expanded = [item for record in records for item in expand(record, self.options)]
+            items = self.parts.unprinted(expanded)
+        else:
+            items = [(record, _NOT_DECODED) for record in records]
+        if self.renderer.needs_decoded:
+            self.problems.note(items)
+        kept = self.record_filter.apply(items)
+        kept = _originals(records, kept) if self.originals else list(kept)
+        partial = None
+        if self.remaining is not None:
+            if len(kept) > self.remaining and not self.originals:
+                partial = self.parts.cut(items, kept[self.remaining - 1])
+            kept = kept[: self.remaining]
+            self.remaining -= len(kept)
+        # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
+        with shielded():
+            if kept:
+                self.write(kept)
+                self.shown += len(kept)
+            if self.checkpoint is not None:
+                self.checkpoint.note((r for r, _ in kept), partial)
+                _save(self.checkpoint, self.walker)
+        return self.remaining == 0
 
 
 def _resumed(
@@ -326,114 +345,6 @@ class DecodeProblems:
         for warning, count in self.counts.items():
             if count > 1:
                 self.env.warn(f"{count} records in all: {warning}")
-
-
-#: rejected input lines named one by one on stderr before they are only counted
-_REJECTS_SHOWN = 10
-
-
-def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None) -> None:
-    """`put STREAM`: stdin lines (or binary chunks) to PutRecords; counts on stderr at the end.
-
-    Exit: 0 when every record was written; 1 (ServiceError) when the service refused some after
-    retries; 2 (UsageError) when some input lines could not become records; 130 on Ctrl-C.
-    """
-    from streamtail.entries import (
-        KeySource,
-        Rejected,
-        chunk_entries,
-        default_chunk_size,
-        line_entries,
-    )
-    from streamtail.sources.kinesis import KinesisSource
-    from streamtail.writer import Writer
-
-    keys = KeySource.build(request.key, request.key_field, from_ndjson=request.from_ndjson)
-    chunk_size = _chunk_size(request, default_chunk_size(keys))
-    ref = resolve(request.stream)
-    if ref.kind is not SourceKind.KINESIS:
-        raise UsageError("put writes to Kinesis streams only")
-    if env.stdin is None:
-        raise UsageError("put reads records from standard input, and there is none")
-    clients = _clients(ref, request.conn, env)
-    sink = KinesisSource(
-        ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
-    )
-    sink.check()  # a missing stream or a denied key fails now, before the input is read
-    if env.stdin_isatty:
-        env.stderr.write("streamtail: reading records from the terminal, one a line; Ctrl-D ends\n")
-    if request.binary:
-        entries = chunk_entries(env.stdin, keys, chunk_size)
-    else:
-        entries = line_entries(env.stdin, keys, from_ndjson=request.from_ndjson)
-
-    first_reject: list[Rejected] = []
-
-    def on_reject(rejected: Rejected) -> None:
-        first_reject[:] = first_reject or [rejected]
-        if writer.stats.rejected <= _REJECTS_SHOWN:
-            env.warn(f"line {rejected.origin}: {rejected.reason}; not written")
-        if writer.stats.rejected == _REJECTS_SHOWN + 1:
-            env.warn("more lines are not valid records: counting them without naming each")
-
-    writer = Writer(
-        sink.put_records,
-        pacing=pacing,
-        on_reject=on_reject,
-        on_retry=lambda message: env.warn(message, every=10.0),
-    )
-    try:
-        stats = writer.run(entries)
-    finally:
-        stats = writer.stats
-        _put_summary(env, ref.display, stats)
-    if stats.interrupted:
-        raise KeyboardInterrupt
-    if stats.failed:
-        raise ServiceError(
-            f"{_count(stats.failed)} could not be written ({stats.first_error})",
-            hint="the stream may be throttled or its KMS key unusable: see the message above",
-        )
-    if stats.rejected:
-        first = first_reject[0]
-        raise UsageError(
-            f"{stats.rejected} input {'line was' if stats.rejected == 1 else 'lines were'} not "
-            f"written (first: line {first.origin}, {first.reason})",
-            hint="--from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON line "
-            "with that field",
-        )
-
-
-def _chunk_size(request: PutRequest, limit: int) -> int:
-    """`--binary`'s chunk size: what the user asked for, or the most a record holds."""
-    from streamtail.entries import MAX_RECORD_BYTES
-
-    if request.binary and (request.from_ndjson or request.key_field is not None):
-        raise UsageError("--binary takes --key or random keys, not --key-field or --from-ndjson")
-    if request.chunk_size is None:
-        return limit
-    if not request.binary:
-        raise UsageError("--chunk-size goes with --binary")
-    if not 1 <= request.chunk_size <= limit:
-        raise UsageError(
-            f"invalid --chunk-size {request.chunk_size}: 1 to {limit} bytes "
-            f"(a record holds {MAX_RECORD_BYTES} bytes with its partition key)"
-        )
-    return request.chunk_size
-
-
-def _count(n: int) -> str:
-    return f"{n} record" if n == 1 else f"{n} records"
-
-
-def _put_summary(env: Env, stream: str, stats: PutStats) -> None:
-    calls = f"{stats.calls} PutRecords call" + ("" if stats.calls == 1 else "s")
-    retried = f", {stats.retried} retried" if stats.retried else ""
-    line = f"streamtail: {_count(stats.written)} written to {stream} ({calls}{retried})"
-    if stats.unsent:
-        line += f"; {stats.unsent} read but not written (interrupted)"
-    env.stderr.write(line + "\n")
-    env.stderr.flush()
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

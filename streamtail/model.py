@@ -100,6 +100,10 @@ class Resume:
     seq: str
     #: the record's arrival time (epoch ms), to tell how far the stream moved on if it is trimmed
     ts_ms: int | None = None
+    #: set when --limit cut the record short after this many of its output records (the user
+    #: records of a KPL aggregate, the events of a log envelope): it is read again, and the
+    #: rest of it printed
+    part: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

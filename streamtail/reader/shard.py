@@ -90,6 +90,10 @@ class ShardWorker:
         #: the last record read (delivered, or skipped on purpose) and its arrival time
         self.after: str | None = resume.seq if resume else None
         self.after_ts_ms: int | None = resume.ts_ms if resume else None
+        if resume is not None and resume.part:
+            # A record printed in part: read it again (the caller skips what was printed).
+            self.after = None
+            self.position = Position(PositionKind.AT_SEQUENCE_NUMBER, sequence=resume.seq)
         self.trimmed: _Trimmed | None = None
         self.latest_since: float | None = None
         self.empty_streak = 0

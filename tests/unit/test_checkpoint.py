@@ -74,6 +74,25 @@ def test_what_the_file_holds(tmp_path: Path) -> None:
     again.close()
 
 
+def test_a_record_printed_in_part_keeps_how_much(tmp_path: Path) -> None:
+    path = tmp_path / "cp.json"
+    checkpoint = fresh(path)
+    whole, cut = record("s", "5"), record("s", "9")
+    checkpoint.note([whole, cut], partial=(cut, 3))
+    checkpoint.save()
+    checkpoint.close()
+    assert json.loads(path.read_text())["shards"]["s"] == {
+        "seq": "9",
+        "ts": "2025-11-22T00:04:05.123Z",
+        "part": 3,
+    }
+    again = Checkpoint.open(path)
+    assert again.positions["s"] == Resume("9", 1_763_769_845_123, 3)
+    again.note([record("s", "12")])  # a whole record later: no part any more
+    assert again.positions["s"] == Resume("12", 1_763_769_845_123)
+    again.close()
+
+
 def test_latest_is_kept_as_the_time_of_the_first_run(tmp_path: Path) -> None:
     path = tmp_path / "cp.json"
     checkpoint = fresh(path, start=LATEST)
@@ -249,6 +268,9 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "seq a number": (_with(shards={"s": {"seq": 7}}), "is damaged: shard s has seq"),
     "neither": (_with(shards={"s": {}}), "is damaged: shard s has neither seq nor done"),
     "done type": (_with(shards={"s": {"seq": "7", "done": "yes"}}), "is damaged: shard s has done"),
+    "part zero": (_with(shards={"s": {"seq": "7", "part": 0}}), "is damaged: shard s has part"),
+    "part text": (_with(shards={"s": {"seq": "7", "part": "2"}}), "is damaged: shard s has part"),
+    "part no seq": (_with(shards={"s": {"done": True, "part": 2}}), "is damaged: shard s has part"),
     "bad ts": (_with(shards={"s": {"seq": "7", "ts": "yesterday"}}), "is damaged: shard s has ts"),
 }
 

@@ -74,6 +74,32 @@ def test_a_dynamodb_stream_resumes_from_its_checkpoint(
     assert saved["stream"]["arn"].startswith("arn:aws:dynamodb:us-east-1:")
 
 
+@pytest.mark.parametrize("limits", [[2, 2, 1], [1, 1, 1, 1, 1, 1], [4], [6, 1], [3, 3]])
+def test_a_kpl_aggregate_cut_short_by_limit_is_finished_after_a_restart(
+    kinesis: Any, tmp_path: Path, limits: list[int]
+) -> None:
+    """--limit counts user records: a run can stop inside an aggregate. The next run prints the
+    rest of it, nothing of it twice."""
+    from tests.unit import kplbuild
+
+    kinesis.create_stream(StreamName="agg", ShardCount=1)
+    kinesis.put_record(StreamName="agg", PartitionKey="a", Data=b'{"before":1}')
+    users = [(f"u{i}", f'{{"i":{i}}}'.encode()) for i in range(5)]
+    kinesis.put_record(StreamName="agg", PartitionKey="a", Data=kplbuild.aggregate(users))
+    kinesis.put_record(StreamName="agg", PartitionKey="a", Data=b'{"after":1}')
+    whole = run("read", "agg")
+    assert len(whole.stdout.splitlines()) == 7, whole
+    checkpoint = str(tmp_path / "cp")
+    printed = ""
+    for limit in limits:
+        result = run("read", "agg", "--checkpoint", checkpoint, "-n", str(limit))
+        assert result.exit_code == 0, result
+        printed += result.stdout
+    rest = run("read", "agg", "--checkpoint", checkpoint)
+    assert rest.exit_code == 0, rest
+    assert printed + rest.stdout == whole.stdout
+
+
 def test_filters_record_only_what_was_printed(orders: Any, tmp_path: Path) -> None:
     checkpoint = str(tmp_path / "cp")
     # shard 0's last record, seq 3, is "plain text line": it does not match

@@ -1,0 +1,140 @@
+"""Wiring for `put STREAM`: stdin lines (or binary chunks) to PutRecords, a count on stderr.
+
+Knows nothing of Typer; takes a frozen request from cli.py and an `Env`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from streamtail.core import clients_for
+from streamtail.env import Env
+from streamtail.errors import ServiceError, UsageError
+from streamtail.model import SourceKind
+from streamtail.names import resolve
+
+if TYPE_CHECKING:
+    from streamtail.aws import Connection
+    from streamtail.writer import PutStats, WritePacing
+
+
+@dataclass(frozen=True)
+class PutRequest:
+    """Everything `put` was asked to do."""
+
+    stream: str
+    conn: Connection
+    key: str | None = None
+    key_field: str | None = None
+    from_ndjson: bool = False
+    binary: bool = False
+    chunk_size: int | None = None
+
+
+#: rejected input lines named one by one on stderr before they are only counted
+_REJECTS_SHOWN = 10
+
+
+def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None) -> None:
+    """`put STREAM`: stdin lines (or binary chunks) to PutRecords; counts on stderr at the end.
+
+    Exit: 0 when every record was written; 1 (ServiceError) when the service refused some after
+    retries; 2 (UsageError) when some input lines could not become records; 130 on Ctrl-C.
+    """
+    from streamtail.entries import (
+        KeySource,
+        Rejected,
+        chunk_entries,
+        default_chunk_size,
+        line_entries,
+    )
+    from streamtail.sources.kinesis import KinesisSource
+    from streamtail.writer import Writer
+
+    keys = KeySource.build(request.key, request.key_field, from_ndjson=request.from_ndjson)
+    chunk_size = _chunk_size(request, default_chunk_size(keys))
+    ref = resolve(request.stream)
+    if ref.kind is not SourceKind.KINESIS:
+        raise UsageError("put writes to Kinesis streams only")
+    if env.stdin is None:
+        raise UsageError("put reads records from standard input, and there is none")
+    clients = clients_for(ref, request.conn, env)
+    sink = KinesisSource(
+        ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
+    )
+    sink.check()  # a missing stream or a denied key fails now, before the input is read
+    if env.stdin_isatty:
+        env.stderr.write("streamtail: reading records from the terminal, one a line; Ctrl-D ends\n")
+    if request.binary:
+        entries = chunk_entries(env.stdin, keys, chunk_size)
+    else:
+        entries = line_entries(env.stdin, keys, from_ndjson=request.from_ndjson)
+
+    first_reject: list[Rejected] = []
+
+    def on_reject(rejected: Rejected) -> None:
+        first_reject[:] = first_reject or [rejected]
+        if writer.stats.rejected <= _REJECTS_SHOWN:
+            env.warn(f"line {rejected.origin}: {rejected.reason}; not written")
+        if writer.stats.rejected == _REJECTS_SHOWN + 1:
+            env.warn("more lines are not valid records: counting them without naming each")
+
+    writer = Writer(
+        sink.put_records,
+        pacing=pacing,
+        on_reject=on_reject,
+        on_retry=lambda message: env.warn(message, every=10.0),
+    )
+    try:
+        stats = writer.run(entries)
+    finally:
+        stats = writer.stats
+        _put_summary(env, ref.display, stats)
+    if stats.interrupted:
+        raise KeyboardInterrupt
+    if stats.failed:
+        raise ServiceError(
+            f"{_count(stats.failed)} could not be written ({stats.first_error})",
+            hint="the stream may be throttled or its KMS key unusable: see the message above",
+        )
+    if stats.rejected:
+        first = first_reject[0]
+        raise UsageError(
+            f"{stats.rejected} input {'line was' if stats.rejected == 1 else 'lines were'} not "
+            f"written (first: line {first.origin}, {first.reason})",
+            hint="--from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON line "
+            "with that field",
+        )
+
+
+def _chunk_size(request: PutRequest, limit: int) -> int:
+    """`--binary`'s chunk size: what the user asked for, or the most a record holds."""
+    from streamtail.entries import MAX_RECORD_BYTES
+
+    if request.binary and (request.from_ndjson or request.key_field is not None):
+        raise UsageError("--binary takes --key or random keys, not --key-field or --from-ndjson")
+    if request.chunk_size is None:
+        return limit
+    if not request.binary:
+        raise UsageError("--chunk-size goes with --binary")
+    if not 1 <= request.chunk_size <= limit:
+        raise UsageError(
+            f"invalid --chunk-size {request.chunk_size}: 1 to {limit} bytes "
+            f"(a record holds {MAX_RECORD_BYTES} bytes with its partition key)"
+        )
+    return request.chunk_size
+
+
+def _count(n: int) -> str:
+    return f"{n} record" if n == 1 else f"{n} records"
+
+
+def _put_summary(env: Env, stream: str, stats: PutStats) -> None:
+    calls = f"{stats.calls} PutRecords call" + ("" if stats.calls == 1 else "s")
+    retried = f", {stats.retried} retried" if stats.retried else ""
+    line = f"streamtail: {_count(stats.written)} written to {stream} ({calls}{retried})"
+    if stats.unsent:
+        line += f"; {stats.unsent} read but not written (interrupted)"
+    env.stderr.write(line + "\n")
+    env.stderr.flush()
