@@ -176,17 +176,21 @@ def _run(
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)
     except StreamtailError as exc:
-        if debug:
-            traceback.print_exc()
+        _debug_traceback(debug)
         _fail(exc.message, exc.hint, exc.code)
     except Exception as exc:
-        if debug:
-            traceback.print_exc()
+        _debug_traceback(debug)
         _fail(
             f"unexpected {type(exc).__name__}: {exc}",
             "run again with --debug for a traceback, and please report it",
             ExitCode.RUNTIME,
         )
+
+
+def _debug_traceback(debug: bool) -> None:
+    """The traceback of the error being handled, on stderr, with --debug only."""
+    if debug:
+        traceback.print_exc()  # --debug only: users otherwise get one line
 
 
 def _read(
