@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from streamtail.model import Batch, Position, Shard, StreamRef
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLI = timedelta(milliseconds=1)
+
+
+def epoch_ms(moment: Any) -> int:
+    """An API timestamp in epoch milliseconds: epoch seconds as the lean parser keeps them
+    (float or int), or a datetime as botocore parses them; 0 when absent."""
+    if isinstance(moment, datetime):
+        return (moment - _EPOCH) // _MILLI
+    if isinstance(moment, int | float):
+        return round(moment * 1000)
+    return 0
 
 
 class Source(Protocol):

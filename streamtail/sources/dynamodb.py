@@ -9,19 +9,18 @@ older records).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import dataclasses
 from typing import Any
 
 from streamtail.aws import call
 from streamtail.errors import NotFoundError, UsageError
 from streamtail.model import Batch, Change, Position, PositionKind, Record, Shard, StreamRef
+from streamtail.sources.base import epoch_ms
 
 #: DynamoDB Streams GetRecords returns at most 1,000 records (or 1 MB).
 MAX_LIMIT = 1_000
 #: DescribeStream returns at most 100 shards a page.
 SHARD_PAGE = 100
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLI = timedelta(milliseconds=1)
 _TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
 
@@ -45,11 +44,11 @@ def resolve_stream(ref: StreamRef, dynamodb: Any) -> StreamRef:
             hint=f"aws dynamodb update-table --table-name {ref.name} --stream-specification "
             "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES",
         )
-    return StreamRef(ref.kind, display=arn, name=ref.name, arn=arn, region=ref.region)
+    return dataclasses.replace(ref, display=arn, arn=arn)
 
 
 class DynamoDBSource:
-    """DynamoDB Streams through a boto3 `dynamodbstreams` client."""
+    """DynamoDB Streams through a botocore `dynamodbstreams` client."""
 
     max_limit = MAX_LIMIT
     supports_timestamp = False
@@ -122,18 +121,11 @@ def is_ttl_delete(item: dict[str, Any]) -> bool:
 
 def record_from_api(item: dict[str, Any], shard: str) -> Record:
     body = item.get("dynamodb", {})
-    created = body.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        ts_ms = (created - _EPOCH) // _MILLI
-    elif isinstance(created, int | float):  # the lean parser keeps the API's epoch seconds
-        ts_ms = round(created * 1000)
-    else:
-        ts_ms = 0
     return Record(
         shard=shard,
         seq=body.get("SequenceNumber", ""),
         key="",
-        ts_ms=ts_ms,
+        ts_ms=epoch_ms(body.get("ApproximateCreationDateTime")),
         data=b"",
         extra=item,
         change=Change(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from binascii import a2b_base64
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from streamtail.aws import call
@@ -20,18 +20,17 @@ from streamtail.model import (
     Shard,
     StreamRef,
 )
+from streamtail.sources.base import epoch_ms
 
 #: GetRecords accepts a Limit of 1 to 10,000.
 MAX_LIMIT = 10_000
 #: ListShards accepts MaxResults up to 10,000; 1,000 keeps each page small.
 LIST_PAGE = 1_000
 _TOKEN_WANTS_STREAM = frozenset({"InvalidToken", "InvalidArgumentException", "ValidationException"})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLI = timedelta(milliseconds=1)
 
 
 class KinesisSource:
-    """The Kinesis API through a boto3 client."""
+    """The Kinesis API through a botocore client."""
 
     max_limit = MAX_LIMIT
     supports_timestamp = True
@@ -177,12 +176,8 @@ def record_from_api(item: dict[str, Any], shard: str) -> Record:
     """
     data = item.get("Data", b"")
     arrival = item.get("ApproximateArrivalTimestamp")
-    if arrival.__class__ is float:
-        ts_ms = round(arrival * 1000)
-    elif isinstance(arrival, datetime):
-        ts_ms = (arrival - _EPOCH) // _MILLI
-    else:
-        ts_ms = round(arrival * 1000) if isinstance(arrival, int) else 0
+    # The lean parser's float is the common case: handled inline, the rest by epoch_ms.
+    ts_ms = round(arrival * 1000) if arrival.__class__ is float else epoch_ms(arrival)
     return Record(
         shard,
         item["SequenceNumber"],
