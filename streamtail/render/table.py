@@ -130,6 +130,15 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
+def _header(columns: list[tuple[str, int]], last: str) -> Text:
+    """The header line: fixed-width column titles, then the last, free-width one."""
+    line = Text(style="bold")
+    for title, width in columns:
+        line.append(f"{title:<{width}} ")
+    line.append(last)
+    return line
+
+
 class TableRenderer:
     needs_decoded = True
 
@@ -148,13 +157,10 @@ class TableRenderer:
         return max(self.width - (_TIME_W + _SHARD_W + _SEQ_W + _KEY_W + 4), 10)
 
     def header(self) -> Text:
-        line = Text(style="bold")
-        line.append(f"{'TIME (UTC)':<{_TIME_W}} ")
-        line.append(f"{'SHARD':<{_SHARD_W}} ")
-        line.append(f"{'SEQ':<{_SEQ_W}} ")
-        line.append(f"{'KEY':<{_KEY_W}} ")
-        line.append("DATA")
-        return line
+        return _header(
+            [("TIME (UTC)", _TIME_W), ("SHARD", _SHARD_W), ("SEQ", _SEQ_W), ("KEY", _KEY_W)],
+            "DATA",
+        )
 
     def row(self, item: Item) -> Text:
         record, decoded = item
@@ -186,12 +192,7 @@ class TableRenderer:
         return cell
 
     def change_header(self) -> Text:
-        line = Text(style="bold")
-        line.append(f"{'TIME (UTC)':<{_TIME_W}} ")
-        line.append(f"{'EVENT':<{_EVENT_W}} ")
-        line.append(f"{'KEYS':<{_KEYS_W}} ")
-        line.append("CHANGE")
-        return line
+        return _header([("TIME (UTC)", _TIME_W), ("EVENT", _EVENT_W), ("KEYS", _KEYS_W)], "CHANGE")
 
     def change_row(self, item: Item) -> Text:
         """A DynamoDB change: keys, then the new image (INSERT), the old one (REMOVE), or for
