@@ -4,7 +4,7 @@ botocore's model-driven parser walks every field of every record (tens of micros
 for a 10,000-record response). For GetRecords, and only there, this parser hands back the JSON
 body as orjson parsed it: `Data` stays base64 text and timestamps stay epoch seconds, exactly as
 the API sent them; the sources decode them as far as the output needs (see
-`sources.kinesis.record_from_api`). Every other operation, and every error response of
+`sources.kinesis.records_from_api`). Every other operation, and every error response of
 GetRecords itself, goes through botocore's own parser unchanged, so errors map as before.
 
 tests/sources/test_leanparse.py checks that records come out identical either way.

@@ -18,13 +18,14 @@ the bytes as they arrived; what does not fit is shown as base64 with a warning.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 import orjson
 
-from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, leaf, loads
+from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, kept, leaf, loads
 from streamtail.decode.compress import ZLIB, InflateError, container, inflate
 from streamtail.decode.cwlogs import (
     CONTROL_MESSAGE,
@@ -37,6 +38,7 @@ from streamtail.decode.kpl import AggregateError, is_aggregate, unpack
 from streamtail.model import Record
 from streamtail.typed_json import plain_item
 
+_new = tuple.__new__
 #: containers inside containers: gzip of gzip happens, deeper is a decompression bomb's shape
 MAX_LAYERS = 4
 #: the first bytes a container can start with: gzip, KPL, and every zlib CMF (deflate, CINFO <= 7)
@@ -55,7 +57,8 @@ class Decoded(NamedTuple):
     #: the steps taken joined by "+", ending in "json", "text" or "base64" ("gzip+json",
     #: "kpl+text"); "dynamodb" for a DynamoDB change
     enc: str
-    #: a JSON value, a string, or a base64 string
+    #: a JSON value (the payload's own JSON text as an orjson.Fragment when it can be written
+    #: back as it arrived: see `basic.kept`), a string, or a base64 string
     value: Any
     #: set when the payload could not be decoded as it claimed or as forced (then it is shown as
     #: base64, or as it is): one short sentence, the same for every payload with that fault
@@ -102,20 +105,43 @@ def decode(data: bytes, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
 def expand(record: Record, options: DecodeOptions) -> list[Item]:
     """The items a record shows as: usually one; one per user record of a KPL aggregate, one per
     log event of an expanded CloudWatch Logs envelope, none for a skipped control message."""
-    if record.change is not None:
-        return [(record, decode_change(record))]
-    if options.mode is not DecodeMode.AUTO:
-        return [(record, decode(record.data, options.mode))]
+    return expand_all((record,), options)
+
+
+def expand_all(records: Iterable[Record], options: DecodeOptions) -> list[Item]:
+    """`expand` for a whole batch, in order: the loop the reader's output runs for every record.
+
+    The common case, a Kinesis payload whose first byte no container starts with, is handled
+    inline: orjson checks it is JSON and it is kept as it arrived (`basic.kept`).
+    """
+    auto = options.mode is DecodeMode.AUTO
+    items: list[Item] = []
+    add = items.append
+    for record in records:
+        data = record.data
+        if record.change is not None:
+            add((record, decode_change(record)))
+        elif not auto:
+            add((record, decode(data, options.mode)))
+        elif data and data[0] not in _CONTAINER_FIRST_BYTES:
+            try:
+                value = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                add((record, Decoded(*(as_text(data) or as_base64(data)))))
+                continue
+            if value.__class__ is dict and "logEvents" in value:
+                items.extend(_payload(record, "", options))
+            else:
+                # Built as a plain tuple: Decoded's generated __new__ costs more than the rest.
+                add((record, _new(Decoded, ("json", kept(data, value), None, None))))
+        else:
+            items.extend(_containers(record, options))
+    return items
+
+
+def _containers(record: Record, options: DecodeOptions) -> list[Item]:
+    """The items of a payload that may be a KPL aggregate, gzip or zlib (or is empty)."""
     data = record.data
-    if not data or data[0] not in _CONTAINER_FIRST_BYTES:
-        # The hot path (JSON, text): no container can start with this byte.
-        try:
-            value = loads(data)
-        except orjson.JSONDecodeError:
-            return [(record, Decoded(*(as_text(data) or as_base64(data))))]
-        if value.__class__ is dict and "logEvents" in value:
-            return _payload(record, "", options)
-        return [(record, Decoded("json", value))]
     if not is_aggregate(data):
         return _payload(record, "", options)
     try:
@@ -156,10 +182,17 @@ def is_json(decoded: Decoded) -> bool:
 
 
 def text_of(decoded: Decoded) -> str:
-    """The decoded payload as one string (for --grep and previews)."""
-    if is_json(decoded):
-        return orjson.dumps(decoded.value).decode("utf-8")
-    return str(decoded.value)
+    """The decoded payload as one string (for --grep and previews).
+
+    JSON in its compact form, whatever spacing it arrived with, so that a pattern such as
+    `"status":"paid"` matches every producer's payload.
+    """
+    if not is_json(decoded):
+        return str(decoded.value)
+    value = decoded.value
+    if value.__class__ is orjson.Fragment:  # kept as it arrived: compacted here
+        value = loads(orjson.dumps(value))
+    return orjson.dumps(value).decode("utf-8")
 
 
 def _payload(record: Record, prefix: str, options: DecodeOptions) -> list[Item]:
@@ -219,6 +252,7 @@ __all__ = [
     "decode_change",
     "decode_record",
     "expand",
+    "expand_all",
     "is_json",
     "text_of",
 ]

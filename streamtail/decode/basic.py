@@ -34,13 +34,47 @@ _SAFE_FLOAT_DIGITS = 15
 
 def loads(data: bytes | str) -> Any:
     """JSON with every number kept exactly; raises orjson.JSONDecodeError like orjson.loads."""
-    value = orjson.loads(data)
+    return exact(data, orjson.loads(data))
+
+
+def exact(data: bytes | str, value: Any) -> Any:
+    """`value`, orjson's reading of the JSON text `data`, with any number orjson rounded kept
+    digit for digit (parsed again by the standard library)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if _LONG_RUN in raw.translate(_DIGITS):
         value = json.loads(
             raw, parse_int=_exact_int, parse_float=_exact_float, parse_constant=_no_constants
         )
     return value
+
+
+def kept(data: bytes | str, value: Any) -> Any:
+    """How a JSON payload is shown: its own text when that can be written back as it arrived,
+    otherwise its value (`value` is orjson's reading of `data`).
+
+    A JSON text on one line, with no whitespace around it, goes out verbatim as an
+    orjson.Fragment: every number keeps its digits, and nothing is parsed into objects only to
+    be serialised again (the hot path of NDJSON output). A text spread over lines (it would break
+    an NDJSON line) or padded with whitespace is written compactly from its value instead, and a
+    CloudWatch Logs envelope stays a value so that it can be looked into.
+    """
+    if isinstance(data, str):
+        broken = "\n" in data or "\r" in data
+    else:
+        broken = b"\n" in data or b"\r" in data
+    if (
+        data
+        and not broken
+        and data[0] not in _PADDING
+        and data[-1] not in _PADDING
+        and not (value.__class__ is dict and "logEvents" in value)
+    ):
+        return orjson.Fragment(data)
+    return exact(data, value)
+
+
+# Whitespace around a JSON text, as bytes (indexing gives ints) and as str (one-character strings).
+_PADDING = frozenset({0x20, 0x09, 0x0A, 0x0D, " ", "\t", "\n", "\r"})
 
 
 def _exact_int(text: str) -> Any:
@@ -63,9 +97,10 @@ def _no_constants(name: str) -> Any:
 
 def as_json(data: bytes | str) -> Leaf | None:
     try:
-        return Leaf("json", loads(data))
+        value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
+    return Leaf("json", kept(data, value))
 
 
 def as_text(data: bytes) -> Leaf | None:

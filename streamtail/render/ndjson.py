@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
+from orjson import OPT_APPEND_NEWLINE as _LINE
+from orjson import dumps
 
 from streamtail.decode import Item
 from streamtail.positions import format_ts
@@ -41,6 +42,18 @@ def record_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
     record, decoded = item
     if record.change is not None:
         return change_object(ctx, item)
+    log = decoded.log
+    if record.subseq is None and log is None:
+        # The common record (the hot path), as one literal.
+        return {
+            "stream": ctx.stream,
+            "shard": record.shard,
+            "seq": record.seq,
+            "key": record.key,
+            "ts": format_ts(record.ts_ms),
+            "enc": decoded.enc,
+            "data": decoded.value,
+        }
     obj: dict[str, Any] = {"stream": ctx.stream, "shard": record.shard, "seq": record.seq}
     if record.subseq is not None:
         obj["subseq"] = record.subseq
@@ -48,7 +61,6 @@ def record_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
     obj["ts"] = format_ts(record.ts_ms)
     obj["enc"] = decoded.enc
     obj["data"] = decoded.value
-    log = decoded.log
     if log is not None:
         # An expanded CloudWatch Logs event: `data` is its message, this says where it came from.
         obj["log"] = {"group": log.group, "stream": log.stream, "id": log.id}
@@ -67,7 +79,7 @@ class NdjsonRenderer:
     def write(self, items: Sequence[Item]) -> None:
         ctx = self.ctx
         out = ctx.env.stdout
-        out.write(b"".join(orjson.dumps(record_object(ctx, item)) + b"\n" for item in items))
+        out.write(b"".join([dumps(record_object(ctx, item), option=_LINE) for item in items]))
         out.flush()
 
     def close(self) -> None:

@@ -25,7 +25,8 @@ PAYLOADS: list[tuple[str, bytes, str, Any, bytes]] = [
         '{"n": 1, "s": "été", "nested": [1, 2.5, null, true]}'.encode(),
         "json",
         {"n": 1, "s": "été", "nested": [1, 2.5, None, True]},
-        '{"n":1,"s":"été","nested":[1,2.5,null,true]}'.encode(),
+        # JSON on one line is written back as it arrived
+        '{"n": 1, "s": "été", "nested": [1, 2.5, null, true]}'.encode(),
     ),
     ("json-number", b"42", "json", 42, b"42"),
     (

@@ -6,16 +6,26 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 from typer.testing import CliRunner
 
 from streamtail.cli import app
-from streamtail.decode import DecodeMode, DecodeOptions, Item, expand
+from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand, is_json
+from streamtail.decode.basic import loads
 from streamtail.env import Env
 from streamtail.model import Record
 from streamtail.render import RenderContext, make_renderer
 
 #: 2026-11-21T21:04:05.123Z
 TS_MS = 1_795_295_045_123
+
+
+def plain(decoded: Decoded) -> Decoded:
+    """`decoded` with a JSON payload kept as it arrived (an orjson.Fragment) read into its value,
+    every digit kept, so that tests can compare values."""
+    if is_json(decoded) and isinstance(decoded.value, orjson.Fragment):
+        return decoded._replace(value=loads(orjson.dumps(decoded.value)))
+    return decoded
 
 
 def make_env(*, width: int | None = None, color: bool = False) -> Env:

@@ -27,19 +27,19 @@ S1 = "shardId-000000000001"
 # What `read orders` prints for the records conftest.orders seeds (arrivals 1 s apart).
 S0_LINES = [
     '{"stream":"orders","shard":"shardId-000000000000","seq":"1","key":"user-1",'
-    '"ts":"2026-01-02T03:04:05.250Z","enc":"json","data":{"id":1,"status":"created"}}',
+    '"ts":"2026-01-02T03:04:05.250Z","enc":"json","data":{"id": 1, "status": "created"}}',
     '{"stream":"orders","shard":"shardId-000000000000","seq":"2","key":"user-2",'
-    '"ts":"2026-01-02T03:04:07.250Z","enc":"json","data":{"id":2,"status":"paid"}}',
+    '"ts":"2026-01-02T03:04:07.250Z","enc":"json","data":{"id": 2, "status": "paid"}}',
     '{"stream":"orders","shard":"shardId-000000000000","seq":"3","key":"user-1",'
     '"ts":"2026-01-02T03:04:09.250Z","enc":"text","data":"plain text line"}',
 ]
 S1_LINES = [
     '{"stream":"orders","shard":"shardId-000000000001","seq":"1","key":"user-3",'
-    '"ts":"2026-01-02T03:04:06.250Z","enc":"json","data":{"id":3,"status":"created"}}',
+    '"ts":"2026-01-02T03:04:06.250Z","enc":"json","data":{"id": 3, "status": "created"}}',
     '{"stream":"orders","shard":"shardId-000000000001","seq":"2","key":"bin",'
     '"ts":"2026-01-02T03:04:08.250Z","enc":"base64","data":"AAH+/w=="}',
     '{"stream":"orders","shard":"shardId-000000000001","seq":"3","key":"user-1",'
-    '"ts":"2026-01-02T03:04:10.250Z","enc":"json","data":{"id":4,"status":"shipped"}}',
+    '"ts":"2026-01-02T03:04:10.250Z","enc":"json","data":{"id": 4, "status": "shipped"}}',
 ]
 
 
@@ -159,8 +159,9 @@ def test_read_filters_apply_before_the_limit(orders: Any) -> None:
 def test_read_raw(orders: Any) -> None:
     result = run("read", "orders", "--shard", S0, "-o", "raw")
     assert result.exit_code == 0, result
-    assert (
-        result.stdout == '{"id":1,"status":"created"}\n{"id":2,"status":"paid"}\nplain text line\n'
+    # JSON payloads as they arrived: the seeds are spaced the way Python's json.dumps writes them
+    assert result.stdout == (
+        '{"id": 1, "status": "created"}\n{"id": 2, "status": "paid"}\nplain text line\n'
     )
 
 

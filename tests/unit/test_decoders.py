@@ -29,7 +29,13 @@ def line(rest: str, head: str = HEAD) -> str:
 
 
 def test_json() -> None:
-    assert ndjson(b'{"id": 7, "tags": ["a"]}') == line('"enc":"json","data":{"id":7,"tags":["a"]}}')
+    # As it arrived, on one line; over several lines, compacted (basic.kept)
+    assert ndjson(b'{"id": 7, "tags": ["a"]}') == line(
+        '"enc":"json","data":{"id": 7, "tags": ["a"]}}'
+    )
+    assert ndjson(b'{\n "id": 7,\n "tags": ["a"]\n}\n') == line(
+        '"enc":"json","data":{"id":7,"tags":["a"]}}'
+    )
 
 
 def test_json_scalars_are_json() -> None:
@@ -60,7 +66,9 @@ def test_empty_payload_is_empty_text() -> None:
 
 def test_numbers_beyond_64_bits_keep_every_digit() -> None:
     payload = b'{"id": 123456789012345678901234, "price": 0.10000000000000000555, "n": 1.5}'
-    assert ndjson(payload) == line(
+    assert ndjson(payload) == line(f'"enc":"json","data":{payload.decode()}}}')
+    # compacted (the payload ends in a line break): parsed, and every digit kept all the same
+    assert ndjson(payload + b"\n") == line(
         '"enc":"json","data":{"id":123456789012345678901234,"price":0.10000000000000000555,"n":1.5}}'
     )
 

@@ -69,7 +69,7 @@ def test_the_contract_example_as_a_line(make_env: Callable[..., Env]) -> None:
     assert line == (
         b'{"stream":"orders","shard":"shardId-000000000001",'
         b'"seq":"49590338271490256608559692538361571095921575989136588898",'
-        b'"key":"user-42","ts":"2026-11-21T21:04:05.123Z","enc":"json","data":{"id":7}}'
+        b'"key":"user-42","ts":"2026-11-21T21:04:05.123Z","enc":"json","data":{"id": 7}}'
     )
 
 
