@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand
+from streamtail import memory
+from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand_all
 from streamtail.env import Env
 from streamtail.errors import CredentialsError, ServiceError, UsageError
 from streamtail.filters import RecordFilter, key_shards
@@ -90,6 +91,7 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     plan, output, record_filter, ref = _read_plan(request, env)
     # A bad checkpoint file is refused before anything is asked of the service.
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
+    memory.tune()
     try:
         _read(request, env, plan, output, record_filter, ref, checkpoint, pacing)
     finally:
@@ -200,8 +202,7 @@ class _Printing:
         """Print one batch; True once --limit is reached."""
         items: list[Item]
         if self.decoding:
-            expanded = [item for record in records for item in expand(record, self.options)]
-            items = self.parts.unprinted(expanded)
+            items = self.parts.unprinted(expand_all(records, self.options))
         else:
             items = [(record, _NOT_DECODED) for record in records]
         if self.renderer.needs_decoded:

@@ -11,7 +11,10 @@ Stop rules (documented in README, "How read and follow end"):
 - an open shard is at the tip when a batch is empty with MillisBehindLatest 0, or when a batch
   that is not full brings records that arrived after the walk began with MillisBehindLatest 0 (the
   tip as it stood then has been passed: this ends `read` on a stream that is written continuously).
-  An empty batch with MillisBehindLatest > 0 is not the tip: more records lie ahead.
+  An empty batch with MillisBehindLatest > 0 is not the tip: more records lie ahead. A batch of
+  older records with MillisBehindLatest 0 is not the tip either: the service may return fewer
+  records than asked for, and MillisBehindLatest counts whole milliseconds, so records written in
+  the same millisecond as the batch's last one can still lie ahead.
 - sources that report no MillisBehindLatest (DynamoDB Streams) are at the tip after
   `EMPTY_BATCHES_AT_TIP` empty batches in a row, polled without the idle pause in between.
 
@@ -48,9 +51,10 @@ class Pacing:
     #: span 1.1 s, so that the service sees no more than 5 in a second even when the network
     #: delays one call by up to 100 ms more than the next
     min_interval: float = 0.22
-    #: time between calls on an idle shard: about one a second, a little under so that a record
-    #: landing on an idle shard is printed within a second (p99 of put-to-print in bench/)
-    idle_interval: float = 0.9
+    #: time between calls on an idle shard: about one a second, under it by enough that a record
+    #: landing on an idle shard is printed within a second, round trip included (p99 of
+    #: put-to-print in bench/: 0.9 s left it at 1.0 s)
+    idle_interval: float = 0.8
     #: `follow`: how often the shard listing is refreshed to find resharding
     relist_interval: float = 10.0
     #: backoff after a failed call: full jitter, doubling from base up to cap
