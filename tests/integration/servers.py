@@ -187,10 +187,13 @@ def _spawn(
     return ServerProcess(kind, f"http://127.0.0.1:{port}", process, log_path)
 
 
-def start_moto(log_dir: Path, *, timeout: float = 30.0) -> ServerProcess:
+def start_moto(
+    log_dir: Path, *, timeout: float = 30.0, program: Sequence[str] = ("-m", "moto.server")
+) -> ServerProcess:
+    """moto's server on a free port; `program` is what Python runs (the benchmark's own wrapper)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    argv = [sys.executable, *program, "-H", "127.0.0.1", "-p", str(port)]
     server = _spawn(MOTO, argv, env, port, log_dir)
     _wait_answering(server, timeout)
     return server
