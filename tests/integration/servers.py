@@ -539,6 +539,21 @@ class Follower:
             lambda r: len(r) >= count, timeout=timeout, what=f"{count} records"
         )
 
+    def wait_tagged(self, tag: str, count: int, *, timeout: float) -> list[dict[str, Any]]:
+        """Wait until `count` records whose key starts with `tag-` (Admin.put_counted's) are in."""
+        prefix = f"{tag}-"
+        return self.wait_records(
+            lambda rs: sum(r["key"].startswith(prefix) for r in rs) >= count,
+            timeout=timeout,
+            what=f"the {tag} records",
+        )
+
+    def finish(self, *, timeout: float, code: int = 0) -> list[dict[str, Any]]:
+        """Wait for the exit, check its code, and return every record printed."""
+        exit_code = self.wait_exit(timeout=timeout)
+        assert exit_code == code, self.describe()
+        return self.records()
+
     def wait_exit(self, timeout: float) -> int:
         try:
             code = self.process.wait(timeout=timeout)

@@ -140,8 +140,7 @@ def test_follow_stopped_by_sigint_and_sigterm_resumes_exactly_while_records_arri
             with following(cli, *args, endpoint=km.server.endpoint) as follower:
                 follower.wait_count(15, timeout=40)
                 follower.process.send_signal(stop)
-                assert follower.wait_exit(timeout=20) == code, follower.describe()
-            outputs.append(follower.records())
+                outputs.append(follower.finish(timeout=20, code=code))
             assert_clean_stderr(_without_resume_notice(follower))
             if run < 2:
                 reshard(km, name)

@@ -182,9 +182,7 @@ def test_follow_keeps_trying_through_an_outage_and_says_so(
         follower.wait_count(20, timeout=30)
         wait_until(lambda: "answers again" in follower.stderr, timeout=10, what="recovery")
         follower.process.send_signal(signal.SIGTERM)
-        code = follower.wait_exit(timeout=20)
-    assert code == 143, follower.describe()
-    records = follower.records()
+        records = follower.finish(timeout=20, code=143)
     assert_exactly_once(records, moto.server_records(name))
     assert proxy.max_per_second("GetRecords") <= CEILING
     assert_no_errors(follower.stderr)
@@ -204,8 +202,7 @@ def test_a_stream_deleted_mid_follow_is_exit_3_with_one_clear_line(
     ) as follower:
         follower.wait_count(3, timeout=30)
         admin.client.delete_stream(StreamName=name)
-        code = follower.wait_exit(timeout=30)
-    assert code == 3, follower.describe()
+        follower.finish(timeout=30, code=3)
     lines = follower.stderr.splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(

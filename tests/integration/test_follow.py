@@ -44,9 +44,7 @@ def test_follow_picks_up_new_records(
     ) as follower:
         follower.wait_count(6, timeout=20)  # it is running and has read the backlog
         admin.put_counted(name, 6, 14)
-        code = follower.wait_exit(timeout=20)
-        records = follower.records()
-        assert code == 0, follower.describe()
+        records = follower.finish(timeout=20)
     assert sorted(counters(records)) == list(range(20))
     assert_shard_order(records)
     assert_clean_stderr(follower.stderr)
@@ -82,9 +80,7 @@ def test_follow_across_split_and_merge(
         left, right = km.open_shards(name)
         km.merge(name, left, right)
         puts += km.put_counted(name, 35, 10)  # into the merged grandchild
-        code = follower.wait_exit(timeout=30)
-        records = follower.records()
-        assert code == 0, follower.describe()
+        records = follower.finish(timeout=30)
 
     assert sorted(counters(records)) == list(range(total))
     assert {(r["shard"], r["seq"]) for r in records} == {(p.shard, p.seq) for p in puts}
@@ -105,14 +101,8 @@ def test_follow_from_latest_sees_only_new_records(
     with following(cli, "follow", name, "--idle-exit", "3", endpoint=admin.server.endpoint) as f:
         probe_until_seen(admin, f, name)
         admin.put_counted(name, 0, 10, tag="new")
-        f.wait_records(
-            lambda rs: sum(r["key"].startswith("new-") for r in rs) >= 10,
-            timeout=20,
-            what="the new records",
-        )
-        code = f.wait_exit(timeout=20)
-        records = f.records()
-        assert code == 0, f.describe()
+        f.wait_tagged("new", 10, timeout=20)
+        records = f.finish(timeout=20)
 
     kinds = {r["key"].split("-")[0] for r in records}
     assert kinds == {"probe", "new"}, kinds  # nothing written before it started
@@ -148,8 +138,6 @@ def test_follow_limit_stops_mid_batch(
     with following(
         cli, "follow", name, "--from", "trim-horizon", "-n", "7", endpoint=admin.server.endpoint
     ) as f:
-        code = f.wait_exit(timeout=20)
-        records = f.records()
-        assert code == 0, f.describe()
+        records = f.finish(timeout=20)
     assert counters(records) == list(range(7))
     assert_clean_stderr(f.stderr)

@@ -207,14 +207,8 @@ def test_from_relative_time(admin: Admin, cli: Cli, stream_name: Callable[[str],
     ) as f:
         probe_until_seen(admin, f, name)  # it has started: its -1s lies behind us
         admin.put_counted(name, 5, 5, tag="new")
-        f.wait_records(
-            lambda rs: sum(r["key"].startswith("new-") for r in rs) >= 5,
-            timeout=20,
-            what="the new records",
-        )
-        code = f.wait_exit(timeout=20)
-        records = f.records()
-        assert code == 0, f.describe()
+        f.wait_tagged("new", 5, timeout=20)
+        records = f.finish(timeout=20)
     assert {r["key"].split("-")[0] for r in records} == {"probe", "new"}
     assert counters(r for r in records if r["key"].startswith("new-")) == list(range(5, 10))
     assert_clean_stderr(f.stderr)
@@ -242,9 +236,8 @@ def test_until(admin: Admin, cli: Cli, stream_name: Callable[[str], str]) -> Non
         iso(boundary),
         endpoint=admin.server.endpoint,
     ) as f:
-        code = f.wait_exit(timeout=30)
-        assert code == 0, f.describe()
-    assert sorted(counters(f.records())) == want
+        records = f.finish(timeout=30)
+    assert sorted(counters(records)) == want
     assert_clean_stderr(f.stderr)
 
 
