@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -188,24 +188,13 @@ def test_read_into_a_closed_pipe_exits_0(
     moto_server: ServerProcess, cli: Cli, big_stream: str, fmt: str
 ) -> None:
     """`streamtail read S | head -1`."""
-    process = subprocess.Popen(
-        cli.argv(["read", big_stream, "-o", fmt], moto_server.endpoint),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli.env,
-    )
-    try:
+    with _piped(cli, ["read", big_stream, "-o", fmt], moto_server.endpoint) as process:
         assert process.stdout is not None and process.stderr is not None
         first = process.stdout.readline()
         assert first, "no output at all"
         process.stdout.close()
         code = process.wait(timeout=30)
         stderr = process.stderr.read().decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert code == 0, stderr
     assert stderr == ""
 
@@ -217,14 +206,7 @@ def test_follow_into_a_closed_pipe_exits_0(
     """`streamtail follow S | head -1`: the next write after the reader left ends it quietly."""
     name = admin.create_stream(stream_name("pipe"), shards=1)
     admin.put_counted(name, 0, 1)
-    process = subprocess.Popen(
-        cli.argv(["follow", name, "--from", "trim-horizon"], admin.server.endpoint),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli.env,
-    )
-    try:
+    with _piped(cli, ["follow", name, "--from", "trim-horizon"], admin.server.endpoint) as process:
         assert process.stdout is not None and process.stderr is not None
         assert process.stdout.readline()
         process.stdout.close()
@@ -237,12 +219,26 @@ def test_follow_into_a_closed_pipe_exits_0(
                 process.wait(timeout=0.5)
         code = process.wait(timeout=5)
         stderr = process.stderr.read().decode()
+    assert code == 0, stderr
+    assert stderr == ""
+
+
+@contextlib.contextmanager
+def _piped(cli: Cli, args: list[str], endpoint: str) -> Iterator[subprocess.Popen[bytes]]:
+    """streamtail with its stdout and stderr on pipes; killed on the way out if still running."""
+    process = subprocess.Popen(
+        cli.argv(args, endpoint),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli.env,
+    )
+    try:
+        yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert code == 0, stderr
-    assert stderr == ""
 
 
 # -- the standard AWS environment ----------------------------------------------------------------
