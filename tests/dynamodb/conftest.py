@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from streamtail.reader import Pacing
+from tests.inprocess_moto import mock_aws_as_aws
 
 from .helpers import REGION, ChangeClock
 
@@ -96,15 +97,13 @@ class FastPacing(Pacing):
 def aws(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[None]:
-    from moto import mock_aws
-
     import streamtail.reader
 
     _clean_aws_env(monkeypatch, tmp_path)
     if request.node.get_closest_marker("real_pacing") is None:
         # Walker builds `Pacing()` when the CLI passes none.
         monkeypatch.setattr(streamtail.reader, "Pacing", FastPacing)
-    with mock_aws():
+    with mock_aws_as_aws():
         yield
 
 

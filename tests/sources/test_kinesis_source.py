@@ -7,11 +7,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from streamtail.errors import NotFoundError
 from streamtail.model import TRIM_HORIZON, SourceKind, StreamRef
 from streamtail.sources.kinesis import KinesisSource
+from tests.inprocess_moto import mock_aws_as_aws
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def kinesis(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    with mock_aws():
+    with mock_aws_as_aws():
         yield boto3.client("kinesis", region_name="us-east-1")
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import orjson
 import pytest
-from moto import mock_aws
 
 from streamtail.aws import Clients, Connection
 from streamtail.decode import decode_record
@@ -15,6 +14,7 @@ from streamtail.errors import ServiceError, StreamtailError
 from streamtail.model import TRIM_HORIZON, SourceKind, StreamRef
 from streamtail.sources.dynamodb import DynamoDBSource, resolve_stream
 from streamtail.sources.kinesis import KinesisSource
+from tests.inprocess_moto import mock_aws_as_aws
 
 PAYLOADS = [
     b'{"id": 1, "name": "caf\xc3\xa9"}',
@@ -32,7 +32,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
+    with mock_aws_as_aws():
         yield
 
 

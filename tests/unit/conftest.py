@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from streamtail.env import Env
+from tests.inprocess_moto import mock_aws_as_aws
 
 from .seed import SEED_BASE, SEED_RECORDS
 
@@ -81,12 +82,11 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def kinesis(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A boto3 Kinesis client on an in-process moto (us-east-1, fake credentials)."""
     import boto3
-    from moto import mock_aws
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
+    with mock_aws_as_aws():
         yield boto3.client("kinesis", region_name="us-east-1")
 
 

@@ -1,8 +1,10 @@
 """Packaging: a built wheel and `pipx install .` give a working `streamtail` command.
 
-Both install into fresh environments that see this machine's site-packages (so dependencies are
-not downloaded again) but get streamtail itself only from the wheel. A dependency check then
-proves every third-party module streamtail imports belongs to a declared requirement.
+Both install into brand-new virtual environments that see nothing of this machine's packages:
+streamtail from the wheel (or the source tree, for pipx) and its declared dependencies from the
+package index, at the versions of the test lock (requirements/test.txt) so the run is repeatable.
+This works the same from a virtual environment and from a system interpreter. A dependency check
+then proves every third-party module streamtail imports belongs to a declared requirement.
 """
 
 from __future__ import annotations
@@ -105,11 +107,12 @@ def test_wheel_contents(wheel: Path) -> None:
     assert not any(n.startswith("tests/") for n in names)
 
 
+LOCK = ROOT / "requirements" / "test.txt"
+
+
 def _venv(path: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(path)],
-        check=True,
-        timeout=120,
+        [sys.executable, "-m", "venv", "--without-pip", str(path)], check=True, timeout=120
     )
     return path / "bin"
 
@@ -174,7 +177,7 @@ def test_wheel_installs_and_runs(
     bin_dir = _venv(tmp_path / "venv")
     pip = [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install"]
     installed = subprocess.run(
-        [*pip, "--no-deps", str(wheel)],
+        [*pip, "--constraint", str(LOCK), str(wheel)],
         env=_outside_env(tmp_path),
         cwd=tmp_path,
         capture_output=True,
@@ -197,7 +200,7 @@ def test_pipx_install(tmp_path: Path, source: Path, moto_server: Moto, orders: s
         "PIPX_MAN_DIR": str(tmp_path / "man"),
     }
     result = subprocess.run(
-        ["pipx", "install", "--system-site-packages", "--pip-args=--no-deps", str(source)],
+        ["pipx", "install", f"--pip-args=--constraint {LOCK}", str(source)],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -93,9 +93,15 @@ def test_the_check_has_teeth() -> None:
 def test_readme_starts_with_the_two_set_up_commands() -> None:
     blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
     assert blocks[0].strip() == "python -m pip install '.[demo]' && streamtail demo"
-    assert blocks[1].strip() == (
-        "python -m pip install -e '.[test]' && npm ci --prefix tests/servers && python -m pytest"
+    test_command = blocks[1].strip()
+    assert test_command == (
+        "python -m pip install -e '.[test]' -c requirements/test.txt"
+        " && npm ci --prefix tests/servers && python -m pytest"
     )
+    # CI runs exactly that command (inside a new virtual environment it makes first).
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci
+    assert any(line.startswith("python3 -m venv ") for line in ci)
 
 
 @pytest.mark.parametrize("section", ["Recipes", "Shell completion", "Debugging", "On a terminal"])
