@@ -124,11 +124,8 @@ def check_lease_table(client: Any, table: str) -> None:
     try:
         description = call(what, client.describe_table, TableName=table)["Table"]
     except NotFoundError as exc:
-        raise NotFoundError(
-            f"{what} not found",
-            hint="the lease table is named after the application (KCL's applicationName); "
-            "--table NAME names it",
-        ) from exc
+        # One line: the table is named after the application (KCL's applicationName).
+        raise NotFoundError(f"{what} not found (--table NAME names another)") from exc
     keys = description.get("KeySchema", [])
     definitions = description.get("AttributeDefinitions", [])
     types = {a["AttributeName"]: a["AttributeType"] for a in definitions}

@@ -9,6 +9,7 @@ tolerance.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -282,3 +283,374 @@ def test_multi_stream_table_shows_each_stream_or_the_one_asked_for(
     )
     assert only.returncode == 0, only.describe()
     assert [(r["stream"], r["shard"]) for r in only.records] == [(other, other_shard)]
+
+
+# -- a split stream: finished parents, waiting children, shards without a lease -----------------
+
+
+@dataclass
+class Split:
+    name: str
+    parent: str
+    children: list[str]
+    #: the parent's records (seq, arrival), put before the split
+    records: list[tuple[str, float]]
+
+
+@pytest.fixture
+def split(moto: Admin) -> Split:
+    name = moto.create_stream(_name("lag-split"), shards=1)
+    moto.put_raw(name, [("k", b"a"), ("k", b"b")])
+    shard = moto.list_shards(name)[0]
+    records = [
+        (r["SequenceNumber"], r["ApproximateArrivalTimestamp"].timestamp())
+        for r in moto.shard_records(name, shard["ShardId"])
+    ]
+    moto.split(name, shard)
+    children = sorted(
+        s["ShardId"] for s in moto.list_shards(name) if s["ShardId"] != shard["ShardId"]
+    )
+    assert len(children) == 2
+    return Split(name, shard["ShardId"], children, records)
+
+
+def test_split_stream_parent_in_progress_children_wait(
+    split: Split, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    app = _name("app-split-a")
+    kcl.create_lease_table(ddb, app)
+    left, right = split.children
+    kcl.put_items(
+        ddb,
+        app,
+        [
+            kcl.lease(
+                split.parent,
+                shape="2.x",
+                checkpoint=split.records[0][0],
+                owner="w-1",
+                children=split.children,
+            ),
+            # KCL 1.x takes child leases before their parents end: they wait.
+            kcl.lease(
+                left, shape="1.x", checkpoint="TRIM_HORIZON", owner="w-2", parents=[split.parent]
+            ),
+        ],
+    )
+
+    result, before, after = run_lag(
+        cli, moto_server, app, "--stream", split.name, "--interval", "0", "-o", "ndjson"
+    )
+
+    assert result.returncode == 0, result.describe()
+    rows = result.records
+    # parents before children
+    assert [r["shard"] for r in rows] == [split.parent, left, right]
+    parent, first, second = rows
+    assert parent["state"] == "active"
+    assert_lag(parent, split.records[1][1], before, after)
+    assert (first["state"], first["owner"], first["parents"]) == ("waiting", "w-2", [split.parent])
+    # the right child has no lease yet: shown, waiting for its parent, its parents from the listing
+    assert (second["state"], second["checkpoint"], second["owner"], second["parents"]) == (
+        "waiting",
+        None,
+        None,
+        [split.parent],
+    )
+
+
+def test_split_stream_parent_finished_children_run(
+    split: Split, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    app = _name("app-split-b")
+    kcl.create_lease_table(ddb, app)
+    left, right = split.children
+    kcl.put_items(
+        ddb,
+        app,
+        [
+            kcl.lease(split.parent, shape="2.x", checkpoint="SHARD_END", owner="w-1"),
+            kcl.lease(
+                left, shape="2.x", checkpoint="TRIM_HORIZON", owner="w-2", parents=[split.parent]
+            ),
+        ],
+    )
+
+    result, _, _ = run_lag(
+        cli, moto_server, app, "--stream", split.name, "--interval", "0", "-o", "ndjson"
+    )
+
+    assert result.returncode == 0, result.describe()
+    rows = by_shard(result)
+    assert (rows[split.parent]["state"], rows[split.parent]["lag_ms"]) == ("finished", 0)
+    assert (rows[left]["state"], rows[left]["lag_ms"]) == ("active", 0)  # no record in it
+    assert (rows[right]["state"], rows[right]["checkpoint"]) == ("unowned", None)
+
+
+def test_parent_whose_lease_was_cleaned_up_is_finished(
+    split: Split, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    # KCL deletes a finished parent's lease once its children have leases (LeaseCleanupManager).
+    app = _name("app-split-c")
+    kcl.create_lease_table(ddb, app)
+    kcl.put_items(
+        ddb,
+        app,
+        [
+            kcl.lease(
+                child, shape="2.x", checkpoint="TRIM_HORIZON", owner="w", parents=[split.parent]
+            )
+            for child in split.children
+        ],
+    )
+
+    result, _, _ = run_lag(
+        cli, moto_server, app, "--stream", split.name, "--interval", "0", "-o", "ndjson"
+    )
+
+    assert result.returncode == 0, result.describe()
+    assert [(r["shard"], r["state"], r["lag_ms"]) for r in result.records] == [
+        (split.parent, "finished", 0),
+        (split.children[0], "active", 0),
+        (split.children[1], "active", 0),
+    ]
+
+
+# -- liveness and --max-lag -----------------------------------------------------------------------
+
+
+class Renewer:
+    """A live worker: renews its lease every 0.3 s while the test runs streamtail."""
+
+    def __init__(self, ddb: Any, table: str, key: str) -> None:
+        self.stop = threading.Event()
+        self.renewals = 0
+
+        def loop() -> None:
+            while not self.stop.wait(0.3):
+                kcl.renew(ddb, table, key)
+                self.renewals += 1
+
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+
+def test_stuck_worker_is_seen_after_one_interval_and_fails_max_lag(
+    timed: Timed, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    app = _name("app-stuck")
+    kcl.create_lease_table(ddb, app)
+    s0, s1, s2, s3 = timed.shards
+    tip = {s: timed.records[s][2][0] for s in timed.shards}
+    kcl.put_items(
+        ddb,
+        app,
+        [
+            kcl.lease(s0, shape="2.x", checkpoint=tip[s0], owner="live", counter=10),
+            kcl.lease(s1, shape="2.x", checkpoint=tip[s1], owner="stuck", counter=4),
+            kcl.lease(s2, shape="2.x", checkpoint="SHARD_END", owner="stuck", counter=4),
+            kcl.lease(s3, shape="2.x", checkpoint=tip[s3], counter=2),  # nobody holds it
+        ],
+    )
+    renewer = Renewer(ddb, app, s0)
+    try:
+        result, _, _ = run_lag(
+            cli,
+            moto_server,
+            app,
+            "--stream",
+            timed.name,
+            "--interval",
+            "2s",
+            "--max-lag",
+            "1h",
+            "-o",
+            "ndjson",
+        )
+    finally:
+        renewer.close()
+
+    assert renewer.renewals >= 2
+    assert result.returncode == 1, result.describe()
+    rows = by_shard(result)
+    assert [(rows[s]["state"], rows[s]["renewed"]) for s in timed.shards] == [
+        ("active", True),
+        ("active", False),
+        ("finished", None),
+        ("unowned", False),
+    ]
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == [f"streamtail: error: --max-lag: 2 shards nobody renews ({s1}, {s3})"], (
+        result.stderr
+    )
+
+
+def test_max_lag_exits_1_exactly_when_a_shard_is_further_behind(
+    timed: Timed, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    app = _name("app-maxlag")
+    kcl.create_lease_table(ddb, app)
+    s0, s1, s2, s3 = timed.shards
+    rec = timed.records
+    kcl.put_items(
+        ddb,
+        app,
+        [
+            kcl.lease(s0, shape="2.x", checkpoint=rec[s0][0][0], owner="w"),  # r1 waits
+            kcl.lease(s1, shape="2.x", checkpoint=rec[s1][2][0], owner="w"),
+            kcl.lease(s2, shape="2.x", checkpoint=rec[s2][2][0], owner="w"),
+            kcl.lease(s3, shape="2.x", checkpoint=rec[s3][2][0], owner="w"),
+        ],
+    )
+    waited_s = time.time() - rec[s0][1][1]
+    assert waited_s > GAP - 0.5
+
+    calm, _, _ = run_lag(
+        cli, moto_server, app, "--stream", timed.name, "--interval", "0", "--max-lag", "1h"
+    )
+    assert calm.returncode == 0, calm.describe()
+    assert "error" not in calm.stderr
+
+    behind, _, _ = run_lag(
+        cli, moto_server, app, "--stream", timed.name, "--interval", "0", "--max-lag", "1s"
+    )
+    assert behind.returncode == 1, behind.describe()
+    assert f"1 shard behind more than 1s (worst {s0}:" in behind.stderr
+    # the rows are printed before the exit status says what is wrong
+    assert len(behind.records) == 4
+
+    # live and caught up, with an interval: exit 0
+    kcl.put_items(ddb, app, [kcl.lease(s0, shape="2.x", checkpoint=rec[s0][2][0], owner="w")])
+    renewers = [Renewer(ddb, app, s) for s in timed.shards]
+    try:
+        live, _, _ = run_lag(
+            cli, moto_server, app, "--stream", timed.name, "--interval", "2s", "--max-lag", "1s"
+        )
+    finally:
+        for renewer in renewers:
+            renewer.close()
+    assert live.returncode == 0, live.describe()
+    assert [r["renewed"] for r in live.records] == [True] * 4
+
+
+# -- DynamoDB Streams (the Kinesis adapter's KCL 1.x table) ---------------------------------------
+
+
+def test_dynamodb_streams_app(ddb: Any, cli: Cli, moto_server: ServerProcess) -> None:
+    table = _name("lag-ddb")
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    moment = time.time() + GAP
+    wait_until(lambda: time.time() >= moment, timeout=GAP + 5, what="the gap")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "b"}})
+    streams = _client(moto_server, "dynamodbstreams")
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert len(records) == 2
+    (seq_a, _), (_, created_b) = [
+        (r["dynamodb"]["SequenceNumber"], r["dynamodb"]["ApproximateCreationDateTime"].timestamp())
+        for r in records
+    ]
+    app = _name("app-ddb")
+    kcl.create_lease_table(ddb, app)
+    kcl.put_items(ddb, app, [kcl.lease(shard, shape="1.x", checkpoint=seq_a, owner="adapter")])
+
+    result, before, after = run_lag(
+        cli, moto_server, app, "--stream", f"ddb:{table}", "--interval", "0", "-o", "ndjson"
+    )
+
+    assert result.returncode == 0, result.describe()
+    [row] = result.records
+    assert (row["stream"], row["shard"], row["state"]) == (f"ddb:{table}", shard, "active")
+    assert_lag(row, created_b, before, after)
+
+
+# -- the wrong table, a missing table, and nothing written ---------------------------------------
+
+
+def test_not_a_lease_table_is_exit_2_with_one_line(
+    ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    table = _name("not-leases")
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    result, _, _ = run_lag(cli, moto_server, table, "--interval", "0")
+    assert result.returncode == 2, result.describe()
+    assert result.stderr.splitlines() == [
+        f"streamtail: error: table '{table}' is not a KCL lease table (its key is id (HASH), "
+        "not leaseKey)"
+    ]
+    assert result.stdout == ""
+
+
+def test_missing_table_is_exit_3_with_one_line(cli: Cli, moto_server: ServerProcess) -> None:
+    result, _, _ = run_lag(cli, moto_server, "no-such-app", "--interval", "0")
+    assert result.returncode == 3, result.describe()
+    assert result.stderr.splitlines() == [
+        "streamtail: error: lease table 'no-such-app' not found (--table NAME names another)"
+    ]
+
+
+READ_ONLY = {
+    "dynamodb.DescribeTable",
+    "dynamodb.Scan",
+    "kinesis.ListShards",
+    "kinesis.GetShardIterator",
+    "kinesis.GetRecords",
+}
+
+
+def test_nothing_is_written_to_the_lease_table(
+    timed: Timed, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    app = _name("app-readonly")
+    kcl.create_lease_table(ddb, app)
+    s0 = timed.shards[0]
+    kcl.put_items(
+        ddb, app, [kcl.lease(s0, shape="2.x", checkpoint=timed.records[s0][0][0], owner="w")]
+    )
+    table_before = kcl.scan_all(ddb, app)
+
+    # --debug logs every request streamtail sends (`streamtail: debug: → Operation METHOD URL`)
+    result, _, _ = run_lag(
+        cli,
+        moto_server,
+        "--debug",
+        app,
+        "--stream",
+        timed.name,
+        "--interval",
+        "1s",
+        "-o",
+        "ndjson",
+    )
+
+    assert result.returncode == 0, result.describe()
+    prefix = "streamtail: debug: → "
+    sent = [
+        line.removeprefix(prefix).split()[0]
+        for line in result.stderr.splitlines()
+        if line.startswith(prefix)
+    ]
+    # the table read twice (--interval), the checkpoint's lag measured
+    assert sent.count("dynamodb.Scan") == 2 and "kinesis.GetRecords" in sent, sent
+    assert set(sent) <= READ_ONLY, sent
+    assert kcl.scan_all(ddb, app) == table_before
