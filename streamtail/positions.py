@@ -105,15 +105,16 @@ def format_ts(ts_ms: int) -> str:
     return f"{prefix}{millis:03d}Z"
 
 
-_DURATION = re.compile(r"^(?:\d+(?:ms|s|m|h|d|w))+$")
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 
 
 def parse_duration(text: str, option: str) -> float:
-    """A span of time given as `500ms`, `30s`, `5m`, `1h30m`, `2d` (or plain seconds), in
+    """A span of time given as `500ms`, `2.5s`, `5m`, `1h30m`, `2d` (or plain seconds), in
     seconds."""
     value = text.strip().lower()
     if _DURATION.match(value):
-        return sum(int(n) * _UNITS[unit] for n, unit in _RELATIVE_PART.findall(value))
+        return sum(float(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(value))
     try:
         seconds = float(value)
     except ValueError:

@@ -77,8 +77,24 @@ class LagTable:
         columns = ["SHARD", "STATE", "OWNER", "CHECKPOINT", "LAG", "RENEWED", "SWITCHES", "PARENTS"]
         if len(streams) > 1:
             columns.insert(0, "STREAM")
+        # The shard, its state and lag are what a row is about: never cut. Owners (KCL worker ids
+        # are often host:UUID), checkpoints (56 digits) and parents give way, cut with "…".
+        whole = {
+            "STREAM": max((len(r.stream or "?") for r in rows), default=6),
+            "SHARD": max((len(r.shard) for r in rows), default=5),
+            "STATE": 8,
+            "LAG": 6,
+            "RENEWED": 7,
+            "SWITCHES": 8,
+        }
         for column in columns:
-            table.add_column(column, justify="right" if column in {"LAG", "SWITCHES"} else "left")
+            table.add_column(
+                column,
+                justify="right" if column in {"LAG", "SWITCHES"} else "left",
+                min_width=whole.get(column),
+                no_wrap=column in whole,
+                overflow="ellipsis",
+            )
         for row in rows:
             cells: list[Any] = [
                 Text(inert(row.shard)),

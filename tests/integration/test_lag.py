@@ -654,3 +654,53 @@ def test_nothing_is_written_to_the_lease_table(
     assert sent.count("dynamodb.Scan") == 2 and "kinesis.GetRecords" in sent, sent
     assert set(sent) <= READ_ONLY, sent
     assert kcl.scan_all(ddb, app) == table_before
+
+
+# -- --watch on a terminal -------------------------------------------------------------------------
+
+
+def test_watch_redraws_on_a_terminal_until_ctrl_c(
+    timed: Timed, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    import os
+    import pty
+    import signal
+    import subprocess
+
+    app = _name("app-watch")
+    kcl.create_lease_table(ddb, app)
+    s0 = timed.shards[0]
+    kcl.put_items(ddb, app, [kcl.lease(s0, shape="2.x", checkpoint="SHARD_END", owner="w")])
+    master, slave = pty.openpty()
+    argv = cli.argv(
+        ["lag", app, "--stream", timed.name, "--watch", "--interval", "0.5s"], moto_server.endpoint
+    )
+    proc = subprocess.Popen(
+        argv, env=cli.env, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE
+    )
+    os.close(slave)
+    seen = bytearray()
+    clear = b"\x1b[H\x1b[2J"
+
+    def frames() -> bool:
+        try:
+            seen.extend(os.read(master, 65536))
+        except OSError:  # EIO: streamtail is gone
+            assert proc.stderr is not None
+            raise AssertionError(f"exit {proc.wait()}: {proc.stderr.read()!r}") from None
+        return seen.count(clear) >= 3
+
+    try:
+        wait_until(frames, timeout=60, interval=0, what="three frames of --watch")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        os.close(master)
+    # every frame is the whole table (the last one may still be arriving)
+    for frame in bytes(seen).split(clear)[1:-1]:
+        text = frame.decode()
+        assert "SHARD" in text and s0 in text and "finished" in text, text
+        assert "worst lag" in text

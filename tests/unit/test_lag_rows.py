@@ -163,7 +163,15 @@ def test_summary() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("5m", 300.0), ("1h30m", 5400.0), ("500ms", 0.5), ("2", 2.0), ("0", 0.0), ("0.5", 0.5)],
+    [
+        ("5m", 300.0),
+        ("1h30m", 5400.0),
+        ("500ms", 0.5),
+        ("0.5s", 0.5),
+        ("2", 2.0),
+        ("0", 0.0),
+        ("0.5", 0.5),
+    ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text, "--max-lag") == seconds
