@@ -704,3 +704,54 @@ def test_watch_redraws_on_a_terminal_until_ctrl_c(
         text = frame.decode()
         assert "SHARD" in text and s0 in text and "finished" in text, text
         assert "worst lag" in text
+
+
+# -- a checkpoint inside a KPL aggregate -----------------------------------------------------------
+
+
+def test_checkpoint_inside_a_kpl_aggregate(
+    moto: Admin, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    from tests.unit.kplbuild import aggregate
+
+    name = moto.create_stream(_name("lag-kpl"), shards=2)
+    shards = sorted(moto.list_shards(name), key=lambda s: s["ShardId"])
+    keys = [
+        partition_key_for(
+            int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]), "k"
+        )
+        for s in shards
+    ]
+    blob = aggregate([("u1", b"one"), ("u2", b"two"), ("u3", b"three")])
+    moto.put_raw(name, [(key, blob) for key in keys])
+    moment = time.time() + GAP
+    wait_until(lambda: time.time() >= moment, timeout=GAP + 5, what="the gap")
+    moto.put_raw(name, [(key, b"next") for key in keys])
+    (first, second) = [s["ShardId"] for s in shards]
+    held = {sid: moto.shard_records(name, sid) for sid in (first, second)}
+    arrivals = {
+        sid: [(r["SequenceNumber"], r["ApproximateArrivalTimestamp"].timestamp()) for r in rs]
+        for sid, rs in held.items()
+    }
+    app = _name("app-kpl")
+    kcl.create_lease_table(ddb, app)
+    kcl.put_items(
+        ddb,
+        app,
+        [
+            # user record 1 of 0..2 done: user record 2 of the aggregate waits
+            kcl.lease(first, shape="2.x", checkpoint=arrivals[first][0][0], subseq=1, owner="w"),
+            # the aggregate's last user record done: the next record waits
+            kcl.lease(second, shape="2.x", checkpoint=arrivals[second][0][0], subseq=2, owner="w"),
+        ],
+    )
+
+    result, before, after = run_lag(
+        cli, moto_server, app, "--stream", name, "--interval", "0", "-o", "ndjson"
+    )
+
+    assert result.returncode == 0, result.describe()
+    rows = by_shard(result)
+    assert (rows[first]["subseq"], rows[second]["subseq"]) == (1, 2)
+    assert_lag(rows[first], arrivals[first][0][1], before, after)
+    assert_lag(rows[second], arrivals[second][1][1], before, after)
