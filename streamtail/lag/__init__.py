@@ -132,8 +132,10 @@ def _rows(  # noqa: PLR0917  (the parts of one round, passed on)
     from streamtail.lag.rows import plan_rows, with_lag
 
     groups = _by_stream(request, after)
+    if not after:
+        env.warn("the lease table holds no lease (the application has not started?)", once="none")
     if not groups and request.stream is not None:
-        groups = {request.stream: []}  # a lease table with no lease yet: every shard is unowned
+        groups = {request.stream: []}  # no lease for this stream yet: every shard is unowned
     rows: list[LagRow] = []
     for name, leases in groups.items():
         source = None

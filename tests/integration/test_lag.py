@@ -609,6 +609,31 @@ def test_missing_table_is_exit_3_with_one_line(cli: Cli, moto_server: ServerProc
     ]
 
 
+def test_table_option_empty_table_and_missing_stream(
+    timed: Timed, ddb: Any, cli: Cli, moto_server: ServerProcess
+) -> None:
+    table = _name("leases-of-app")
+    kcl.create_lease_table(ddb, table)
+
+    # no lease yet: every shard of the stream is shown, unowned
+    result, _, _ = run_lag(
+        cli, moto_server, "my-app", "--table", table, "--stream", timed.name, "--interval", "0",
+        "-o", "ndjson",
+    )  # fmt: skip
+    assert result.returncode == 0, result.describe()
+    assert [(r["app"], r["shard"], r["state"]) for r in result.records] == [
+        ("my-app", shard, "unowned") for shard in timed.shards
+    ]
+    assert "the lease table holds no lease" in result.stderr
+
+    missing, _, _ = run_lag(
+        cli, moto_server, "my-app", "--table", table, "--stream", "no-such-stream",
+        "--interval", "0",
+    )  # fmt: skip
+    assert missing.returncode == 3, missing.describe()
+    assert "no-such-stream" in missing.stderr and "not found" in missing.stderr
+
+
 READ_ONLY = {
     "dynamodb.DescribeTable",
     "dynamodb.Scan",
