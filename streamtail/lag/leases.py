@@ -20,6 +20,7 @@ Only DescribeTable and Scan are called: nothing is ever written to the table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,8 @@ LATEST = "LATEST"
 SHARD_END = "SHARD_END"
 AT_TIMESTAMP = "AT_TIMESTAMP"
 SENTINELS = frozenset({TRIM_HORIZON, LATEST, SHARD_END, AT_TIMESTAMP})
+#: MultiStreamLease.getLeaseKey: StreamIdentifier.serialize() (`account:stream:epoch`) + ":" + shard
+_MULTI_KEY = re.compile(r"^(\d{12}:[^:]+:\d+):([^:]+)$")
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,11 @@ def lease_from_item(item: dict[str, Any]) -> Lease | None:
         return None  # not written by a lease serializer (every lease has both)
     identifier = _s(item, "streamName")
     shard = _s(item, "shardId")
+    multi = _MULTI_KEY.match(key)
+    if identifier is None and multi is not None:
+        # a multi-stream leaseKey (`account:stream:creationEpoch:shardId`) names both
+        identifier, shard = multi.group(1), shard or multi.group(2)
     if shard is None:
-        # single-stream: the key is the shard id; multi-stream rows always carry shardId, but a
-        # key of the `account:stream:epoch:shardId` form still names its shard last
         shard = key.rsplit(":", 1)[-1] if identifier else key
     return Lease(
         key=key,

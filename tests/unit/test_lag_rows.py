@@ -56,6 +56,19 @@ def test_multi_stream_item_as_the_serializer_writes_it() -> None:
     )
 
 
+def test_multi_stream_lease_key_names_stream_and_shard() -> None:
+    item = {
+        "leaseKey": {"S": "123456789012:orders:1700000000:shardId-000000000003"},
+        "leaseCounter": {"N": "1"},
+        "checkpoint": {"S": "TRIM_HORIZON"},
+    }
+    parsed = lease_from_item(item)
+    assert parsed is not None
+    assert (parsed.stream, parsed.shard) == ("orders", "shardId-000000000003")
+    single = lease_from_item({**item, "leaseKey": {"S": "shardId-000000000003"}})
+    assert single is not None and (single.stream, single.shard) == (None, "shardId-000000000003")
+
+
 def test_rows_that_are_not_leases_are_left_out() -> None:
     # EntityType: other entities may share a 3.x lease table
     assert lease_from_item({"leaseKey": {"S": "x"}, "entityType": {"S": "LEADER"}}) is None
