@@ -82,7 +82,6 @@ def run_lag(
 ) -> None:
     """Show the application's progress; raise LagExceeded for `--max-lag`."""
     from streamtail.aws import Clients
-    from streamtail.core import _debug_log
     from streamtail.lag.leases import check_lease_table
     from streamtail.render import LAG_FORMATS, load, output_format
 
@@ -95,11 +94,9 @@ def run_lag(
     if request.watch and interval <= 0:
         raise UsageError("--watch needs an --interval above 0")
     table = request.table or request.app
-    dynamodb = Clients(request.conn, log=_debug_log(env)).client("dynamodb")
+    dynamodb = Clients(request.conn, log=env.line if env.debug else None).client("dynamodb")
     check_lease_table(dynamodb, table)
-    fmt = output_format(request.output, env)
-    renderer_class = load(LAG_FORMATS[fmt])
-    renderer = renderer_class(env, redraw=True) if fmt == "table" else renderer_class(env)
+    renderer = load(LAG_FORMATS[output_format(request.output, env)])(env, redraw=request.watch)
     streams = _Streams(request, env)
     from streamtail.lag.leases import read_leases
     from streamtail.lag.rows import summarize
@@ -197,10 +194,11 @@ def _tell_unknown(env: Env, measured: dict[str, Any]) -> None:
 def _check(rows: list[LagRow], max_lag: float) -> None:
     from streamtail.lag.rows import over_limit
 
-    failing = over_limit(rows, round(max_lag * 1000))
+    limit_ms = round(max_lag * 1000)
+    failing = over_limit(rows, limit_ms)
     if not failing:
         return
-    behind = [r for r in failing if r.lag_ms is not None and r.lag_ms > max_lag * 1000]
+    behind = [r for r in failing if r.lag_ms is not None and r.lag_ms > limit_ms]
     stale = [r for r in failing if r.alarming]
     parts = []
     if behind:

@@ -15,6 +15,7 @@ transient failures.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,21 +79,29 @@ class LagMeter:
         pacing: Pacing | None = None,
         wall: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self.source = source
         self.pacing = pacing or Pacing()
         self._wall = wall
         self._clock = clock
-        self._sleep = sleep
+        #: set when the command stops (Ctrl-C): waiting probes end at once
+        self.stopped = threading.Event()
+        self._sleep = sleep or self.stopped.wait
         self._warn = warn or (lambda _message: None)
 
     def measure_all(self, jobs: Sequence[Job]) -> dict[str, Measured]:
         if not jobs:
             return {}
-        with ThreadPoolExecutor(max_workers=min(WORKERS, len(jobs))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(jobs)))
+        try:
             results = list(pool.map(self.measure, jobs))
+        except BaseException:  # Ctrl-C, SIGTERM: the probes stop at their next pause
+            self.stopped.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return {job.shard.shard_id: result for job, result in zip(jobs, results, strict=True)}
 
     def measure(self, job: Job) -> Measured:
@@ -132,6 +141,8 @@ class _ShardProbe:
             wait = self.next_call - meter._clock()
             if wait > 0:
                 meter._sleep(wait)
+            if meter.stopped.is_set():
+                raise ServiceError("stopped", retryable=False)
             now = meter._clock()
             self.next_call = now + meter.pacing.min_interval
             try:

@@ -48,9 +48,10 @@ def summary_line(summary: Summary) -> str:
 
 
 class LagNdjson:
-    """One JSON object per shard on stdout; the summary goes to stderr."""
+    """One JSON object per shard on stdout; the summary goes to stderr. With `--watch`, a set of
+    lines every round (`redraw` means nothing to a stream of lines)."""
 
-    def __init__(self, env: Env) -> None:
+    def __init__(self, env: Env, *, redraw: bool = False) -> None:
         self.env = env
 
     def write(self, rows: Sequence[LagRow], summary: Summary) -> None:
