@@ -177,6 +177,8 @@ class Summary:
     worst: LagRow | None
     not_renewed: list[LagRow]
     shards: int
+    #: whether renewal was looked at (two reads of the table)
+    checked: bool = True
 
 
 def summarize(rows: Sequence[LagRow]) -> Summary:
@@ -188,6 +190,7 @@ def summarize(rows: Sequence[LagRow]) -> Summary:
         worst=worst,
         not_renewed=[r for r in rows if r.alarming],
         shards=len(rows),
+        checked=any(r.renewed is not None for r in rows),
     )
 
 

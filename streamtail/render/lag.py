@@ -42,8 +42,10 @@ def summary_line(summary: Summary) -> str:
     if stale:
         names = ", ".join(inert(r.shard) for r in stale[:5]) + (", …" if len(stale) > 5 else "")
         parts.append(f"{len(stale)} shard{'s' if len(stale) != 1 else ''} nobody renews ({names})")
-    else:
+    elif summary.checked:
         parts.append("every shard with work is renewed")
+    else:
+        parts.append("renewal not checked")
     return " · ".join(parts)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -169,6 +170,12 @@ def test_summary() -> None:
     assert summary_line(summary) == (
         "2 workers (w-1: 2 shards, w-2: 1) · worst lag 2m 5s (b) · 2 shards nobody renews (a, b)"
     )
+    # one read of the table (--interval 0) says nothing about renewal
+    once = summarize(plan_rows("app", "s", None, after, None).rows)
+    assert summary_line(once).endswith(" · renewal not checked")
+    earlier = {k: replace(v, counter=0) for k, v in after.items()}
+    renewed = summarize(plan_rows("app", "s", earlier, after, None).rows)
+    assert summary_line(renewed).endswith(" · every shard with work is renewed")
 
 
 # -- durations -------------------------------------------------------------------------------------
