@@ -24,7 +24,7 @@ from functools import partial
 from typing import TypeVar
 
 from streamtail.decode import kpl
-from streamtail.errors import ServiceError, UsageError
+from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lag.leases import AT_TIMESTAMP, LATEST, SHARD_END, TRIM_HORIZON
 from streamtail.model import Position, PositionKind, Record, Shard
 from streamtail.reader import Pacing
@@ -178,6 +178,10 @@ class _ShardProbe:
             if millis_behind is not None:
                 return Measured(millis_behind)
             return Measured(None, "no answer from the shard after many empty pages")
+        except NotFoundError:
+            # A lease outlives its shard when the shard aged out past the retention before the
+            # application finished it.
+            return Measured(None, "the shard is gone from the stream (past its retention)")
         except (ServiceError, UsageError) as exc:
             return Measured(None, f"reading the shard failed: {exc.message}")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from streamtail.errors import ServiceError, UsageError
+from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lag.measure import UNKNOWN_LATEST, Job, LagMeter, Measured
 from streamtail.model import Batch, Position, PositionKind, Record, Shard, SourceKind, StreamRef
 from streamtail.reader import Pacing
@@ -120,6 +120,14 @@ def test_a_failure_retrying_cannot_fix_leaves_the_lag_unknown() -> None:
     source = ScriptedSource(clock, [denied], lambda _p: "it")
     result = meter(source, clock).measure(Job(Shard("shard-1"), "6"))
     assert result == Measured(None, "reading the shard failed: KMS key disabled")
+
+
+def test_a_shard_gone_from_the_stream_is_unknown_not_fatal() -> None:
+    clock = FakeClock()
+    gone = NotFoundError("shard not found", aws_code="ResourceNotFoundException")
+    source = ScriptedSource(clock, [], lambda _p: gone)
+    result = meter(source, clock).measure(Job(Shard("shard-1"), "6"))
+    assert result == Measured(None, "the shard is gone from the stream (past its retention)")
 
 
 def test_closed_shard_drained_after_the_checkpoint_is_not_behind() -> None:
