@@ -32,8 +32,13 @@ from streamtail.cli_options import (
     Grep,
     Key,
     KeyField,
+    LagApp,
+    LagInterval,
+    LagStream,
+    LagTable,
     Limit,
     ListOutput,
+    MaxLag,
     NoColor,
     Output,
     OutputFormat,
@@ -48,6 +53,7 @@ from streamtail.cli_options import (
     Start,
     Stream,
     Until,
+    Watch,
 )
 from streamtail.errors import ExitCode, StreamtailError
 from streamtail.signals import Interrupted, handled
@@ -363,6 +369,37 @@ def ls_command(
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
     _run(debug, no_color, lambda env: run_ls(conn, env, fmt))
+
+
+@app.command("lag")
+def lag_command(
+    app_name: LagApp,
+    table: LagTable = None,
+    stream: LagStream = None,
+    interval: LagInterval = "5s",
+    watch: Watch = False,
+    max_lag: MaxLag = None,
+    output: ListOutput = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Show where a KCL consumer application is, shard by shard, and how far behind."""
+    from streamtail.lag import LagRequest, run_lag
+
+    request = LagRequest(
+        app=app_name,
+        conn=_connection(profile, region, endpoint_url),
+        table=table,
+        stream=stream,
+        interval=interval,
+        watch=watch,
+        max_lag=max_lag,
+        output=output.value if output else None,
+    )
+    _run(debug, no_color, lambda env: run_lag(request, env))
 
 
 @app.command()

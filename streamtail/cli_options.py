@@ -264,3 +264,51 @@ ChunkSize = Annotated[
         min=1,
     ),
 ]
+
+
+# -- lag -----------------------------------------------------------------------------------------
+
+LagApp = Annotated[
+    str,
+    typer.Argument(
+        metavar="APP",
+        help="KCL application name: its DynamoDB lease table has the same name.",
+        show_default=False,
+    ),
+]
+LagTable = Annotated[
+    str | None,
+    typer.Option("--table", metavar="NAME", help="Lease table, when it is not named APP."),
+]
+LagStream = Annotated[
+    str | None,
+    typer.Option(
+        "--stream",
+        metavar="STREAM",
+        help="The stream the application reads (Kinesis name or ARN, ddb:TABLE, DynamoDB stream "
+        "ARN): needed for single-stream apps, picks one stream of a multi-stream app.",
+        autocompletion=_complete_stream,
+    ),
+]
+LagInterval = Annotated[
+    str,
+    typer.Option(
+        "--interval",
+        metavar="DURATION",
+        help="Read the lease table twice this far apart to see which leases are renewed (more "
+        "than KCL's renewal period, failoverTimeMillis/3); 0: read once.",
+    ),
+]
+Watch = Annotated[
+    bool,
+    typer.Option("--watch", "-w", help="Redraw every --interval until Ctrl-C."),
+]
+MaxLag = Annotated[
+    str | None,
+    typer.Option(
+        "--max-lag",
+        metavar="DURATION",
+        help="Exit 1 when a shard is further behind than this (e.g. 5m) or a lease with work is "
+        "not renewed.",
+    ),
+]

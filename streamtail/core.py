@@ -19,7 +19,7 @@ from streamtail.filters import RecordFilter, key_shards
 from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
-from streamtail.render import FORMATS, RenderContext, make_renderer
+from streamtail.render import FORMATS, RenderContext, make_renderer, output_format
 from streamtail.signals import shielded
 from streamtail.status import status_line
 
@@ -289,7 +289,7 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
         raise UsageError(
             f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
         )
-    output = request.output or ("table" if env.stdout_isatty else "ndjson")
+    output = output_format(request.output, env)
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
@@ -355,7 +355,7 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
 
     source = open_stream(name, conn, env)
     lineage = Lineage(source.list_shards())
-    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
+    if output_format(output, env) == "ndjson":
         shards_ndjson(env, source.ref.display, lineage)
     else:
         shards_tree(env, source.ref.display, lineage)
@@ -375,7 +375,7 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     except (ServiceError, CredentialsError, UsageError) as exc:
         # Kinesis-only endpoints (Yandex, kinesis-mock) and Kinesis-only IAM policies are normal.
         env.warn(f"DynamoDB streams not listed: {exc.message}")
-    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
+    if output_format(output, env) == "ndjson":
         streams_ndjson(env, streams)
     else:
         streams_table(env, streams)

@@ -105,6 +105,27 @@ def format_ts(ts_ms: int) -> str:
     return f"{prefix}{millis:03d}Z"
 
 
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+
+
+def parse_duration(text: str, option: str) -> float:
+    """A span of time given as `500ms`, `2.5s`, `5m`, `1h30m`, `2d` (or plain seconds), in
+    seconds."""
+    value = text.strip().lower()
+    if _DURATION.match(value):
+        return sum(float(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(value))
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds >= 0 and seconds != float("inf"):
+        return seconds
+    raise UsageError(
+        f"invalid {option} {text!r}", hint="a duration such as 30s, 5m, 1h30m or 500ms"
+    )
+
+
 def format_duration(seconds: float) -> str:
     """A span of time for people: `850ms`, `42s`, `3m 20s`, `3h 12m`, `2d 5h`."""
     if seconds < 1:

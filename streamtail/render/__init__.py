@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from streamtail.decode import Item
 from streamtail.env import Env
@@ -45,8 +45,24 @@ FORMATS: dict[str, str] = {
 }
 
 
+#: `lag`'s formats: rows of shard progress, not records
+LAG_FORMATS: dict[str, str] = {
+    "ndjson": "streamtail.render.lag:LagNdjson",
+    "table": "streamtail.render.lag:LagTable",
+}
+
+
+def output_format(requested: str | None, env: Env) -> str:
+    """The format asked for, else `table` on a terminal and `ndjson` otherwise."""
+    return requested or ("table" if env.stdout_isatty else "ndjson")
+
+
+def load(spec: str) -> Any:
+    """The class a registry entry ("module:class") names, imported on use."""
+    module_name, _, class_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
 def make_renderer(name: str, ctx: RenderContext) -> Renderer:
-    module_name, _, class_name = FORMATS[name].partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    renderer: Renderer = cls(ctx)
+    renderer: Renderer = load(FORMATS[name])(ctx)
     return renderer

@@ -102,7 +102,7 @@ def test_bash_registers_the_completion(shim: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        (("streamtail", ""), ["read", "follow", "put", "shards", "ls", "demo"]),
+        (("streamtail", ""), ["read", "follow", "put", "shards", "ls", "lag", "demo"]),
         (("streamtail", "f"), ["follow"]),
         (("streamtail", "--v"), ["--version"]),
         (("streamtail", "read", "--li"), ["--limit"]),
@@ -278,7 +278,7 @@ def test_zsh_protocol(shim: dict[str, str]) -> None:
 
 
 def test_fish_protocol(shim: dict[str, str]) -> None:
-    (line,) = _complete(shim, "fish", "streamtail l").splitlines()
+    (line,) = _complete(shim, "fish", "streamtail ls").splitlines()
     assert line.startswith("ls\tList Kinesis streams (status, open shards")
     assert "--quiet\tNo live status line" in _complete(shim, "fish", "streamtail follow --q")
 
