@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 from streamtail import memory
 from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand_all
 from streamtail.env import Env
-from streamtail.errors import CredentialsError, ServiceError, UsageError
+from streamtail.errors import (
+    CredentialsError,
+    NotFoundError,
+    ServiceError,
+    StreamtailError,
+    UsageError,
+)
 from streamtail.filters import RecordFilter, key_shards
 from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
@@ -122,7 +128,7 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
 
     source = open_ref(ref, request.conn, env, pool=64)
     if checkpoint is not None:
-        plan = _resumed(plan, checkpoint, source.ref, env, from_given=request.start is not None)
+        plan = _resumed(plan, checkpoint, source, env, from_given=request.start is not None)
     if plan.position.timestamp is not None and not source.supports_timestamp:
         start = "the checkpoint's start" if checkpoint and checkpoint.existed else "--from"
         env.warn(
@@ -163,7 +169,10 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
         write=renderer.write,
     )
     batches = walker.batches()
-    with status_line(env, walker.stats, ref.display, lambda: printing.shown) as status:
+    # A reader of stdout gone (`| head`) stops the walk at once, even while nothing arrives to
+    # be written (an idle `follow` would otherwise poll on until its next record).
+    watch = env.watch_reader(walker.stop)
+    with status_line(env, walker.stats, ref.display, lambda: printing.shown) as status, watch as w:
         printing.write = _guarded(
             renderer.write, env, shared=status is not None and env.stdout_isatty
         )
@@ -178,6 +187,8 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
                 printing.problems.close()
             finally:
                 _save_last(checkpoint, walker)
+    if w.gone:
+        raise BrokenPipeError("the reader of stdout went away")
 
 
 @dataclass
@@ -227,10 +238,11 @@ class _Printing:
 
 
 def _resumed(
-    plan: WalkPlan, checkpoint: Checkpoint, ref: StreamRef, env: Env, *, from_given: bool
+    plan: WalkPlan, checkpoint: Checkpoint, source: Source, env: Env, *, from_given: bool
 ) -> WalkPlan:
     """The plan with the checkpoint's positions (the checkpoint checks it is this stream's)."""
-    position = checkpoint.adopt(ref, plan.position, env.wall())
+    ref = source.ref
+    position = checkpoint.adopt(ref, plan.position, env.wall(), _identity(source, env))
     if checkpoint.existed and from_given:
         env.warn(
             f"resuming from checkpoint {checkpoint.path}: --from applies to a new checkpoint only"
@@ -241,6 +253,21 @@ def _resumed(
         resume=dict(checkpoint.positions),
         finished=frozenset(checkpoint.finished),
     )
+
+
+def _identity(source: Source, env: Env) -> dict[str, str] | None:
+    """The stream's identity for the checkpoint (one call at the start), or None when the
+    service will not tell (an IAM policy without kinesis:DescribeStreamSummary, a service that
+    lacks the call): the checkpoint is then checked by the stream's name only, as it says."""
+    try:
+        return source.identity()
+    except NotFoundError:
+        raise
+    except StreamtailError as exc:
+        env.warn(
+            f"checkpoint checked by the stream's name only: its identity is unknown ({exc.message})"
+        )
+        return None
 
 
 def _save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:

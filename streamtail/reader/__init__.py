@@ -25,6 +25,7 @@ have nothing left now, so that a checkpoint can say so in turn.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -121,7 +122,8 @@ class Walker:
         self._record_budget = record_budget
         self.lineage = Lineage()
         self.stats = WalkStats()
-        self._queue: queue.Queue[_Message] = queue.Queue(maxsize=queue_size)
+        #: None: a wake-up (see `stop`)
+        self._queue: queue.Queue[_Message | None] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         #: shards in the plan's scope (`shards` and descendants), and those of them to read
         self._scope: set[str] = set()
@@ -168,6 +170,18 @@ class Walker:
             yield from self._loop()
         finally:
             self._stop.set()
+
+    def stop(self) -> None:
+        """End the walk from any thread: `batches()` returns (without error) as soon as the
+        caller's thread looks up, which this makes it do at once when it waits for a batch."""
+        self._stop.set()
+        # A full queue: the caller's thread is not waiting, and sees the stop at its next look.
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
@@ -223,7 +237,7 @@ class Walker:
 
     def _loop(self) -> Generator[list[Record], None, None]:
         last_record = self.clock()
-        while True:
+        while not self._stop.is_set():
             idle = not self._running and not self._pending and not self._relist_owed
             if idle and self._finished():
                 return
@@ -235,6 +249,8 @@ class Walker:
                 message = self._queue.get(timeout=max(timeout, 0.0))
             except queue.Empty:
                 message = None
+            if self._stop.is_set():
+                return
             if isinstance(message, _Records):
                 last_record = self.clock()
                 self.stats.records += len(message.records)
