@@ -36,7 +36,7 @@ from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lineage import Lineage
 from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Resume, Shard
 from streamtail.positions import format_ts
-from streamtail.reader.retry import Backoff, Notices
+from streamtail.reader.retry import STALL_SECONDS, Backoff, Notices
 from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
 from streamtail.sources.base import Source
 from streamtail.stats import WalkStats
@@ -66,6 +66,8 @@ class Pacing:
     retry_window: float = 180.0
     #: at most one warning line per kind of trouble (throttled, failing) this often
     notice_interval: float = 10.0
+    #: the least time a run of empty batches far behind lasts before it counts as trimmed data
+    stall_after: float = STALL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -172,16 +174,10 @@ class Walker:
             self._stop.set()
 
     def stop(self) -> None:
-        """End the walk from any thread: `batches()` returns (without error) as soon as the
-        caller's thread looks up, which this makes it do at once when it waits for a batch."""
+        """End the walk from any thread: `batches()` returns at once (woken if it waits)."""
         self._stop.set()
-        # A full queue: the caller's thread is not waiting, and sees the stop at its next look.
-        with contextlib.suppress(queue.Full):
+        with contextlib.suppress(queue.Full):  # full: the caller is busy, and looks soon
             self._queue.put_nowait(None)
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
