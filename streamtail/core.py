@@ -21,7 +21,7 @@ from streamtail.errors import (
     StreamtailError,
     UsageError,
 )
-from streamtail.filters import RecordFilter, key_shards
+from streamtail.filters import RecordFilter, check_filters, parse_hash_key, shards_for
 from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
@@ -54,6 +54,8 @@ class ReadRequest:
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
+    #: --hash-key HASH (decimal text, checked in _read_plan)
+    hash_key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
     expand_logs: bool = False
@@ -256,9 +258,8 @@ def _resumed(
 
 
 def _identity(source: Source, env: Env) -> dict[str, str] | None:
-    """The stream's identity for the checkpoint (one call at the start), or None when the
-    service will not tell (an IAM policy without kinesis:DescribeStreamSummary, a service that
-    lacks the call): the checkpoint is then checked by the stream's name only, as it says."""
+    """The stream's identity for the checkpoint (one call), or None when the service will not
+    tell (no kinesis:DescribeStreamSummary in the policy): checked by name only, as it says."""
     try:
         return source.identity()
     except NotFoundError:
@@ -320,29 +321,19 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
     ref = resolve(request.stream)
-    _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call
+    check_filters(record_filter, ref.kind, hash_key=hash_key is not None)  # before any call
     plan = WalkPlan(
         position=position,
         follow=request.follow,
         until=until,
         idle_exit=request.idle_exit,
         shards=frozenset(request.shards),
-        # A partition key lives in the shards whose hash-key range holds its MD5: read only those.
-        accept=None if record_filter.key is None else key_shards(record_filter.key),
+        accept=shards_for(record_filter.key, hash_key),
         retry_timeout=request.retry_timeout,
     )
     return plan, output, record_filter, ref
-
-
-def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
-    """Filters that cannot match on this kind of stream are a usage error, not silence."""
-    if record_filter.events and kind is not SourceKind.DYNAMODB:
-        raise UsageError("--event applies to DynamoDB streams only (ddb:TABLE)")
-    if record_filter.key is not None and kind is not SourceKind.KINESIS:
-        raise UsageError(
-            "--key applies to Kinesis streams only", hint="use --grep to match DynamoDB keys"
-        )
 
 
 def _originals(records: list[Record], kept: Sequence[Item]) -> list[Item]:
