@@ -70,8 +70,7 @@ def _fail(message: str, hint: str | None, code: int) -> NoReturn:
 
 
 def _quiet_broken_pipe() -> NoReturn:
-    # The reader went away (`| head`): that is a normal end. Point stdout at /dev/null so the
-    # interpreter's final flush does not complain, and exit 0.
+    # The reader went away (`| head`): a normal end; stdout to /dev/null for a quiet final flush.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
