@@ -14,9 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from .conftest import ArrivalClock
-from .test_cli import assert_usage_error, by_shard, run
+from .test_cli import (
+    assert_usage_error,
+    by_shard,
+    orders_table,  # noqa: F401  (a fixture)
+    run,
+)
 
 ACCOUNT = "123456789012"  # moto's default account
 
@@ -95,3 +101,63 @@ def _created(client: Any) -> str:
 
     summary = client.describe_stream_summary(StreamName="orders")["StreamDescriptionSummary"]
     return format_ts(epoch_ms(summary["StreamCreationTimestamp"]))
+
+
+def test_a_dynamodb_table_created_again_is_refused(
+    orders_table: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A table's stream is told apart by its ARN, whose label is the time the stream began."""
+    path = tmp_path / "cp"
+    assert run("read", "ddb:Orders", "--checkpoint", str(path), "-n", "1").exit_code == 0
+    old_arn = orders_table.describe_table(TableName="Orders")["Table"]["LatestStreamArn"]
+    assert json.loads(path.read_text())["stream"]["identity"] == {
+        "arn": old_arn,
+        "label": old_arn.rpartition("/stream/")[2],
+    }
+    schema = orders_table.describe_table(TableName="Orders")["Table"]
+    orders_table.delete_table(TableName="Orders")
+    orders_table.create_table(
+        TableName="Orders",
+        KeySchema=schema["KeySchema"],
+        AttributeDefinitions=schema["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    new_arn = orders_table.describe_table(TableName="Orders")["Table"]["LatestStreamArn"]
+    assert new_arn != old_arn
+    assert_usage_error(
+        run("read", "ddb:Orders", "--checkpoint", str(path)),
+        f"checkpoint file {path} belongs to stream {old_arn}, not {new_arn}: to start over, "
+        f"remove {path} or give another --checkpoint file",
+    )
+
+
+def test_without_permission_to_describe_the_stream_it_is_checked_by_name(
+    orders: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An IAM policy with the read calls but not kinesis:DescribeStreamSummary: a warning, and
+    the checkpoint works as before (moto does not enforce IAM: the denial is staged as botocore
+    raises it, through streamtail's own translation of it)."""
+    from botocore.exceptions import ClientError
+
+    from streamtail.aws import call
+    from streamtail.sources.kinesis import KinesisSource
+
+    def denied(**kwargs: Any) -> Any:
+        error = {"Code": "AccessDeniedException", "Message": "not authorized"}
+        raise ClientError({"Error": error}, "DescribeStreamSummary")
+
+    def identity(self: KinesisSource) -> dict[str, str]:
+        return call("stream 'orders'", denied)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(KinesisSource, "identity", identity)
+    path = tmp_path / "cp"
+    result = run("read", "orders", "--checkpoint", str(path), "-n", "1")
+    assert result.exit_code == 0, result
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        "streamtail: warning: checkpoint checked by the stream's name only: its identity is "
+        "unknown ("
+    )
+    assert "identity" not in json.loads(path.read_text())["stream"]
