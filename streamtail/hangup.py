@@ -78,6 +78,8 @@ class ReaderWatch:
                 self.gone = True
                 self.on_gone()
                 return
+            if any(mask & select.POLLNVAL for _, mask in events):
+                return  # not an open descriptor (any more): nothing to watch, and no busy loop
 
 
 def descriptor(stream: IO[Any] | Any) -> int | None:

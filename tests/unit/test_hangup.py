@@ -85,3 +85,17 @@ def test_a_stream_without_a_descriptor_is_not_watched() -> None:
     watch = ReaderWatch(None, lambda: None).start()
     assert watch._thread is None
     watch.stop()
+
+
+def test_a_descriptor_closed_under_the_watch_ends_it_without_a_call(
+    pipe: tuple[int, int],
+) -> None:
+    called = threading.Event()
+    fd = os.dup(pipe[1])
+    watch = ReaderWatch(fd, called.set).start()
+    os.close(fd)  # poll(2) answers POLLNVAL from now on
+    assert watch._thread is not None
+    watch._thread.join(timeout=5)
+    assert not watch._thread.is_alive()
+    assert not called.is_set() and not watch.gone
+    watch.stop()
