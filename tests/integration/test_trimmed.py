@@ -92,6 +92,8 @@ def test_a_stall_on_trimmed_data_moves_to_the_trim_horizon_and_says_how_far(
     assert [r["data"]["n"] for r in rest.records] == [7, 8, 9]
     assert trimming.stalled_answers >= 25  # reader/retry.py STALL_BATCHES
     assert trimming.horizon_asked == 1
+    # the checkpoint's identity costs one call per run, not one per batch
+    assert len(proxy.operations("DescribeStreamSummary")) == 1
     (line,) = rest.stderr.splitlines()
     shard = puts[2].shard
     assert line.startswith(
