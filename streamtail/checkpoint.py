@@ -8,19 +8,29 @@ start), and `part` when --limit cut that record short after so many of its outpu
 aggregate, a log envelope); and the start position of the first run, for shards with no entry:
 
     {"streamtail_checkpoint": 1,
-     "stream": {"kind": "kinesis", "name": "orders", "arn": null},
+     "stream": {"kind": "kinesis", "name": "orders", "arn": null,
+                "identity": {"account": "123456789012", "region": "us-east-1", "name": "orders",
+                             "created": "2026-11-01T08:00:00.000Z"}},
      "start": {"kind": "AT_TIMESTAMP", "timestamp": 1763769845.1},
      "shards": {"shardId-000000000000": {"seq": "4959...", "ts": "2026-11-21T21:04:05.123Z"},
                 "shardId-000000000001": {"seq": "4959...", "done": true}}}
 
+`identity` binds the file to one stream, not just to a name: the account, region, name and
+creation time of a Kinesis stream, the stream ARN and label of a DynamoDB stream (see each
+source's `identity()`). A stream deleted and created again under the same name, or the same name
+in another account or region, is refused: its sequence numbers mean nothing there. A file
+written before identities were kept has none, loads as before, and is bound on its next save.
+
 `latest` is kept as the time the first run started (a second early), so that a restart reads
 what arrived meanwhile in shards that printed nothing yet. A file that is not a checkpoint, is
 damaged, or belongs to another stream is refused (exit 2), never overwritten. A lock file
-(FILE.lock) keeps two streamtails from writing the same checkpoint at once.
+(FILE.lock, flock(2)) keeps two streamtails from writing the same checkpoint at once; it is
+removed when streamtail ends, and one left by a killed streamtail is simply locked again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import math
 import os
@@ -83,6 +93,8 @@ class Checkpoint:
     path: Path
     stream: StreamId | None = None
     start: Position | None = None
+    #: the stream's identity (see the module doc); None in a file written before it was kept
+    identity: dict[str, str] | None = None
     positions: dict[str, Resume] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
     #: whether the file held positions when opened
@@ -104,15 +116,26 @@ class Checkpoint:
             raise
         return checkpoint
 
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
     def _lock(self) -> None:
+        """Hold FILE.lock with flock(2). The kernel lets go of an flock when its holder exits,
+        however it exits, so a lock file left by a killed streamtail is harmless: it is locked
+        again (and removed at the end of that run). A clean exit removes it while still holding
+        it; whoever opened the same file meanwhile finds it unlinked once they get the lock (its
+        inode no longer at the path) and tries again with a fresh one."""
         if self.path.is_dir():
             raise UsageError(f"checkpoint file {self.path} is a directory")
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
-        if fcntl is not None:
+        lock_path = self.lock_path
+        while True:
+            try:
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
+            if fcntl is None:  # pragma: no cover - Windows: not locked
+                break
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
@@ -121,6 +144,9 @@ class Checkpoint:
                     f"checkpoint file {self.path} is in use by another streamtail",
                     hint="give each running streamtail its own checkpoint file",
                 ) from exc
+            if _same_file(fd, lock_path):
+                break
+            os.close(fd)  # removed by the streamtail that held it: lock the new one
         self._lock_fd = fd
         # A temporary file left by a streamtail killed while saving: nobody else writes now.
         for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
@@ -146,6 +172,7 @@ class Checkpoint:
         if version > FORMAT:
             raise self._bad(f"was written by a newer streamtail (format {version})")
         self.stream = _stream(data.get("stream"), self)
+        self.identity = _identity(data["stream"].get("identity"), self)
         self.start = _start(data.get("start"), self)
         shards = data.get("shards")
         if not isinstance(shards, dict):
@@ -182,15 +209,36 @@ class Checkpoint:
     def _bad(self, what: str) -> UsageError:
         return UsageError(f"checkpoint file {self.path} {what}", hint=_REMEDY)
 
-    def adopt(self, ref: StreamRef, start: Position, now: float) -> Position:
-        """Check the file is this stream's, and return the position for shards without an entry:
-        the first run's, or `start` for a new checkpoint (`latest` kept as the time of now)."""
+    def adopt(
+        self,
+        ref: StreamRef,
+        start: Position,
+        now: float,
+        identity: Mapping[str, str] | None = None,
+    ) -> Position:
+        """Check the file is this stream's (its name, and its `identity` when known on both
+        sides), and return the position for shards without an entry: the first run's, or
+        `start` for a new checkpoint (`latest` kept as the time of now)."""
         ours = StreamId.of(ref)
+        start_over = f"to start over, remove {self.path} or give another --checkpoint file"
         if self.stream is not None and not self.stream.same_as(ours):
             raise UsageError(
-                f"checkpoint file {self.path} belongs to stream {self.stream}, not {ours}",
-                hint="use one checkpoint file per stream",
+                f"checkpoint file {self.path} belongs to stream {self.stream}, not {ours}: "
+                f"{start_over}"
             )
+        if identity and self.identity:
+            differ = sorted(
+                k for k in identity.keys() & self.identity.keys() if identity[k] != self.identity[k]
+            )
+            if differ:
+                raise UsageError(
+                    f"checkpoint file {self.path} belongs to another stream named {ours} "
+                    f"({_describe(self.identity, differ)}; this one: "
+                    f"{_describe(identity, differ)}): its positions mean nothing here; "
+                    f"{start_over}"
+                )
+        if identity:
+            self.identity = dict(identity)
         self.stream = ours
         if self.start is None:
             if start.kind is PositionKind.LATEST:
@@ -254,15 +302,29 @@ class Checkpoint:
                 "kind": self.stream.kind.value,
                 "name": self.stream.name,
                 "arn": self.stream.arn,
+                **({"identity": self.identity} if self.identity else {}),
             },
             "start": start,
             "shards": shards,
         }
 
     def close(self) -> None:
+        """Remove the lock file and let go of the lock (in that order: see `_lock`)."""
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the lock; the lock file stays (see module doc)
+            if fcntl is not None and _same_file(self._lock_fd, self.lock_path):
+                with contextlib.suppress(OSError):
+                    self.lock_path.unlink()
+            os.close(self._lock_fd)
             self._lock_fd = None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether `path` still names the file open as `fd`."""
+    try:
+        here, there = os.fstat(fd), path.stat()
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:
@@ -310,6 +372,33 @@ def _stream(value: Any, checkpoint: Checkpoint) -> StreamId:
     ):
         raise checkpoint._bad(f"is damaged: stream {value!r}")
     return StreamId(kinds[value["kind"]], name, arn)
+
+
+def _identity(value: Any, checkpoint: Checkpoint) -> dict[str, str] | None:
+    if value is None:
+        return None  # written before identities were kept
+    if (
+        not isinstance(value, dict)
+        or not value
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    ):
+        raise checkpoint._bad(f"is damaged: stream identity {value!r}")
+    return dict(value)
+
+
+#: how an identity's fields read in a message, in this order
+_FIELDS = {
+    "created": "created {}",
+    "account": "account {}",
+    "region": "region {}",
+    "label": "label {}",
+    "arn": "{}",
+    "name": "named {}",
+}
+
+
+def _describe(identity: Mapping[str, str], fields: Collection[str]) -> str:
+    return ", ".join(text.format(identity[k]) for k, text in _FIELDS.items() if k in fields)
 
 
 def _start(value: Any, checkpoint: Checkpoint) -> Position:

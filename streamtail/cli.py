@@ -30,6 +30,7 @@ from streamtail.cli_options import (
     ExpandLogs,
     FromNdjson,
     Grep,
+    HashKey,
     Key,
     KeyField,
     LagApp,
@@ -75,8 +76,7 @@ def _fail(message: str, hint: str | None, code: int) -> NoReturn:
 
 
 def _quiet_broken_pipe() -> NoReturn:
-    # The reader went away (`| head`): that is a normal end. Point stdout at /dev/null so the
-    # interpreter's final flush does not complain, and exit 0.
+    # The reader went away (`| head`): a normal end; stdout to /dev/null for a quiet final flush.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -211,6 +211,7 @@ def _read(
     decode: DecodeChoice,
     shard: list[str] | None,
     key: str | None,
+    hash_key: str | None,
     grep: str | None,
     event: list[str] | None,
     checkpoint: str | None,
@@ -239,6 +240,7 @@ def _read(
         decode=DecodeMode(decode.value),
         shards=tuple(shard or ()),
         key=key,
+        hash_key=hash_key,
         grep=grep,
         events=tuple(event or ()),
         checkpoint=checkpoint,
@@ -259,6 +261,7 @@ def read(
     decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
+    hash_key: HashKey = None,
     grep: Grep = None,
     event: Event = None,
     checkpoint: CheckpointOpt = None,
@@ -290,6 +293,7 @@ def follow(
     decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
+    hash_key: HashKey = None,
     grep: Grep = None,
     event: Event = None,
     checkpoint: CheckpointOpt = None,

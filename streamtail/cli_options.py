@@ -162,6 +162,15 @@ Key = Annotated[
     str | None,
     typer.Option("--key", metavar="PK", help="Only records with this partition key."),
 ]
+HashKey = Annotated[
+    str | None,
+    typer.Option(
+        "--hash-key",
+        metavar="HASH",
+        help="Only the shards whose hash-key range holds HASH (records written with this "
+        "ExplicitHashKey), across splits and merges.",
+    ),
+]
 Event = Annotated[
     list[str] | None,
     typer.Option(

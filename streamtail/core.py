@@ -14,8 +14,14 @@ from typing import TYPE_CHECKING
 from streamtail import memory
 from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand_all
 from streamtail.env import Env
-from streamtail.errors import CredentialsError, ServiceError, UsageError
-from streamtail.filters import RecordFilter, key_shards
+from streamtail.errors import (
+    CredentialsError,
+    NotFoundError,
+    ServiceError,
+    StreamtailError,
+    UsageError,
+)
+from streamtail.filters import RecordFilter, check_filters, parse_hash_key, shards_for
 from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
@@ -48,6 +54,8 @@ class ReadRequest:
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
+    #: --hash-key HASH (decimal text, checked in _read_plan)
+    hash_key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
     expand_logs: bool = False
@@ -122,7 +130,7 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
 
     source = open_ref(ref, request.conn, env, pool=64)
     if checkpoint is not None:
-        plan = _resumed(plan, checkpoint, source.ref, env, from_given=request.start is not None)
+        plan = _resumed(plan, checkpoint, source, env, from_given=request.start is not None)
     if plan.position.timestamp is not None and not source.supports_timestamp:
         start = "the checkpoint's start" if checkpoint and checkpoint.existed else "--from"
         env.warn(
@@ -163,7 +171,10 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
         write=renderer.write,
     )
     batches = walker.batches()
-    with status_line(env, walker.stats, ref.display, lambda: printing.shown) as status:
+    # A reader of stdout gone (`| head`) stops the walk at once, even while nothing arrives to
+    # be written (an idle `follow` would otherwise poll on until its next record).
+    watch = env.watch_reader(walker.stop)
+    with status_line(env, walker.stats, ref.display, lambda: printing.shown) as status, watch as w:
         printing.write = _guarded(
             renderer.write, env, shared=status is not None and env.stdout_isatty
         )
@@ -178,6 +189,8 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
                 printing.problems.close()
             finally:
                 _save_last(checkpoint, walker)
+    if w.gone:
+        raise BrokenPipeError("the reader of stdout went away")
 
 
 @dataclass
@@ -227,10 +240,11 @@ class _Printing:
 
 
 def _resumed(
-    plan: WalkPlan, checkpoint: Checkpoint, ref: StreamRef, env: Env, *, from_given: bool
+    plan: WalkPlan, checkpoint: Checkpoint, source: Source, env: Env, *, from_given: bool
 ) -> WalkPlan:
     """The plan with the checkpoint's positions (the checkpoint checks it is this stream's)."""
-    position = checkpoint.adopt(ref, plan.position, env.wall())
+    ref = source.ref
+    position = checkpoint.adopt(ref, plan.position, env.wall(), _identity(source, env))
     if checkpoint.existed and from_given:
         env.warn(
             f"resuming from checkpoint {checkpoint.path}: --from applies to a new checkpoint only"
@@ -241,6 +255,20 @@ def _resumed(
         resume=dict(checkpoint.positions),
         finished=frozenset(checkpoint.finished),
     )
+
+
+def _identity(source: Source, env: Env) -> dict[str, str] | None:
+    """The stream's identity for the checkpoint (one call), or None when the service will not
+    tell (no kinesis:DescribeStreamSummary in the policy): checked by name only, as it says."""
+    try:
+        return source.identity()
+    except NotFoundError:
+        raise
+    except StreamtailError as exc:
+        env.warn(
+            f"checkpoint checked by the stream's name only: its identity is unknown ({exc.message})"
+        )
+        return None
 
 
 def _save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
@@ -293,29 +321,19 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
     ref = resolve(request.stream)
-    _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call
+    check_filters(record_filter, ref.kind, hash_key=hash_key is not None)  # before any call
     plan = WalkPlan(
         position=position,
         follow=request.follow,
         until=until,
         idle_exit=request.idle_exit,
         shards=frozenset(request.shards),
-        # A partition key lives in the shards whose hash-key range holds its MD5: read only those.
-        accept=None if record_filter.key is None else key_shards(record_filter.key),
+        accept=shards_for(record_filter.key, hash_key),
         retry_timeout=request.retry_timeout,
     )
     return plan, output, record_filter, ref
-
-
-def _check_filters(record_filter: RecordFilter, kind: SourceKind) -> None:
-    """Filters that cannot match on this kind of stream are a usage error, not silence."""
-    if record_filter.events and kind is not SourceKind.DYNAMODB:
-        raise UsageError("--event applies to DynamoDB streams only (ddb:TABLE)")
-    if record_filter.key is not None and kind is not SourceKind.KINESIS:
-        raise UsageError(
-            "--key applies to Kinesis streams only", hint="use --grep to match DynamoDB keys"
-        )
 
 
 def _originals(records: list[Record], kept: Sequence[Item]) -> list[Item]:

@@ -11,8 +11,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+if TYPE_CHECKING:
+    from streamtail.hangup import ReaderWatch
 
 
 def color_wanted(isatty: bool, no_color_flag: bool, environ: Mapping[str, str]) -> bool:
@@ -101,6 +105,14 @@ class Env:
         with self._lock:
             if self._erase_status is not None:
                 self._erase_status()
+
+    def watch_reader(self, on_gone: Callable[[], None]) -> AbstractContextManager[ReaderWatch]:
+        """While the block runs, call `on_gone` (from another thread) as soon as nobody reads
+        stdout any more (`| head` exited), idle or not; `watch.gone` tells afterwards. Readers
+        stop through it and then raise BrokenPipeError, the closed pipe's usual end (exit 0)."""
+        from streamtail.hangup import watch_reader
+
+        return watch_reader(self.stdout, on_gone)
 
     def line(self, text: str) -> None:
         """One line on stderr that is not a warning (debug logs, notes), status line erased."""

@@ -1,5 +1,5 @@
 """Record filters (`--key`, `--grep`, `--event`), applied after decoding and before `--limit`
-counts, and the shard narrowing that `--key` allows."""
+counts, and the shard narrowing that `--key` and `--hash-key` allow."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from streamtail.decode import Item, text_of
 from streamtail.errors import UsageError
-from streamtail.model import Shard
+from streamtail.model import Shard, SourceKind
 
 EVENTS = frozenset({"INSERT", "MODIFY", "REMOVE"})
 #: Kinesis partition keys are 1 to 256 Unicode characters
 MAX_KEY_CHARS = 256
+#: hash keys are 128-bit: 0 to 2^128 - 1, written in decimal (PutRecord's ExplicitHashKey)
+MAX_HASH_KEY = 2**128 - 1
 
 
 def partition_hash(key: str) -> int:
@@ -26,11 +28,17 @@ def partition_hash(key: str) -> int:
 def key_shards(key: str) -> Callable[[Shard], bool]:
     """A shard predicate: True for shards whose hash-key range can hold `key`.
 
-    A shard without a listed range (a ChildShards entry from a server that leaves it out) is kept.
     Records written with an ExplicitHashKey are routed by that instead of their partition key and
-    can sit in other shards; `--key` does not see those.
+    can sit in other shards; `--key` does not see those (`--hash-key` does).
     """
-    point = partition_hash(key)
+    return hash_shards(partition_hash(key))
+
+
+def hash_shards(point: int) -> Callable[[Shard], bool]:
+    """A shard predicate: True for shards whose hash-key range holds the hash key `point`.
+
+    A shard without a listed range (a ChildShards entry from a server that leaves it out) is kept.
+    """
 
     def holds(shard: Shard) -> bool:
         if shard.hash_start is None or shard.hash_end is None:
@@ -38,6 +46,38 @@ def key_shards(key: str) -> Callable[[Shard], bool]:
         return shard.hash_start <= point <= shard.hash_end
 
     return holds
+
+
+def parse_hash_key(text: str) -> int:
+    """`--hash-key HASH`: a decimal 128-bit hash key, as PutRecord's ExplicitHashKey takes it."""
+    value = text.strip()
+    if not value.isdecimal() or not value.isascii() or int(value) > MAX_HASH_KEY:
+        raise UsageError(
+            f"invalid --hash-key {text!r}: a hash key is a decimal number from 0 to "
+            f"{MAX_HASH_KEY} (2^128 - 1)"
+        )
+    return int(value)
+
+
+def shards_for(key: str | None, hash_key: int | None) -> Callable[[Shard], bool] | None:
+    """The shards to read: a record lives in the shard whose hash-key range holds its
+    ExplicitHashKey if it was written with one (--hash-key), else the MD5 of its partition key
+    (--key). With both, the hash key routes and --key still filters the records."""
+    if hash_key is not None:
+        return hash_shards(hash_key)
+    return None if key is None else key_shards(key)
+
+
+def check_filters(record_filter: RecordFilter, kind: SourceKind, *, hash_key: bool) -> None:
+    """Filters that cannot match on this kind of stream are a usage error, not silence."""
+    if record_filter.events and kind is not SourceKind.DYNAMODB:
+        raise UsageError("--event applies to DynamoDB streams only (ddb:TABLE)")
+    if hash_key and kind is not SourceKind.KINESIS:
+        raise UsageError("--hash-key applies to Kinesis streams only")
+    if record_filter.key is not None and kind is not SourceKind.KINESIS:
+        raise UsageError(
+            "--key applies to Kinesis streams only", hint="use --grep to match DynamoDB keys"
+        )
 
 
 def check_key(key: str) -> str:

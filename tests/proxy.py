@@ -15,6 +15,7 @@ faults neither local server raises, at chosen rates:
 and every open connection cut, so that new connections are refused, as with a service that is
 down; then it listens on the same port again. `max_limit` lowers the Limit of GetRecords
 requests (local servers do not check signatures), so that a few hundred records take many calls.
+`rewrite` changes what the server answered (records trimmed past retention, say).
 
 Stdlib only: ThreadingHTTPServer in a thread, one upstream connection per handler thread.
 """
@@ -64,6 +65,8 @@ class Reply:
 
 #: fault(operation, request_json, shard) -> a Reply to send instead, or None to forward
 FaultHook = Callable[[str, dict[str, Any], "str | None"], "Reply | None"]
+#: rewrite(operation, response_json) -> the response to send (forwarded 200 answers only)
+RewriteHook = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 def aws_error(status: int, code: str, message: str, fault: str) -> Reply:
@@ -180,6 +183,8 @@ class Proxy:
     fault: FaultHook | None = None
     #: lower GetRecords' Limit to this (None: forward it as sent)
     max_limit: int | None = None
+    #: change what the server answered (a stream whose oldest records were trimmed, say)
+    rewrite: RewriteHook | None = None
     calls: list[Call] = field(default_factory=list)
     #: iterator string -> shard id, learnt from GetShardIterator and GetRecords responses
     iterators: dict[str, str] = field(default_factory=dict)
@@ -342,6 +347,8 @@ class Proxy:
         if reply is not None:
             self._reply(handler, reply, Call(arrived, operation, shard, reply.status, reply.fault))
             return
+        if status == 200 and self.rewrite is not None:
+            payload = json.dumps(self.rewrite(operation, json.loads(payload))).encode()
         self._record(Call(arrived, operation, shard, status))
         self._send(handler, status, payload, headers)
 

@@ -25,6 +25,7 @@ have nothing left now, so that a checkpoint can say so in turn.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -35,7 +36,7 @@ from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lineage import Lineage
 from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Resume, Shard
 from streamtail.positions import format_ts
-from streamtail.reader.retry import Backoff, Notices
+from streamtail.reader.retry import STALL_SECONDS, Backoff, Notices
 from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
 from streamtail.sources.base import Source
 from streamtail.stats import WalkStats
@@ -65,6 +66,8 @@ class Pacing:
     retry_window: float = 180.0
     #: at most one warning line per kind of trouble (throttled, failing) this often
     notice_interval: float = 10.0
+    #: the least time a run of empty batches far behind lasts before it counts as trimmed data
+    stall_after: float = STALL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ class Walker:
         self._record_budget = record_budget
         self.lineage = Lineage()
         self.stats = WalkStats()
-        self._queue: queue.Queue[_Message] = queue.Queue(maxsize=queue_size)
+        #: None: a wake-up (see `stop`)
+        self._queue: queue.Queue[_Message | None] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         #: shards in the plan's scope (`shards` and descendants), and those of them to read
         self._scope: set[str] = set()
@@ -168,6 +172,12 @@ class Walker:
             yield from self._loop()
         finally:
             self._stop.set()
+
+    def stop(self) -> None:
+        """End the walk from any thread: `batches()` returns at once (woken if it waits)."""
+        self._stop.set()
+        with contextlib.suppress(queue.Full):  # full: the caller is busy, and looks soon
+            self._queue.put_nowait(None)
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
@@ -223,7 +233,7 @@ class Walker:
 
     def _loop(self) -> Generator[list[Record], None, None]:
         last_record = self.clock()
-        while True:
+        while not self._stop.is_set():
             idle = not self._running and not self._pending and not self._relist_owed
             if idle and self._finished():
                 return
@@ -235,6 +245,8 @@ class Walker:
                 message = self._queue.get(timeout=max(timeout, 0.0))
             except queue.Empty:
                 message = None
+            if self._stop.is_set():
+                return
             if isinstance(message, _Records):
                 last_record = self.clock()
                 self.stats.records += len(message.records)

@@ -22,6 +22,53 @@ from streamtail.positions import format_duration
 #: a failure this long (or longer) earns a line when it ends
 RECOVERY_WORTH_TELLING = 5.0
 
+# Trimmed data seen as a stall. Kinesis may answer an iterator whose records were trimmed (past
+# the stream's retention) not with TrimmedDataAccessException but with empty batches whose
+# MillisBehindLatest stays large, forever. A shard that is merely behind gets empty batches too
+# ("it might take multiple calls to get to a portion of the shard that contains records", the
+# GetRecords reference), but there each call moves the iterator on and MillisBehindLatest falls,
+# if only a little per call; on trimmed data it stays put (an idle stream) or grows with the
+# clock (a stream still written). So a shard is taken as stalled on trimmed data only when all
+# of these hold, and any record, any MillisBehindLatest below the lowest of the run, or one
+# under the floor below, starts the count again:
+#: empty batches in a row: at the 0.22 s pace of a shard that is behind, about 5.5 s of calls
+STALL_BATCHES = 25
+#: and at least this long (monotonic seconds), so a faster pace cannot shorten it (the default
+#: of `Pacing.stall_after`)
+STALL_SECONDS = 5.0
+#: every one of them at least this far behind: trimmed records lie a retention period (24 h at
+#: least) behind the tip of a stream that is written; a shard within a minute of its tip is
+#: never taken as stalled, and MillisBehindLatest 0 on an empty batch (the tip; what Yandex Data
+#: Streams answers for every empty batch) never counts
+STALL_MIN_BEHIND_MS = 60_000
+
+
+class Stall:
+    """Watches one shard's empty batches for the stall that trimmed data can show as."""
+
+    def __init__(self, seconds: float = STALL_SECONDS) -> None:
+        self.seconds = seconds
+        self.batches = 0
+        self.since = 0.0
+        self.lowest = 0
+        #: set once a jump it caused found the records still there: never again for this shard
+        self.off = False
+
+    def seen(self, records: int, behind: int | None, now: float) -> bool:
+        """One batch's answer; True when the shard is stalled (the count then starts again)."""
+        if self.off or records or behind is None or behind < STALL_MIN_BEHIND_MS:
+            self.batches = 0
+            return False
+        if self.batches == 0 or behind < self.lowest:
+            # the first of a run, or the iterator moved on: count from here
+            self.batches, self.since, self.lowest = 1, now, behind
+            return False
+        self.batches += 1
+        if self.batches >= STALL_BATCHES and now - self.since >= self.seconds:
+            self.batches = 0
+            return True
+        return False
+
 
 class Backoff:
     """One run of failures (of a shard, or of the listing): delays and the give-up rule."""

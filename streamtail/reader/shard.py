@@ -25,7 +25,7 @@ from streamtail.model import (
     Shard,
 )
 from streamtail.positions import format_duration, format_ts
-from streamtail.reader.retry import Backoff
+from streamtail.reader.retry import Backoff, Stall
 
 if TYPE_CHECKING:
     from streamtail.reader import Walker
@@ -68,6 +68,8 @@ class _Trimmed:
     #: the last record read before the jump (None: the start position itself was trimmed)
     seq: str | None
     ts_ms: int | None
+    #: the jump was taken on a stall (empty batches far behind), not on the service's word
+    stalled: bool = False
 
 
 class ShardWorker:
@@ -106,6 +108,7 @@ class ShardWorker:
         self.next_iterator_call = 0.0
         pacing = walker.pacing
         self.backoff = Backoff(pacing.retry_base, pacing.retry_cap, walker.give_up_after)
+        self.stall = Stall(pacing.stall_after)
 
     def run(self) -> None:
         try:
@@ -125,8 +128,8 @@ class ShardWorker:
                 return "stopped", None
             records = self._keep(batch.records)
             caught_up = self._caught_up(batch)
-            if self.trimmed is not None and (records or caught_up or batch.next_iterator is None):
-                self._tell_trimmed(batch, records[0] if records else None)
+            if self.trimmed is not None:
+                self._tell_trimmed(batch, records, caught_up or batch.next_iterator is None)
             cut = False
             if until_ms is not None and records and records[-1].ts_ms > until_ms:
                 records = [r for r in records if r.ts_ms <= until_ms]
@@ -140,7 +143,7 @@ class ShardWorker:
                 return "until", None
             if batch.next_iterator is None:
                 return "closed", batch.child_shards
-            iterator = batch.next_iterator
+            iterator = self._onward(batch.next_iterator, batch)
             if self.closed_at_call and ((caught_up and not batch.records) or self._past_end()):
                 # Servers that never return a null iterator at a closed shard's end (moto).
                 return "closed", batch.child_shards
@@ -240,19 +243,47 @@ class ShardWorker:
             self.trimmed = _Trimmed(self.after, self.after_ts_ms)
         return TRIM_HORIZON
 
+    def _onward(self, iterator: str, batch: Batch) -> str:
+        """The iterator for the next call: the batch's, unless the shard has stalled on trimmed
+        data (empty batches far behind that do not move on: see reader/retry.py, `Stall`). Then
+        the records after the last one read are taken as trimmed, and the shard goes on from its
+        trim horizon as it does on TrimmedDataAccessException, skipping what was read. A walk
+        that began at the trim horizon or at LATEST has nothing before the stall to fall back on
+        and keeps polling where it is; a walk stopped meanwhile ends at its next call."""
+        if not self.stall.seen(len(batch.records), batch.millis_behind, self.last_call):
+            return iterator
+        position = self.position
+        if self.after is not None:
+            self.floor = int(self.after)
+        elif position.sequence is not None:
+            at = position.kind is PositionKind.AT_SEQUENCE_NUMBER
+            self.floor = int(position.sequence) - 1 if at else int(position.sequence)
+        elif self.time_floor_ms is None:
+            return iterator
+        self.trimmed = _Trimmed(self.after, self.after_ts_ms, stalled=True)
+        return self._iterator(TRIM_HORIZON) or iterator
+
     def _since(self, moment: float) -> Position:
         if self.walker.source.supports_timestamp:
             return Position(PositionKind.AT_TIMESTAMP, timestamp=moment)
         self.time_floor_ms = int(moment * 1000)
         return TRIM_HORIZON
 
-    def _tell_trimmed(self, batch: Batch, first: Record | None) -> None:
-        """Say how far the stream moved on past the records that were trimmed before being read."""
+    def _tell_trimmed(self, batch: Batch, records: list[Record], ended: bool) -> None:
+        """Say how far the stream moved on past the records that were trimmed before being read,
+        once the first record kept after the jump (or the shard's end or tip) shows it."""
         note = self.trimmed
         assert note is not None
-        self.trimmed = None
         if note.seq is not None and batch.records and int(batch.records[0].seq) <= int(note.seq):
-            return  # the records were still there (the server refused the number otherwise)
+            # The records were still there (the server refused the number otherwise); after a
+            # stall, it was a shard slow to move on, not trimmed data: never guess so again.
+            self.trimmed = None
+            self.stall.off = self.stall.off or note.stalled
+            return
+        if not records and not ended:
+            return  # nothing kept yet: the next batch tells
+        self.trimmed = None
+        first = records[0] if records else None
         if note.seq is None:
             message = "the start position was trimmed (past the stream's retention)"
         else:

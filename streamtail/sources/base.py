@@ -46,3 +46,9 @@ class Source(Protocol):
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
         """One GetRecords call."""
         ...
+
+    def identity(self) -> dict[str, str]:
+        """What tells this stream from another of the same name (one that was deleted and
+        created again, or lives in another account or region), for `--checkpoint`: at most one
+        call, made once per run."""
+        ...

@@ -78,6 +78,13 @@ class DynamoDBSource:
                 return shards
             args["ExclusiveStartShardId"] = last
 
+    def identity(self) -> dict[str, str]:
+        """The stream ARN and its label (the time the table's stream was enabled): a table
+        created again, or its stream enabled again, has a new label. No call: the ARN is known
+        (a table name was resolved to it when the source was opened)."""
+        label = self.arn.rpartition("/stream/")[2]
+        return {"arn": self.arn, "label": label} if label else {"arn": self.arn}
+
     def get_iterator(self, shard: Shard, position: Position) -> str:
         kind = position.kind
         if kind is PositionKind.AT_TIMESTAMP:  # no AT_TIMESTAMP here: the reader skips by time

@@ -20,6 +20,7 @@ from streamtail.model import (
     Shard,
     StreamRef,
 )
+from streamtail.positions import format_ts
 from streamtail.sources.base import epoch_ms
 
 #: GetRecords accepts a Limit of 1 to 10,000.
@@ -119,6 +120,27 @@ class KinesisSource:
             child_shards=[child_from_api(c) for c in children] if children else None,
             limit=limit,
         )
+
+    def identity(self) -> dict[str, str]:
+        """The account and region (from the StreamARN), the name and the creation time
+        (StreamCreationTimestamp), from one DescribeStreamSummary call. A field the service
+        leaves out is left out (a stream created again under its name still differs by its
+        creation time)."""
+        summary = call(self._what, self._client.describe_stream_summary, **self._stream_args())[
+            "StreamDescriptionSummary"
+        ]
+        identity: dict[str, str] = {}
+        # arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME
+        parts = str(summary.get("StreamARN") or self.ref.arn or "").split(":", 5)
+        if len(parts) == 6 and parts[3] and parts[4]:
+            identity["account"], identity["region"] = parts[4], parts[3]
+        name = summary.get("StreamName") or self.ref.name
+        if name:
+            identity["name"] = str(name)
+        created = summary.get("StreamCreationTimestamp")
+        if created is not None:
+            identity["created"] = format_ts(epoch_ms(created))
+        return identity
 
     def check(self) -> None:
         """Raise NotFoundError (or a credentials error) now, before `put` reads its input."""

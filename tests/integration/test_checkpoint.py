@@ -198,7 +198,7 @@ def test_a_reader_that_goes_away_still_leaves_a_valid_checkpoint(
 
     name = km.create_stream(stream_name("pipe"), shards=1)
     km.put_counted(name, 0, 30, pad=4000)  # more than a pipe buffer holds
-    # `read`: an idle `follow` notices a closed pipe only at its next write (as `tail -f` does)
+    # `read` writing into a pipe that fills up (an idle `follow`: tests/integration/test_hangup.py)
     argv = cli.argv(["read", name, "--checkpoint", str(checkpoint)], km.server.endpoint)
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env, text=True

@@ -25,7 +25,10 @@ Quirk modes (SERVERS.md), combinable:
 Retention: `trim` drops a shard's oldest records, as the service does past the retention period.
 GetShardIterator at a trimmed record's sequence number is refused with InvalidArgumentException
 (Kinesis), and an iterator that points at trimmed records reads on from the oldest one retained;
-with `ddb_trim` (DynamoDB Streams), both raise TrimmedDataAccessException instead. `delete`
+with `ddb_trim` (DynamoDB Streams), both raise TrimmedDataAccessException instead; with
+`stall_trim`, GetShardIterator takes a trimmed sequence number and an iterator that points at
+trimmed records answers empty batches far behind (MillisBehindLatest a retention period) that
+never move on, as Kinesis can (issue 16). `delete`
 removes the stream: every call then raises ResourceNotFoundException.
 
 Faults: `fail_at` makes chosen calls raise; `fault_hook` decides per call; `after_get_records` runs
@@ -61,6 +64,10 @@ KINESIS_MOCK_LIKE = "kinesis_mock_like"
 MODES = (AWS, MOTO_LIKE, EMPTY_GAPS, KINESIS_MOCK_LIKE)
 #: trimmed positions raise TrimmedDataAccessException (not one of MODES: few tests want it)
 DDB_TRIM = "ddb_trim"
+#: trimmed positions stall: endless empty batches, MillisBehindLatest a day (not one of MODES)
+STALL_TRIM = "stall_trim"
+#: 24 h, the default retention period, in milliseconds
+RETENTION_MS = 86_400_000
 TRIMMED = "TrimmedDataAccessException"
 
 THROTTLED = "ProvisionedThroughputExceededException"
@@ -78,6 +85,7 @@ FAST = Pacing(
     relist_interval=0.05,
     retry_base=0.001,
     retry_cap=0.01,
+    stall_after=0.02,
 )
 
 FaultHook = Callable[[str, str, int], BaseException | None]
@@ -167,7 +175,7 @@ class SimulatedStream:
         max_limit: int = 10_000,
     ) -> None:
         modes = {mode} if isinstance(mode, str) else set(mode)
-        unknown = modes - set(MODES) - {DDB_TRIM}
+        unknown = modes - set(MODES) - {DDB_TRIM, STALL_TRIM}
         if unknown:
             raise ValueError(f"unknown modes {sorted(unknown)}")
         self.modes = modes
@@ -190,6 +198,8 @@ class SimulatedStream:
         #: GetRecords responses that carried records / none
         self.nonempty_responses = 0
         self.empty_responses = 0
+        #: empty answers to iterators that point at trimmed records (`stall_trim`)
+        self.stalled_responses = 0
         #: calls that raised a planned or hooked fault
         self.faults_fired = 0
         self.deleted = False
@@ -475,7 +485,9 @@ class SimulatedStream:
                 f"{sim.shard_id} is invalid",
                 aws_code="InvalidArgumentException",
             )
-        if any(int(r.seq) >= wanted for r in records[: sim.trimmed]):
+        if STALL_TRIM not in self.modes and any(
+            int(r.seq) >= wanted for r in records[: sim.trimmed]
+        ):
             raise self._trimmed_error(sim.shard_id, f"StartingSequenceNumber {wanted}")
         if kind is PositionKind.AT_SEQUENCE_NUMBER:
             return next((i for i, r in enumerate(records) if int(r.seq) >= wanted), len(records))
@@ -523,6 +535,10 @@ class SimulatedStream:
         if index < sim.trimmed:
             if DDB_TRIM in self.modes:
                 raise self._trimmed_error(shard_id, "the iterator")
+            if STALL_TRIM in self.modes:
+                self.empty_responses += 1
+                self.stalled_responses += 1
+                return Batch([], self._token(shard_id, index), RETENTION_MS, limit=limit)
             index = sim.trimmed  # Kinesis reads on from the oldest record retained
         ahead = index < len(sim.records)
         if EMPTY_GAPS in self.modes and ahead and sim.gap_next:

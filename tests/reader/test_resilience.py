@@ -22,6 +22,7 @@ from .fakes import (
     FAST,
     MODES,
     MOTO_LIKE,
+    STALL_TRIM,
     Consumer,
     FakeClock,
     SimulatedStream,
@@ -101,7 +102,7 @@ def test_a_resumed_shard_the_stream_no_longer_lists_is_reported_and_its_children
 # -- trimmed before being read -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", [AWS, DDB_TRIM, MOTO_LIKE])
+@pytest.mark.parametrize("mode", [AWS, DDB_TRIM, MOTO_LIKE, STALL_TRIM])
 def test_a_trimmed_resume_position_reads_on_from_the_trim_horizon_and_says_how_far(
     mode: str,
 ) -> None:
@@ -123,7 +124,7 @@ def test_a_trimmed_resume_position_reads_on_from_the_trim_horizon_and_says_how_f
     ]
 
 
-@pytest.mark.parametrize("mode", [AWS, DDB_TRIM])
+@pytest.mark.parametrize("mode", [AWS, DDB_TRIM, STALL_TRIM])
 def test_an_iterator_renewed_after_trimming_reads_on_from_the_trim_horizon(mode: str) -> None:
     """follow: the last record delivered is trimmed while the iterator expires (a long stall)."""
     clock = FakeClock(1_700_000_000.0)
@@ -162,6 +163,26 @@ def test_dynamodb_records_trimmed_under_a_live_iterator_are_skipped_with_a_warni
     warnings: list[str] = []
     delivered = read_all(make_walker(sim, WalkPlan(TRIM_HORIZON, limit=3), warn=warnings.append))
     assert ids(delivered) == ids(records[:3] + records[5:])
+    [warning] = warnings
+    assert f"seq {records[2].seq} (the last record read" in warning
+    assert f"oldest record retained, seq {records[5].seq}" in warning
+
+
+def test_kinesis_records_trimmed_under_a_live_iterator_stall_then_read_on() -> None:
+    """Kinesis answering empty batches far behind that never move on (issue 16), instead of
+    TrimmedDataAccessException: the same jump to the trim horizon, the same warning."""
+    sim = SimulatedStream(1, mode=STALL_TRIM)
+    records = sim.put_to(S[0], 8)
+
+    def trim_after_first_call(shard_id: str, n: int, batch: Batch) -> None:
+        if n == 1:
+            sim.trim(shard_id, 5)  # two of them not read yet
+
+    sim.after_get_records = trim_after_first_call
+    warnings: list[str] = []
+    delivered = read_all(make_walker(sim, WalkPlan(TRIM_HORIZON, limit=3), warn=warnings.append))
+    assert ids(delivered) == ids(records[:3] + records[5:])
+    assert sim.stalled_responses >= 25  # STALL_BATCHES
     [warning] = warnings
     assert f"seq {records[2].seq} (the last record read" in warning
     assert f"oldest record retained, seq {records[5].seq}" in warning

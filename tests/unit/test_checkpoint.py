@@ -136,7 +136,7 @@ def test_writes_are_atomic_renames_and_skipped_when_nothing_changed(tmp_path: Pa
     checkpoint.save()
     assert path.stat().st_ino != first  # a new file renamed over the old one
     checkpoint.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp.json", "cp.json.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp.json"]  # lock file removed
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_one(
@@ -160,6 +160,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_one(
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cp.json", "cp.json.lock"]
     checkpoint.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp.json"]  # lock file removed
 
 
 def test_a_temporary_file_left_by_a_killed_run_is_removed(tmp_path: Path) -> None:
@@ -188,6 +189,48 @@ def test_a_second_streamtail_on_the_same_file_is_refused(tmp_path: Path) -> None
     assert raised.value.message == f"checkpoint file {path} is in use by another streamtail"
     first.close()
     Checkpoint.open(path).close()  # free again
+    assert not (tmp_path / "cp.json.lock").exists()
+
+
+def test_a_lock_file_left_by_a_killed_streamtail_is_harmless(tmp_path: Path) -> None:
+    """flock(2) locks die with their process: a lock file left behind is simply locked again."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "cp.json"
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; from streamtail.checkpoint import Checkpoint; "
+            f"Checkpoint.open(__import__('pathlib').Path({str(path)!r})); os._exit(9)",
+        ],
+        check=False,
+    )
+    assert killed.returncode == 9
+    assert (tmp_path / "cp.json.lock").exists()  # left behind, its process gone
+    checkpoint = fresh(path)
+    checkpoint.save()
+    checkpoint.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp.json"]
+
+
+def test_a_lock_file_removed_while_waited_for_is_not_shared(tmp_path: Path) -> None:
+    """A streamtail that opened FILE.lock just before its holder removed it gets the lock on a
+    file nobody else can find: it must take a fresh one instead, or two runs would share."""
+    path = tmp_path / "cp.json"
+    lock = tmp_path / "cp.json.lock"
+    first = Checkpoint.open(path)
+    stale_fd = os.open(lock, os.O_RDWR)  # opened, not yet locked, as a second run would
+    first.close()  # removes the lock file, then lets go
+    import fcntl
+
+    fcntl.flock(stale_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the orphan inode is lockable...
+    second = Checkpoint.open(path)  # ...but the path is what counts: a new, free lock file
+    with pytest.raises(UsageError, match="in use by another streamtail"):
+        Checkpoint.open(path)
+    second.close()
+    os.close(stale_fd)
 
 
 @pytest.mark.parametrize(
@@ -214,6 +257,57 @@ def test_a_checkpoint_belongs_to_one_stream(
     else:
         with pytest.raises(UsageError, match=r"^checkpoint file .* belongs to stream "):
             again.adopt(other, TRIM_HORIZON, NOW)
+    again.close()
+
+
+KINESIS_ID = {
+    "account": "123456789012",
+    "region": "us-east-1",
+    "name": "orders",
+    "created": "2026-11-01T08:00:00.000Z",
+}
+
+
+@pytest.mark.parametrize(
+    ("theirs", "ours", "refused"),
+    [
+        (KINESIS_ID, KINESIS_ID, None),
+        (KINESIS_ID, {**KINESIS_ID, "created": "2026-12-01T08:00:00.000Z"}, "created"),
+        (KINESIS_ID, {**KINESIS_ID, "account": "210987654321"}, "account"),
+        (KINESIS_ID, {**KINESIS_ID, "region": "eu-west-1"}, "region"),
+        # a field one side lacks (a service that leaves it out) is not compared
+        (KINESIS_ID, {"name": "orders", "created": KINESIS_ID["created"]}, None),
+        (None, KINESIS_ID, None),  # a file written before identities were kept
+        (KINESIS_ID, None, None),  # the service would not tell: checked by name only
+    ],
+)
+def test_a_checkpoint_belongs_to_one_stream_identity(
+    tmp_path: Path,
+    theirs: dict[str, str] | None,
+    ours: dict[str, str] | None,
+    refused: str | None,
+) -> None:
+    path = tmp_path / "cp.json"
+    checkpoint = Checkpoint.open(path)
+    checkpoint.adopt(ORDERS, TRIM_HORIZON, NOW, theirs)
+    checkpoint.save()
+    checkpoint.close()
+    again = Checkpoint.open(path)
+    if refused is None:
+        again.adopt(ORDERS, TRIM_HORIZON, NOW, ours)
+        again.save()
+        assert json.loads(path.read_text())["stream"].get("identity") == (ours or theirs)
+    else:
+        assert theirs is not None and ours is not None
+        with pytest.raises(UsageError) as raised:
+            again.adopt(ORDERS, TRIM_HORIZON, NOW, ours)
+        assert raised.value.code is ExitCode.USAGE
+        assert raised.value.hint is None  # one line, which says how to start over
+        assert raised.value.message == (
+            f"checkpoint file {path} belongs to another stream named orders ({refused} "
+            f"{theirs[refused]}; this one: {refused} {ours[refused]}): its positions mean "
+            f"nothing here; to start over, remove {path} or give another --checkpoint file"
+        )
     again.close()
 
 
@@ -245,6 +339,18 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "stream kind": (_with(stream={"kind": "kafka", "name": "x"}), "is damaged: stream"),
     "stream nameless": (_with(stream={"kind": "kinesis"}), "is damaged: stream"),
     "stream name type": (_with(stream={"kind": "kinesis", "name": 7}), "is damaged: stream"),
+    "identity type": (
+        _with(stream={"kind": "kinesis", "name": "o", "identity": ["x"]}),
+        "is damaged: stream identity",
+    ),
+    "identity empty": (
+        _with(stream={"kind": "kinesis", "name": "o", "identity": {}}),
+        "is damaged: stream identity",
+    ),
+    "identity value": (
+        _with(stream={"kind": "kinesis", "name": "o", "identity": {"created": 7}}),
+        "is damaged: stream identity",
+    ),
     "no start": (_with(start=None), "is damaged: start"),
     "start latest": (_with(start={"kind": "LATEST"}), "is damaged: start"),
     "start kind": (_with(start={"kind": "NOW"}), "is damaged: start"),

@@ -183,8 +183,8 @@ def test_another_streams_checkpoint_is_exit_2(orders: Any, tmp_path: Path) -> No
     result = run("read", "payments", "--checkpoint", str(path))
     assert_usage_error(
         result,
-        f"checkpoint file {path} belongs to stream orders, not payments",
-        "use one checkpoint file per stream",
+        f"checkpoint file {path} belongs to stream orders, not payments: to start over, "
+        f"remove {path} or give another --checkpoint file",
     )
 
 

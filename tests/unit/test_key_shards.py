@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamtail.filters import key_shards, partition_hash
+import pytest
+
+from streamtail.filters import hash_shards, key_shards, partition_hash
 from streamtail.model import TRIM_HORIZON, Batch, Position, Shard, SourceKind, StreamRef
 from streamtail.reader import Pacing, Walker, WalkPlan
 from streamtail.sources.kinesis import KinesisSource
@@ -39,8 +41,16 @@ def _source(kinesis: Any, name: str) -> Recording:
     return Recording(KinesisSource(ref, kinesis))
 
 
-def _walk(source: Recording, key: str, shards: frozenset[str] = frozenset()) -> list[str]:
-    plan = WalkPlan(position=TRIM_HORIZON, accept=key_shards(key), shards=shards)
+def _walk(
+    source: Recording | Resharded,
+    key: str,
+    shards: frozenset[str] = frozenset(),
+    *,
+    by_hash: bool = False,
+) -> list[str]:
+    """Read with --key KEY, or with --hash-key set to KEY's hash (as if written with it)."""
+    accept = hash_shards(partition_hash(key)) if by_hash else key_shards(key)
+    plan = WalkPlan(position=TRIM_HORIZON, accept=accept, shards=shards)
     walker = Walker(source, plan, pacing=FAST)
     return [r.key for batch in walker.batches() for r in batch]
 
@@ -111,7 +121,8 @@ def _key(low: bool) -> str:
     return key
 
 
-def test_after_a_split_the_parent_and_one_child_are_read() -> None:
+@pytest.mark.parametrize("by_hash", [False, True], ids=["key", "hash-key"])
+def test_after_a_split_the_parent_and_one_child_are_read(by_hash: bool) -> None:
     low, high = _key(True), _key(False)
     source = Resharded(
         [
@@ -121,14 +132,15 @@ def test_after_a_split_the_parent_and_one_child_are_read() -> None:
         ],
         {"p": [low, high], "a": [low], "b": [high]},
     )
-    assert _walk(source, low) == [low, high, low]  # the filter, not the walk, drops `high`
+    assert _walk(source, low, by_hash=by_hash) == [low, high, low]  # the filter drops `high`
     assert source.opened == ["p", "a"]
     source.opened.clear()
-    assert _walk(source, high) == [low, high, high]
+    assert _walk(source, high, by_hash=by_hash) == [low, high, high]
     assert source.opened == ["p", "b"]
 
 
-def test_after_a_merge_the_other_parent_is_not_waited_for() -> None:
+@pytest.mark.parametrize("by_hash", [False, True], ids=["key", "hash-key"])
+def test_after_a_merge_the_other_parent_is_not_waited_for(by_hash: bool) -> None:
     low, high = _key(True), _key(False)
     source = Resharded(
         [
@@ -138,7 +150,7 @@ def test_after_a_merge_the_other_parent_is_not_waited_for() -> None:
         ],
         {"a": [low], "b": [high], "m": [low, high]},
     )
-    assert _walk(source, low) == [low, low, high]
+    assert _walk(source, low, by_hash=by_hash) == [low, low, high]
     assert source.opened == ["a", "m"]
 
 

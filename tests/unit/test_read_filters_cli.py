@@ -80,6 +80,54 @@ def test_key_reads_only_the_shard_that_can_hold_it(kinesis: Any) -> None:
     assert [r["shard"] for r in records] == holder
 
 
+def test_hash_key_reads_the_shard_an_explicit_hash_key_routed_to(kinesis: Any) -> None:
+    """Records written with an ExplicitHashKey sit where that hash routes them, whatever their
+    partition key says: --hash-key reads that shard, and only that one."""
+    _stream(kinesis, "wide", shards=8)
+    source = KinesisSource(StreamRef(SourceKind.KINESIS, "wide", name="wide"), kinesis)
+    shards = source.list_shards()
+    target = shards[5]
+    point = str(target.hash_start + 12345)
+    placed = {}
+    for i in range(24):
+        explicit = i % 3 == 0
+        args = {"ExplicitHashKey": point} if explicit else {}
+        put = kinesis.put_record(
+            StreamName="wide", PartitionKey=f"user-{i}", Data=f'{{"i":{i}}}'.encode(), **args
+        )
+        placed[i] = put["ShardId"]
+    routed = list(range(0, 24, 3))
+    assert {placed[i] for i in routed} == {target.shard_id}  # moto routes by the hash key
+    assert not all(key_shards(f"user-{i}")(target) for i in routed)  # their keys would not
+    result = run_cli("read", "wide", "-o", "ndjson", "--hash-key", point)
+    assert result.code == 0, result.stderr
+    assert result.stderr == ""
+    records = _records(result.stdout)
+    assert {r["shard"] for r in records} == {target.shard_id}
+    assert [r["data"]["i"] for r in records] == [
+        i for i in range(24) if placed[i] == target.shard_id
+    ]
+    # with --key as well: the hash key picks the shard, the key the records
+    both = run_cli("read", "wide", "-o", "ndjson", "--hash-key", point, "--key", "user-3")
+    assert [r["data"] for r in _records(both.stdout)] == [{"i": 3}]
+
+
+def test_hash_key_must_be_a_128_bit_decimal_number_and_kinesis(kinesis: Any) -> None:
+    _stream(kinesis, "s")
+    for bad in ("-1", "0x10", "1e3", "", str(2**128), "١٢"):
+        result = run_cli("read", "s", "--hash-key", bad)
+        assert result.code == 2, bad
+        assert result.stdout == b""
+        assert result.stderr == (
+            f"streamtail: error: invalid --hash-key {bad!r}: a hash key is a decimal number "
+            f"from 0 to {2**128 - 1} (2^128 - 1)\n"
+        )
+    assert run_cli("read", "s", "--hash-key", str(2**128 - 1)).code == 0
+    ddb = run_cli("read", "ddb:Orders", "--hash-key", "7")
+    assert ddb.code == 2
+    assert ddb.stderr == "streamtail: error: --hash-key applies to Kinesis streams only\n"
+
+
 def test_grep_matches_decoded_text(kinesis: Any) -> None:
     _stream(kinesis, "logs")
     _put(kinesis, "logs", "a", gzip.compress(b'{"status":"failed","id":1}'))
