@@ -56,6 +56,8 @@ class Clients:
         """`quick`: short timeouts and no retries (shell completion must answer fast).
         `log`: `--debug`, every request and response as redacted lines (debuglog.py)."""
         self.conn = conn
+        #: `--debug`'s line writer, for what sources decide about the service
+        self.log = log
         # botocore alone (not boto3, which also loads s3transfer and resources): same profiles,
         # credential chain and endpoint settings, a quicker start.
         try:
@@ -82,6 +84,8 @@ class Clients:
             or default_region
         )
         endpoint_env = any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
+        if region is None and _yandex_host(conn.endpoint_url):
+            region = YANDEX_REGION  # YDS checks signatures for ru-central1
         if region is None and (conn.endpoint_url or endpoint_env):
             region = LOCAL_DEFAULT_REGION
         self.region = region
@@ -121,6 +125,12 @@ class Clients:
             except ValueError as exc:  # botocore raises ValueError for a malformed endpoint URL
                 raise translate(exc, service) from exc
         return self._clients[key]
+
+
+def _yandex_host(endpoint: str | None) -> bool:
+    from streamtail.sources.yds import endpoint_is_yds
+
+    return endpoint_is_yds(endpoint)
 
 
 def translate(exc: BaseException, what: str) -> StreamtailError:

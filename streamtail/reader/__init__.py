@@ -33,7 +33,15 @@ from dataclasses import dataclass, field
 
 from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lineage import Lineage
-from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Resume, Shard
+from streamtail.model import (
+    TRIM_HORIZON,
+    Position,
+    PositionKind,
+    Record,
+    Resume,
+    Shard,
+    seq_value,
+)
 from streamtail.positions import format_ts
 from streamtail.reader.retry import Backoff, Notices
 from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
@@ -171,13 +179,7 @@ class Walker:
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
-        wanted = self.plan.shards
-        missing = sorted(wanted - set(self.lineage.shards))
-        if missing:
-            raise UsageError(
-                f"no shard {missing[0]} in stream {self.source.ref.display!r}",
-                hint="`streamtail shards STREAM` lists them",
-            )
+        wanted = {self._shard_named(text) for text in sorted(self.plan.shards)}
         self._scope = self.lineage.descendants(wanted) if wanted else set(self.lineage.shards)
         self._selected = {s for s in self._scope if self._accepts(s)}
         self._forget_unlisted()
@@ -191,6 +193,22 @@ class Walker:
                     self._pending[shard.shard_id] = position
         self._relist_due = self.clock() + self.pacing.relist_interval
         self._schedule()
+
+    def _shard_named(self, text: str) -> str:
+        """A `--shard` value: a shard id, or the short form the table shows (`7` for
+        shardId-000000000007, `1` for YDS's shard-000001)."""
+        found = self.lineage.named(text)
+        if len(found) == 1:
+            return found[0]
+        stream = self.source.ref.display
+        if found:
+            raise UsageError(
+                f"--shard {text} is ambiguous in stream {stream!r}: {', '.join(found)}",
+                hint="give the whole shard id",
+            )
+        raise UsageError(
+            f"no shard {text} in stream {stream!r}", hint="`streamtail shards STREAM` lists them"
+        )
 
     def _forget_unlisted(self) -> None:
         """Shards to resume that the stream no longer lists: closed, and aged out since."""
@@ -212,12 +230,13 @@ class Walker:
         position = self.plan.position
         if position.kind is PositionKind.LATEST:
             return None if shard.closed else position
-        if position.sequence is not None:
-            wanted = int(position.sequence)
+        wanted = seq_value(position.sequence)
+        if wanted is not None:
             end = shard.last_seq
             if end is not None and end < wanted:
                 return None  # the whole shard lies before the sequence number
-            if shard.start_seq is not None and int(shard.start_seq) > wanted:
+            start = seq_value(shard.start_seq)
+            if start is not None and start > wanted:
                 return TRIM_HORIZON  # the whole shard lies after it
         return position
 
