@@ -92,7 +92,7 @@ class KinesisSource:
         except (UsageError, ServiceError) as exc:
             if not (self.ref.arn and not self._by_name and _arn_refused(exc)):
                 raise
-            self._use_name(f"the service refused StreamARN ({exc.message})")
+            self._use_name(f"the service refused StreamARN ({exc.aws_code or exc.message})")
             return call(self._what, fn, **self._stream_args(), **args)
 
     def list_shards(self) -> list[Shard]:
