@@ -27,6 +27,9 @@ github.com/ydb-platform/ydb (ydb/services/datastreams/datastreams_proxy.cpp unle
   (http_proxy/exceptions_mapping.cpp `UnsupportedExceptions`).
 - Shard ids `shard-%06d` (sharding.cpp `GetShardName`).
 
+An IAM token in X-YaCloud-SubjectToken replaces the signature (http_req.cpp `ParseHeaders`,
+`GetSignature`); the double accepts any token and records it (`tokens`).
+
 Modelled, not read: requests signed for a region other than ru-central1 are refused with
 AccessDeniedException (Yandex Cloud checks the SigV4 scope in its access service, outside YDB).
 
@@ -114,6 +117,8 @@ class Call:
 class YdsDouble:
     upstream: str
     calls: list[Call] = field(default_factory=list)
+    #: IAM tokens the requests carried
+    tokens: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     #: backend shard -> its sequence numbers in order (offset = index)
     _offsets: dict[str, list[str]] = field(default_factory=dict)
@@ -164,7 +169,13 @@ class YdsDouble:
         operation = handler.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
         request = json.loads(body) if body else {}
         try:
-            _check_region(handler.headers.get("Authorization", ""))
+            # An IAM token stands in for a signature (http_req.cpp, `GetSignature`).
+            token = handler.headers.get("X-YaCloud-SubjectToken")
+            if token:
+                with self._lock:
+                    self.tokens.append(token)
+            else:
+                _check_region(handler.headers.get("Authorization", ""))
             status, answer = 200, self._answer(operation, request)
         except YdsError as exc:
             status, answer = exc.status, {"__type": exc.code, "message": exc.message}

@@ -254,3 +254,26 @@ def test_arn_falls_back_to_its_name_on_a_server_without_stream_arn(
     notes = [line for line in result.stderr.splitlines() if "using the stream name" in line]
     assert len(notes) == 1 and "refused StreamARN" in notes[0], result.stderr
     assert proxy.faults() == {"arn": 1}
+
+
+@pytest.mark.timeout(120)
+def test_an_iam_token_instead_of_static_keys(
+    km: Admin, yds: YdsDouble, cli: Cli, no_region: dict[str, str], stream_name: Any
+) -> None:
+    """YC_IAM_TOKEN: no access key at all; the token goes in X-YaCloud-SubjectToken, and --debug
+    never shows it."""
+    path = path_for(stream_name)
+    split_stream(km, path)
+    token = "t1.9euelZrJzZ-test-token-for-streamtail"
+    env = {k: v for k, v in no_region.items() if not k.startswith("AWS_ACCESS_KEY_ID")}
+    env.pop("AWS_SECRET_ACCESS_KEY")
+    env["YC_IAM_TOKEN"] = token
+
+    result = cli.run("read", path, "--debug", endpoint=yds.endpoint, env=env)
+
+    assert result.returncode == 0, result.describe()
+    assert rounds_by_key(result.records) == {k: list(range(2 * ROUNDS)) for k in KEYS}
+    assert yds.tokens and set(yds.tokens) == {token}
+    assert len(yds.tokens) == len(yds.calls)
+    assert token not in result.stderr
+    assert "X-YaCloud-SubjectToken" in result.stderr  # the header is logged, its value redacted

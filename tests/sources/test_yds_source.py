@@ -222,3 +222,16 @@ def _trim() -> Any:
     from streamtail.model import TRIM_HORIZON
 
     return TRIM_HORIZON
+
+
+def test_an_iam_token_is_never_sent_to_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamtail.aws import iam_token_for
+
+    monkeypatch.delenv("YC_IAM_TOKEN", raising=False)
+    assert iam_token_for("https://yds.serverless.yandexcloud.net") is None
+    monkeypatch.setenv("YC_IAM_TOKEN", "t1.token")
+    assert iam_token_for("https://yds.serverless.yandexcloud.net") == "t1.token"
+    assert iam_token_for("http://127.0.0.1:4567") == "t1.token"
+    assert iam_token_for(None) is None
+    assert iam_token_for("https://kinesis.us-east-1.amazonaws.com") is None
+    assert iam_token_for("https://kinesis.cn-north-1.amazonaws.com.cn") is None
