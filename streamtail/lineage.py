@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from streamtail.errors import UsageError
 from streamtail.model import Shard
 
 
@@ -33,6 +34,22 @@ class Lineage:
         if text in self.shards:
             return [text]
         return sorted(s for s in self.shards if short_id(s) == text)
+
+    def resolve(self, text: str, stream: str) -> str:
+        """A `--shard` value: a shard id, or the short id the table shows (`7` for
+        shardId-000000000007, `1` for YDS's shard-000001); UsageError when it names none or
+        several."""
+        found = self.named(text)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise UsageError(
+                f"--shard {text} is ambiguous in stream {stream!r}: {', '.join(found)}",
+                hint="give the whole shard id",
+            )
+        raise UsageError(
+            f"no shard {text} in stream {stream!r}", hint="`streamtail shards STREAM` lists them"
+        )
 
     def __contains__(self, shard_id: object) -> bool:
         return shard_id in self.shards

@@ -133,6 +133,8 @@ class Walker:
         self._stop = threading.Event()
         #: shards in the plan's scope (`shards` and descendants), and those of them to read
         self._scope: set[str] = set()
+        #: the shards `--shard` named (their descendants are in scope too)
+        self._named: set[str] = set()
         self._selected: set[str] = set()
         self._pending: dict[str, Position] = {}
         self._running: dict[str, threading.Thread] = {}
@@ -179,7 +181,11 @@ class Walker:
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
-        wanted = {self._shard_named(text) for text in sorted(self.plan.shards)}
+        stream = self.source.ref.display
+        wanted = {self.lineage.resolve(text, stream) for text in sorted(self.plan.shards)}
+        self._named = wanted
+        if self.plan.position.sequence is not None and not wanted:
+            self._check_sequences_span_shards()
         self._scope = self.lineage.descendants(wanted) if wanted else set(self.lineage.shards)
         self._selected = {s for s in self._scope if self._accepts(s)}
         self._forget_unlisted()
@@ -194,21 +200,15 @@ class Walker:
         self._relist_due = self.clock() + self.pacing.relist_interval
         self._schedule()
 
-    def _shard_named(self, text: str) -> str:
-        """A `--shard` value: a shard id, or the short form the table shows (`7` for
-        shardId-000000000007, `1` for YDS's shard-000001)."""
-        found = self.lineage.named(text)
-        if len(found) == 1:
-            return found[0]
-        stream = self.source.ref.display
-        if found:
+    def _check_sequences_span_shards(self) -> None:
+        service = self.source.service
+        if service.shard_sequences and not self.plan.resume:
             raise UsageError(
-                f"--shard {text} is ambiguous in stream {stream!r}: {', '.join(found)}",
-                hint="give the whole shard id",
+                f"on {service.name} sequence numbers count within each shard: --from "
+                f"{'at' if self.plan.position.kind is PositionKind.AT_SEQUENCE_NUMBER else 'after'}"
+                ":SEQ needs the shard it belongs to",
+                hint="add --shard ID (`streamtail shards STREAM` lists them)",
             )
-        raise UsageError(
-            f"no shard {text} in stream {stream!r}", hint="`streamtail shards STREAM` lists them"
-        )
 
     def _forget_unlisted(self) -> None:
         """Shards to resume that the stream no longer lists: closed, and aged out since."""
@@ -230,6 +230,9 @@ class Walker:
         position = self.plan.position
         if position.kind is PositionKind.LATEST:
             return None if shard.closed else position
+        if position.sequence is not None and self.source.service.shard_sequences:
+            # A number of the named shard's own: its descendants are read whole.
+            return position if shard.shard_id in self._named else TRIM_HORIZON
         wanted = seq_value(position.sequence)
         if wanted is not None:
             end = shard.last_seq

@@ -53,6 +53,9 @@ class Service:
     #: ListShards tells parents (ParentShardId) and real hash-key ranges; when False the shard
     #: tree comes from DescribeStream
     listing_has_lineage: bool = True
+    #: sequence numbers count within each shard (partition offsets), so one says nothing about
+    #: another shard's records; AWS's grow across the stream's shards
+    shard_sequences: bool = False
 
     def require(self, operation: str, purpose: str) -> None:
         """Raise UnsupportedError (exit 2) when the service lacks `operation`."""

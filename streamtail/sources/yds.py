@@ -22,7 +22,10 @@ its source (ydb/services/datastreams/datastreams_proxy.cpp unless said otherwise
   "Method is not implemented yet" (`DECLARE_RPC_NI`), as InvalidAction
   (ydb/core/http_proxy/exceptions_mapping.cpp, `UnsupportedExceptions`).
 - Shard ids are `shard-000001` (ydb/services/lib/sharding/sharding.cpp, `GetShardName`:
-  "shard-%06d"); sequence numbers are partition offsets ("0", "1", ...).
+  "shard-%06d"); sequence numbers are partition offsets ("0", "1", ...: `TGetRecordsActor::Handle`
+  writes the record's offset), so each shard counts from its own start, and GetShardIterator
+  takes any offset for any shard (`TGetShardIteratorActor`): a number from one shard cannot
+  place a read in another.
 
 Telling YDS apart (`recognise`): the endpoint's host (yandexcloud.net) settles it before any
 call; a stream path (`/ru-central1/<folder>/<database>/<stream>`) is YDS's naming, and AWS and
@@ -68,6 +71,7 @@ YDS = Service(
     ),
     stream_arn=False,
     listing_has_lineage=False,
+    shard_sequences=True,
 )
 #: DescribeStream's page when Limit is left out (`TDescribeStreamActor::ReplyAndDie`)
 DESCRIBE_PAGE = 100

@@ -135,6 +135,30 @@ def test_shard_shorthand_takes_the_tables_short_id(
 
 
 @pytest.mark.timeout(120)
+def test_a_sequence_number_places_only_its_own_shard(
+    km: Admin, yds: YdsDouble, cli: Cli, no_region: dict[str, str], stream_name: Any
+) -> None:
+    """YDS sequence numbers are offsets within a shard: `at:SEQ` needs its shard, and the
+    shard's children are read whole."""
+    path = path_for(stream_name)
+    split_stream(km, path)
+    lower = [k for k in KEYS if k.startswith(("key0", "key1"))]
+
+    alone = cli.run("read", path, "--from", "at:3", endpoint=yds.endpoint, env=no_region)
+    assert alone.returncode == 2, alone.describe()
+    assert "sequence numbers count within each shard" in alone.stderr
+
+    pinned = cli.run(
+        "read", path, "--shard", "0", "--from", "after:5", endpoint=yds.endpoint, env=no_region
+    )
+    assert pinned.returncode == 0, pinned.describe()
+    # Offsets 0..11 in shard-000000 (two keys, six rounds): after 5 is rounds 3..5 of both keys;
+    # then the children whole (rounds 6..11).
+    assert rounds_by_key(pinned.records) == {k: list(range(3, 2 * ROUNDS)) for k in lower}
+    assert_yds_calls_only(yds)
+
+
+@pytest.mark.timeout(120)
 def test_shards_shows_the_lineage(
     km: Admin, yds: YdsDouble, cli: Cli, no_region: dict[str, str], stream_name: Any
 ) -> None:
