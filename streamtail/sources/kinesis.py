@@ -69,7 +69,11 @@ class KinesisSource:
         # AWS forbids StreamName beside NextToken; moto requires it. Learnt on the first page turn.
         self._name_with_token = False
         endpoint = getattr(getattr(client, "meta", None), "endpoint_url", None)
-        self.service: Service = YDS if yds.recognise(endpoint, ref) else KINESIS
+        self.service: Service = KINESIS
+        if yds.recognise(endpoint, ref):
+            self.service = YDS
+            by = "endpoint" if yds.endpoint_is_yds(endpoint) else "stream path"
+            self._note(f"{YDS.name} (by its {by}): the shard tree comes from DescribeStream")
         #: address the stream by the name in its ARN: the service takes no StreamARN
         self._by_name = False
         if ref.arn and not self.service.stream_arn:

@@ -159,7 +159,8 @@ def test_yds_endpoint_lists_with_describe_stream_and_never_sends_an_arn() -> Non
     )
     assert shards[0].closed and shards[2].parent == "shard-000000" and not shards[1].closed
     assert notes == [
-        "Yandex Data Streams takes no StreamARN: using the stream name in the ARN, 'orders'"
+        "Yandex Data Streams (by its endpoint): the shard tree comes from DescribeStream",
+        "Yandex Data Streams takes no StreamARN: using the stream name in the ARN, 'orders'",
     ]
 
 
