@@ -236,3 +236,30 @@ def test_an_iam_token_is_never_sent_to_aws(monkeypatch: pytest.MonkeyPatch) -> N
     assert iam_token_for(None) is None
     assert iam_token_for("https://kinesis.us-east-1.amazonaws.com") is None
     assert iam_token_for("https://kinesis.cn-north-1.amazonaws.com.cn") is None
+
+
+def test_ls_on_a_yds_endpoint_does_not_ask_for_dynamodb_streams(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from streamtail import core
+    from streamtail.env import Env
+    from streamtail.sources import dynamodb, kinesis
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    seen: list[str] = []
+    monkeypatch.setattr(kinesis, "list_streams", lambda client: seen.append("kinesis") or [])
+
+    def no_dynamodb(client: Any) -> list[dict[str, Any]]:
+        raise AssertionError("DynamoDB Streams asked of YDS")
+
+    monkeypatch.setattr(dynamodb, "list_table_streams", no_dynamodb)
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    conn = Connection(endpoint_url="https://yds.serverless.yandexcloud.net", region="ru-central1")
+
+    core.run_ls(conn, env, "ndjson")
+
+    assert seen == ["kinesis"]
+    assert env.stderr.getvalue() == ""  # no "DynamoDB streams not listed" warning
