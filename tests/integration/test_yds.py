@@ -301,3 +301,52 @@ def test_an_iam_token_instead_of_static_keys(
     assert len(yds.tokens) == len(yds.calls)
     assert token not in result.stderr
     assert "X-YaCloud-SubjectToken" in result.stderr  # the header is logged, its value redacted
+
+
+@pytest.mark.timeout(150)
+def test_put_then_read_with_a_checkpoint_across_a_split(
+    km: Admin,
+    yds: YdsDouble,
+    cli: Cli,
+    no_region: dict[str, str],
+    stream_name: Any,
+    tmp_path: Any,
+) -> None:
+    """`put` through YDS, then `read --checkpoint` in three runs around a split: nothing
+    repeated, nothing skipped (the checkpoint holds YDS offsets)."""
+    path = path_for(stream_name)
+    stream = km.create_stream(backend_name(path), shards=2)
+    checkpoint = str(tmp_path / "yds.checkpoint")
+
+    def put(rounds: range) -> None:
+        lines = "\n".join(json.dumps({"k": k, "i": i}) for i in rounds for k in KEYS)
+        result = cli.run(
+            "put", path, "--key-field", "k", endpoint=yds.endpoint, env=no_region, stdin=lines
+        )
+        assert result.returncode == 0, result.describe()
+
+    def read() -> list[dict[str, Any]]:
+        result = cli.run(
+            "read", path, "--checkpoint", checkpoint, endpoint=yds.endpoint, env=no_region
+        )
+        assert result.returncode == 0, result.describe()
+        assert_no_errors(result.stderr)
+        return result.records
+
+    put(range(3))
+    first = read()
+    km.split(stream, km.open_shards(stream)[0])
+    put(range(3, 6))
+    second = read()
+    third = read()
+
+    assert rounds_by_key(first) == {k: [0, 1, 2] for k in KEYS}
+    assert rounds_by_key(second) == {k: [3, 4, 5] for k in KEYS}
+    assert third == []
+    assert_yds_calls_only_or_puts(yds)
+
+
+def assert_yds_calls_only_or_puts(double: YdsDouble) -> None:
+    assert double.refused() == []
+    allowed = {"DescribeStream", "GetShardIterator", "GetRecords", "ListShards", "PutRecords"}
+    assert set(double.operations()) <= allowed
