@@ -9,7 +9,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import botocore
 import botocore.config
 import botocore.exceptions
 import botocore.session
@@ -28,6 +30,12 @@ T = TypeVar("T")
 LOCAL_DEFAULT_REGION = "us-east-1"
 #: Yandex Data Streams lives in this region; its stream paths start with it.
 YANDEX_REGION = "ru-central1"
+#: a Yandex Cloud IAM token (`yc iam create-token`), sent instead of a signature to Kinesis
+#: endpoints that are not AWS's: YDS takes it in X-YaCloud-SubjectToken
+#: (ydb/core/http_proxy/http_req.cpp, `THttpRequestContext::ParseHeaders`, and `GetSignature`:
+#: no signature is checked when an IAM token came)
+IAM_TOKEN_ENV = "YC_IAM_TOKEN"
+_IAM_HEADER = "X-YaCloud-SubjectToken"
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class Clients:
         """`quick`: short timeouts and no retries (shell completion must answer fast).
         `log`: `--debug`, every request and response as redacted lines (debuglog.py)."""
         self.conn = conn
+        #: `--debug`'s line writer, for what sources decide about the service
+        self.log = log
         # botocore alone (not boto3, which also loads s3transfer and resources): same profiles,
         # credential chain and endpoint settings, a quicker start.
         try:
@@ -82,6 +92,8 @@ class Clients:
             or default_region
         )
         endpoint_env = any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
+        if region is None and _yandex_host(conn.endpoint_url):
+            region = YANDEX_REGION  # YDS checks signatures for ru-central1
         if region is None and (conn.endpoint_url or endpoint_env):
             region = LOCAL_DEFAULT_REGION
         self.region = region
@@ -120,7 +132,39 @@ class Clients:
                 raise translate(exc, service) from exc
             except ValueError as exc:  # botocore raises ValueError for a malformed endpoint URL
                 raise translate(exc, service) from exc
+            if service == "kinesis":
+                _use_iam_token(self._clients[key])
         return self._clients[key]
+
+
+def iam_token_for(endpoint: str | None) -> str | None:
+    """The IAM token to send to `endpoint`: never to AWS's own endpoints."""
+    token = os.environ.get(IAM_TOKEN_ENV, "").strip()
+    host = (urlsplit(endpoint or "").hostname or "").lower()
+    if not token or not host or host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        return None
+    return token
+
+
+def _use_iam_token(client: Any) -> None:
+    token = iam_token_for(client.meta.endpoint_url)
+    if token is None:
+        return
+
+    def unsigned(**_: Any) -> Any:
+        return botocore.UNSIGNED
+
+    def add_token(request: Any, **_: Any) -> None:
+        request.headers[_IAM_HEADER] = token
+
+    client.meta.events.register("choose-signer.kinesis", unsigned)
+    client.meta.events.register("before-sign.kinesis", add_token)
+
+
+def _yandex_host(endpoint: str | None) -> bool:
+    from streamtail.sources.yds import endpoint_is_yds
+
+    return endpoint_is_yds(endpoint)
 
 
 def translate(exc: BaseException, what: str) -> StreamtailError:

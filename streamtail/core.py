@@ -385,14 +385,18 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     from streamtail.render.listing import streams_ndjson, streams_table
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
+    from streamtail.sources.yds import endpoint_is_yds
 
     clients = Clients(conn, log=_debug_log(env))
-    streams = list_streams(clients.client("kinesis"))
-    try:
-        streams += list_table_streams(clients.client("dynamodbstreams"))
-    except (ServiceError, CredentialsError, UsageError) as exc:
-        # Kinesis-only endpoints (Yandex, kinesis-mock) and Kinesis-only IAM policies are normal.
-        env.warn(f"DynamoDB streams not listed: {exc.message}")
+    kinesis = clients.client("kinesis")
+    streams = list_streams(kinesis)
+    # Yandex Data Streams has no DynamoDB Streams (sources/yds.YDS.lacks): not asked there.
+    if not endpoint_is_yds(kinesis.meta.endpoint_url):
+        try:
+            streams += list_table_streams(clients.client("dynamodbstreams"))
+        except (ServiceError, CredentialsError, UsageError) as exc:
+            # Kinesis-only endpoints (kinesis-mock) and Kinesis-only IAM policies are normal.
+            env.warn(f"DynamoDB streams not listed: {exc.message}")
     if output_format(output, env) == "ndjson":
         streams_ndjson(env, streams)
     else:

@@ -38,6 +38,11 @@ class UsageError(StreamtailError):
     code = ExitCode.USAGE
 
 
+class UnsupportedError(UsageError):
+    """The service lacks an operation a command needs (Yandex Data Streams has no
+    SubscribeToShard, say): asking again cannot help, so it is a usage error (exit 2)."""
+
+
 class NotFoundError(StreamtailError):
     code = ExitCode.NOT_FOUND
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from streamtail.errors import UsageError
 from streamtail.model import Shard
 
 
@@ -27,6 +28,28 @@ class Lineage:
             if old is None or _richer(shard, old):
                 self.shards[shard.shard_id] = shard
         return new
+
+    def named(self, text: str) -> list[str]:
+        """The shards `text` names: its exact id, else every shard whose short id it is."""
+        if text in self.shards:
+            return [text]
+        return sorted(s for s in self.shards if short_id(s) == text)
+
+    def resolve(self, text: str, stream: str) -> str:
+        """A `--shard` value: a shard id, or the short id the table shows (`7` for
+        shardId-000000000007, `1` for YDS's shard-000001); UsageError when it names none or
+        several."""
+        found = self.named(text)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise UsageError(
+                f"--shard {text} is ambiguous in stream {stream!r}: {', '.join(found)}",
+                hint="give the whole shard id",
+            )
+        raise UsageError(
+            f"no shard {text} in stream {stream!r}", hint="`streamtail shards STREAM` lists them"
+        )
 
     def __contains__(self, shard_id: object) -> bool:
         return shard_id in self.shards
@@ -76,6 +99,19 @@ class Lineage:
 
 def _richer(new: Shard, old: Shard) -> bool:
     """A listing entry says more than a ChildShards entry (sequence range), or the shard closed."""
-    return (new.end_seq is not None and old.end_seq is None) or (
-        new.start_seq is not None and old.start_seq is None
-    )
+    return (new.closed and not old.closed) or (new.start_seq is not None and old.start_seq is None)
+
+
+#: shard id prefixes whose number is the short id: AWS and its look-alikes, and YDS
+#: (ydb/services/lib/sharding/sharding.cpp, `GetShardName`: "shard-%06d")
+_NUMBERED = ("shardId-", "shard-")
+
+
+def short_id(shard_id: str, width: int = 8) -> str:
+    """`shardId-000000000007` -> `7`, `shard-000001` -> `1`; other forms keep their tail (the
+    table's SHARD column shows this, and `--shard` takes it)."""
+    for prefix in _NUMBERED:
+        body = shard_id.removeprefix(prefix)
+        if body != shard_id and body.isascii() and body.isdigit():
+            return body.lstrip("0") or "0"
+    return shard_id[-width:]

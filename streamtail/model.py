@@ -41,10 +41,13 @@ class Shard:
     start_seq: str | None = None
     #: set when the shard is closed (it was split or merged)
     end_seq: str | None = None
+    #: closed, though the listing gives no EndingSequenceNumber: a parent of listed shards on a
+    #: service that leaves the end out (Yandex Data Streams, sources/yds.py)
+    sealed: bool = False
 
     @property
     def closed(self) -> bool:
-        return self.end_seq is not None
+        return self.end_seq is not None or self.sealed
 
     @property
     def last_seq(self) -> int | None:
@@ -53,16 +56,29 @@ class Shard:
         kinesis-mock reports 9223372036854775807 for every closed shard, below the shard's own
         (AWS-sized) sequence numbers; such an end says nothing and is ignored.
         """
-        if self.end_seq is None:
+        end = seq_value(self.end_seq)
+        if end is None:
             return None
-        end = int(self.end_seq)
-        if self.start_seq is not None and end < int(self.start_seq):
+        start = seq_value(self.start_seq)
+        if start is not None and end < start:
             return None
         return end
 
     @property
     def parents(self) -> tuple[str, ...]:
         return tuple(p for p in (self.parent, self.adjacent_parent) if p)
+
+
+def seq_value(seq: str | None) -> int | None:
+    """A sequence number as a number, to order records of one shard; None when it is not one.
+
+    Sequence numbers are opaque strings to streamtail: AWS's are 56-digit decimals, YDS's are
+    partition offsets ("0", "1", ...), and a service may use any form. Decimal ones order
+    numerically within a shard; anything else is never compared (and never crashes a read).
+    """
+    if seq is None or not (seq.isascii() and seq.isdigit()):
+        return None
+    return int(seq)
 
 
 class PositionKind(StrEnum):

@@ -19,8 +19,9 @@ class WalkStats:
     #: shards being read now, and shards read to their end (closed and drained)
     open_shards: int = 0
     closed_shards: int = 0
-    #: the last MillisBehindLatest per shard (sources that report it)
-    behind_ms: dict[str, int] = field(default_factory=dict)
+    #: the last MillisBehindLatest per shard (sources that report it); None while a shard's
+    #: distance to the tip is unknown (a service whose MillisBehindLatest is the data's age)
+    behind_ms: dict[str, int | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_call(self) -> None:
@@ -33,7 +34,7 @@ class WalkStats:
             if throttled:
                 self.throttled += 1
 
-    def set_behind(self, shard_id: str, millis: int) -> None:
+    def set_behind(self, shard_id: str, millis: int | None) -> None:
         with self._lock:
             self.behind_ms[shard_id] = millis
 
@@ -59,9 +60,11 @@ class WalkStats:
                 self.closed_shards += 1
 
     def most_behind(self) -> tuple[str, int] | None:
-        """The shard furthest behind the tip and its MillisBehindLatest, if any reported."""
+        """The shard furthest behind the tip and its MillisBehindLatest, if any reported; None
+        while any shard's distance to the tip is unknown (nothing is better than a wrong lag)."""
         with self._lock:
-            if not self.behind_ms:
+            known = {s: m for s, m in self.behind_ms.items() if m is not None}
+            if not known or len(known) < len(self.behind_ms):
                 return None
-            shard = max(self.behind_ms, key=lambda s: (self.behind_ms[s], s))
-            return shard, self.behind_ms[shard]
+            shard = max(known, key=lambda s: (known[s], s))
+            return shard, known[shard]

@@ -34,7 +34,15 @@ from dataclasses import dataclass, field
 
 from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lineage import Lineage
-from streamtail.model import TRIM_HORIZON, Position, PositionKind, Record, Resume, Shard
+from streamtail.model import (
+    TRIM_HORIZON,
+    Position,
+    PositionKind,
+    Record,
+    Resume,
+    Shard,
+    seq_value,
+)
 from streamtail.positions import format_ts
 from streamtail.reader.retry import STALL_SECONDS, Backoff, Notices
 from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
@@ -129,6 +137,8 @@ class Walker:
         self._stop = threading.Event()
         #: shards in the plan's scope (`shards` and descendants), and those of them to read
         self._scope: set[str] = set()
+        #: the shards `--shard` named (their descendants are in scope too)
+        self._named: set[str] = set()
         self._selected: set[str] = set()
         self._pending: dict[str, Position] = {}
         self._running: dict[str, threading.Thread] = {}
@@ -181,13 +191,11 @@ class Walker:
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
-        wanted = self.plan.shards
-        missing = sorted(wanted - set(self.lineage.shards))
-        if missing:
-            raise UsageError(
-                f"no shard {missing[0]} in stream {self.source.ref.display!r}",
-                hint="`streamtail shards STREAM` lists them",
-            )
+        stream = self.source.ref.display
+        wanted = {self.lineage.resolve(text, stream) for text in sorted(self.plan.shards)}
+        self._named = wanted
+        if self.plan.position.sequence is not None and not wanted:
+            self._check_sequences_span_shards()
         self._scope = self.lineage.descendants(wanted) if wanted else set(self.lineage.shards)
         self._selected = {s for s in self._scope if self._accepts(s)}
         self._forget_unlisted()
@@ -201,6 +209,16 @@ class Walker:
                     self._pending[shard.shard_id] = position
         self._relist_due = self.clock() + self.pacing.relist_interval
         self._schedule()
+
+    def _check_sequences_span_shards(self) -> None:
+        service = self.source.service
+        if service.shard_sequences and not self.plan.resume:
+            raise UsageError(
+                f"on {service.name} sequence numbers count within each shard: --from "
+                f"{'at' if self.plan.position.kind is PositionKind.AT_SEQUENCE_NUMBER else 'after'}"
+                ":SEQ needs the shard it belongs to",
+                hint="add --shard ID (`streamtail shards STREAM` lists them)",
+            )
 
     def _forget_unlisted(self) -> None:
         """Shards to resume that the stream no longer lists: closed, and aged out since."""
@@ -222,12 +240,16 @@ class Walker:
         position = self.plan.position
         if position.kind is PositionKind.LATEST:
             return None if shard.closed else position
-        if position.sequence is not None:
-            wanted = int(position.sequence)
+        if position.sequence is not None and self.source.service.shard_sequences:
+            # A number of the named shard's own: its descendants are read whole.
+            return position if shard.shard_id in self._named else TRIM_HORIZON
+        wanted = seq_value(position.sequence)
+        if wanted is not None:
             end = shard.last_seq
             if end is not None and end < wanted:
                 return None  # the whole shard lies before the sequence number
-            if shard.start_seq is not None and int(shard.start_seq) > wanted:
+            start = seq_value(shard.start_seq)
+            if start is not None and start > wanted:
                 return TRIM_HORIZON  # the whole shard lies after it
         return position
 

@@ -23,9 +23,11 @@ from streamtail.model import (
     Record,
     Resume,
     Shard,
+    seq_value,
 )
 from streamtail.positions import format_duration, format_ts
 from streamtail.reader.retry import Backoff, Stall
+from streamtail.sources.base import Lag
 
 if TYPE_CHECKING:
     from streamtail.reader import Walker
@@ -166,6 +168,8 @@ class ShardWorker:
 
     def _caught_up(self, batch: Batch) -> bool:
         behind = batch.millis_behind
+        if self.walker.source.service.lag is Lag.AGE:
+            return self._caught_up_by_age(batch)
         if behind is None:
             empty_streak = 0 if batch.records else self.empty_streak + 1
             return empty_streak >= EMPTY_BATCHES_AT_TIP
@@ -177,14 +181,27 @@ class ShardWorker:
         full = len(batch.records) >= batch.limit > 0
         return not full and batch.records[-1].ts_ms >= self.walker.started_ms
 
+    def _caught_up_by_age(self, batch: Batch) -> bool:
+        """The tip where MillisBehindLatest is the data's age (YDS): an empty batch, or a batch
+        that is not full whose last record arrived after the walk began. The lag is unknown
+        while records come (the age is not shown as lag)."""
+        stats = self.walker.stats
+        if not batch.records:
+            stats.set_behind(self.shard.shard_id, 0)
+            return True
+        stats.set_behind(self.shard.shard_id, None)
+        full = len(batch.records) >= batch.limit > 0
+        return not full and batch.records[-1].ts_ms >= self.walker.started_ms
+
     def _past_end(self) -> bool:
         end = self.walker.lineage.shards[self.shard.shard_id].last_seq
-        return end is not None and self.after is not None and int(self.after) >= end
+        after = seq_value(self.after)
+        return end is not None and after is not None and after >= end
 
     def _keep(self, records: list[Record]) -> list[Record]:
         if self.floor is not None:
             floor = self.floor
-            records = [r for r in records if int(r.seq) > floor]
+            records = [r for r in records if _after(r.seq, floor)]
             if records:
                 self.floor = None  # sequence numbers only grow: nothing later can be below it
         if self.time_floor_ms is not None:
@@ -234,9 +251,9 @@ class ShardWorker:
         """The server refused an iterator at a sequence number: read from the trim horizon and
         skip what lies up to the number instead."""
         assert position.sequence is not None
-        wanted = int(position.sequence)
+        wanted = seq_value(position.sequence)
         at = position.kind is PositionKind.AT_SEQUENCE_NUMBER
-        self.floor = wanted - 1 if at else wanted
+        self.floor = None if wanted is None else wanted - 1 if at else wanted
         if self.after is not None or trimmed:
             # The number is this shard's own (the last record read, or a checkpoint's), or the
             # server says so: the records after it are past the stream's retention.
@@ -253,11 +270,12 @@ class ShardWorker:
         if not self.stall.seen(len(batch.records), batch.millis_behind, self.last_call):
             return iterator
         position = self.position
-        if self.after is not None:
-            self.floor = int(self.after)
-        elif position.sequence is not None:
+        after, wanted = seq_value(self.after), seq_value(position.sequence)
+        if after is not None:
+            self.floor = after
+        elif wanted is not None:
             at = position.kind is PositionKind.AT_SEQUENCE_NUMBER
-            self.floor = int(position.sequence) - 1 if at else int(position.sequence)
+            self.floor = wanted - 1 if at else wanted
         elif self.time_floor_ms is None:
             return iterator
         self.trimmed = _Trimmed(self.after, self.after_ts_ms, stalled=True)
@@ -274,7 +292,8 @@ class ShardWorker:
         once the first record kept after the jump (or the shard's end or tip) shows it."""
         note = self.trimmed
         assert note is not None
-        if note.seq is not None and batch.records and int(batch.records[0].seq) <= int(note.seq):
+        last_read = seq_value(note.seq)
+        if last_read is not None and batch.records and not _after(batch.records[0].seq, last_read):
             # The records were still there (the server refused the number otherwise); after a
             # stall, it was a shard slow to move on, not trimmed data: never guess so again.
             self.trimmed = None
@@ -329,7 +348,7 @@ class ShardWorker:
                 elif exc.aws_code == TRIMMED:
                     # The iterator points at records trimmed meanwhile (DynamoDB Streams).
                     if self.after is not None:
-                        self.floor = int(self.after)
+                        self.floor = seq_value(self.after)
                     self.trimmed = _Trimmed(self.after, self.after_ts_ms)
                     fresh = self._iterator(TRIM_HORIZON)
                 elif self._backoff(exc):
@@ -356,3 +375,9 @@ class ShardWorker:
         delay = max(delay, walker.pacing.min_interval)
         self.next_call = max(self.next_call, now + delay)
         return walker.sleep(delay)
+
+
+def _after(seq: str, floor: int) -> bool:
+    """The record comes after `floor`; a sequence number that is not a number is never dropped."""
+    value = seq_value(seq)
+    return value is None or value > floor

@@ -17,6 +17,7 @@ from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
 from streamtail.decode import Decoded, Item, text_of
+from streamtail.lineage import short_id
 from streamtail.model import Change
 from streamtail.positions import format_ts
 from streamtail.render import RenderContext
@@ -87,11 +88,9 @@ def _json(value: Any) -> str:
 
 
 def short_shard(shard_id: str) -> str:
-    """`shardId-000000000007` -> `7`; other forms keep their tail."""
-    body = shard_id.removeprefix("shardId-")
-    if body.isdigit():
-        return body.lstrip("0") or "0"
-    return body[-_SHARD_W:]
+    """`shardId-000000000007` -> `7`, YDS's `shard-000001` -> `1`; other forms keep their tail
+    (`--shard` takes the same short form: lineage.short_id)."""
+    return short_id(shard_id, _SHARD_W)
 
 
 def fit(text: str, width: int) -> str:

@@ -17,9 +17,16 @@ def open_source(ref: StreamRef, clients: Clients) -> Source:
         from streamtail.sources.kinesis import KinesisSource
 
         return KinesisSource(
-            ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
+            ref,
+            clients.client("kinesis"),
+            data=clients.client("kinesis", data_plane=True),
+            note=clients.log,
         )
     from streamtail.sources.dynamodb import DynamoDBSource, resolve_stream
+    from streamtail.sources.yds import YDS, endpoint_is_yds
+
+    if endpoint_is_yds(clients.conn.endpoint_url):
+        YDS.require("DynamoDB Streams", f"reading {ref.display!r}")
 
     resolved = resolve_stream(ref, clients.client("dynamodb"))
     return DynamoDBSource(

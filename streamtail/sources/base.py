@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
+from streamtail.errors import UnsupportedError
 from streamtail.model import Batch, Position, Shard, StreamRef
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -21,6 +24,51 @@ def epoch_ms(moment: Any) -> int:
     return 0
 
 
+class Lag(StrEnum):
+    """What a GetRecords answer's MillisBehindLatest means."""
+
+    #: how far the batch's last record is behind the shard's tip; 0 means caught up (AWS)
+    TIP = "tip"
+    #: now minus the last returned record's arrival, 0 on an empty batch: the data's age, not a
+    #: distance to the tip (Yandex Data Streams)
+    AGE = "age"
+    #: not reported (DynamoDB Streams)
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Service:
+    """What a stream service supports and how it answers, declared by its source.
+
+    The reader and the commands consult this instead of asking which service they talk to.
+    """
+
+    name: str = "Kinesis Data Streams"
+    lag: Lag = Lag.TIP
+    #: API operations the service does not implement: never called; a command that needs one
+    #: stops with a one-line error (`require`)
+    lacks: frozenset[str] = frozenset()
+    #: the service takes StreamARN in place of StreamName
+    stream_arn: bool = True
+    #: ListShards tells parents (ParentShardId) and real hash-key ranges; when False the shard
+    #: tree comes from DescribeStream
+    listing_has_lineage: bool = True
+    #: sequence numbers count within each shard (partition offsets), so one says nothing about
+    #: another shard's records; AWS's grow across the stream's shards
+    shard_sequences: bool = False
+
+    def require(self, operation: str, purpose: str) -> None:
+        """Raise UnsupportedError (exit 2) when the service lacks `operation`."""
+        if operation in self.lacks:
+            raise UnsupportedError(
+                f"{self.name} does not implement {operation}, which {purpose} needs",
+                aws_code="InvalidAction",
+            )
+
+
+KINESIS = Service()
+
+
 class Source(Protocol):
     """A stream API: list shards, get an iterator, get records.
 
@@ -29,6 +77,8 @@ class Source(Protocol):
     """
 
     ref: StreamRef
+    #: what the service supports and how it answers (may be refined by the first listing)
+    service: Service
     #: the largest Limit GetRecords accepts
     max_limit: int
     #: False when the API has no AT_TIMESTAMP: the reader then starts at the trim horizon and

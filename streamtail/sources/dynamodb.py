@@ -15,8 +15,12 @@ from typing import Any
 from streamtail.aws import call
 from streamtail.errors import NotFoundError, UsageError
 from streamtail.model import Batch, Change, Position, PositionKind, Record, Shard, StreamRef
-from streamtail.sources.base import epoch_ms
+from streamtail.sources.base import Lag, Service, epoch_ms
 
+#: No MillisBehindLatest, no enhanced fan-out.
+DYNAMODB_STREAMS = Service(
+    name="DynamoDB Streams", lag=Lag.NONE, lacks=frozenset({"SubscribeToShard"})
+)
 #: DynamoDB Streams GetRecords returns at most 1,000 records (or 1 MB).
 MAX_LIMIT = 1_000
 #: DescribeStream returns at most 100 shards a page.
@@ -50,6 +54,7 @@ def resolve_stream(ref: StreamRef, dynamodb: Any) -> StreamRef:
 class DynamoDBSource:
     """DynamoDB Streams through a botocore `dynamodbstreams` client."""
 
+    service = DYNAMODB_STREAMS
     max_limit = MAX_LIMIT
     supports_timestamp = False
 

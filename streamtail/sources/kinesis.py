@@ -4,12 +4,12 @@ kinesis-mock, moto)."""
 from __future__ import annotations
 
 from binascii import a2b_base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from streamtail.aws import call
-from streamtail.errors import StreamtailError
+from streamtail.errors import ServiceError, StreamtailError, UsageError
 from streamtail.model import (
     Batch,
     Position,
@@ -21,7 +21,9 @@ from streamtail.model import (
     StreamRef,
 )
 from streamtail.positions import format_ts
-from streamtail.sources.base import epoch_ms
+from streamtail.sources import yds
+from streamtail.sources.base import KINESIS, Service, epoch_ms
+from streamtail.sources.yds import YDS
 
 #: GetRecords accepts a Limit of 1 to 10,000.
 MAX_LIMIT = 10_000
@@ -30,41 +32,97 @@ LIST_PAGE = 1_000
 _TOKEN_WANTS_STREAM = frozenset({"InvalidToken", "InvalidArgumentException", "ValidationException"})
 
 
+def _arn_refused(exc: StreamtailError) -> bool:
+    """The service did not take StreamARN: YDS answers "Unexpected json key: StreamARN"
+    (json_proto_conversion.h, `JsonToProto`); a Kinesis look-alike from before StreamARN (2022)
+    "Either NextToken or StreamName should be provided"."""
+    return "StreamARN" in exc.message or "StreamName" in exc.message
+
+
 class KinesisSource:
-    """The Kinesis API through a botocore client."""
+    """The Kinesis API through a botocore client.
+
+    What the service supports is `self.service` (sources/base.py): AWS and its look-alikes by
+    default, Yandex Data Streams (sources/yds.py) when the endpoint or the stream name says so
+    before the first call, or the first listing's shard ids do after it.
+    """
 
     max_limit = MAX_LIMIT
     supports_timestamp = True
 
     def __init__(
-        self, ref: StreamRef, client: Any, *, data: Any = None, page_size: int = LIST_PAGE
+        self,
+        ref: StreamRef,
+        client: Any,
+        *,
+        data: Any = None,
+        page_size: int = LIST_PAGE,
+        note: Callable[[str], None] | None = None,
     ) -> None:
         self.ref = ref
         self._client = client
         #: the client for GetRecords (no botocore retries: the reader retries, paced)
         self._data = data if data is not None else client
         self._page_size = page_size
+        #: `--debug` lines (what the source decided about the service)
+        self._note = note or (lambda _line: None)
         self._what = f"stream {ref.display!r}"
         # AWS forbids StreamName beside NextToken; moto requires it. Learnt on the first page turn.
         self._name_with_token = False
+        endpoint = getattr(getattr(client, "meta", None), "endpoint_url", None)
+        self.service: Service = KINESIS
+        if yds.recognise(endpoint, ref):
+            self.service = YDS
+            by = "endpoint" if yds.endpoint_is_yds(endpoint) else "stream path"
+            self._note(f"{YDS.name} (by its {by}): the shard tree comes from DescribeStream")
+        #: address the stream by the name in its ARN: the service takes no StreamARN
+        self._by_name = False
+        if ref.arn and not self.service.stream_arn:
+            self._use_name(f"{self.service.name} takes no StreamARN")
+
+    def _use_name(self, why: str) -> None:
+        self._by_name = True
+        self._note(f"{why}: using the stream name in the ARN, {self.ref.display!r}")
 
     def _stream_args(self) -> dict[str, str]:
-        if self.ref.arn:
+        if self.ref.arn and not self._by_name:
             return {"StreamARN": self.ref.arn}
-        assert self.ref.name is not None
-        return {"StreamName": self.ref.name}
+        return {"StreamName": self.ref.name or self.ref.display}
+
+    def _named(self, fn: Callable[..., Any], **args: Any) -> Any:
+        """A call that names the stream: by ARN, or, on a server that does not know StreamARN
+        (YDS; Kinesis look-alikes from before 2023), once more by the name in the ARN."""
+        try:
+            return call(self._what, fn, **self._stream_args(), **args)
+        except (UsageError, ServiceError) as exc:
+            if not (self.ref.arn and not self._by_name and _arn_refused(exc)):
+                raise
+            self._use_name(f"the service refused StreamARN ({exc.aws_code or exc.message})")
+            return call(self._what, fn, **self._stream_args(), **args)
 
     def list_shards(self) -> list[Shard]:
+        if not self.service.listing_has_lineage:
+            return yds.describe_shards(
+                self._client, self._stream_args()["StreamName"], self._what, shard_from_api
+            )
         shards: list[Shard] = []
-        response = call(
-            self._what, self._client.list_shards, MaxResults=self._page_size, **self._stream_args()
-        )
+        response = self._named(self._client.list_shards, MaxResults=self._page_size)
         while True:
             shards.extend(shard_from_api(item) for item in response.get("Shards", []))
             token = response.get("NextToken")
             if not token:
-                return shards
+                break
             response = self._next_page(token)
+        if yds.answers_like_yds(s.shard_id for s in shards):
+            # ListShards' tree is made up there (no parents, even-share ranges): ask again.
+            self.service = YDS
+            self._note(
+                f"{YDS.name}: shard ids of YDB's form; the shard tree comes from DescribeStream"
+            )
+            if self.ref.arn and not self._by_name:
+                self._use_name(f"{YDS.name} takes no StreamARN")
+            return self.list_shards()
+        return shards
 
     def _next_page(self, token: str) -> Any:
         if not self._name_with_token:
@@ -107,7 +165,7 @@ class KinesisSource:
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
         args: dict[str, Any] = {"ShardIterator": iterator, "Limit": limit}
-        if self.ref.arn:
+        if self.ref.arn and not self._by_name:
             # AWS accepts the ARN beside the iterator; moto needs it for iterators it handed out
             # for a stream named by ARN.
             args["StreamARN"] = self.ref.arn
@@ -126,9 +184,7 @@ class KinesisSource:
         (StreamCreationTimestamp), from one DescribeStreamSummary call. A field the service
         leaves out is left out (a stream created again under its name still differs by its
         creation time)."""
-        summary = call(self._what, self._client.describe_stream_summary, **self._stream_args())[
-            "StreamDescriptionSummary"
-        ]
+        summary = self._named(self._client.describe_stream_summary)["StreamDescriptionSummary"]
         identity: dict[str, str] = {}
         # arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME
         parts = str(summary.get("StreamARN") or self.ref.arn or "").split(":", 5)
@@ -144,7 +200,7 @@ class KinesisSource:
 
     def check(self) -> None:
         """Raise NotFoundError (or a credentials error) now, before `put` reads its input."""
-        call(self._what, self._client.list_shards, MaxResults=1, **self._stream_args())
+        self._named(self._client.list_shards, MaxResults=1)
 
     def put_records(self, entries: Sequence[PutEntry]) -> list[PutResult]:
         """One PutRecords call: a result per entry, in order (failed entries carry ErrorCode)."""

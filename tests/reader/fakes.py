@@ -56,6 +56,7 @@ from streamtail.model import (
     StreamRef,
 )
 from streamtail.reader import Pacing, Walker
+from streamtail.sources.base import KINESIS
 
 AWS = "aws"
 MOTO_LIKE = "moto_like"
@@ -182,6 +183,7 @@ class SimulatedStream:
         self.ref = StreamRef(SourceKind.KINESIS, display=name, name=name)
         self.max_limit = max_limit
         self.supports_timestamp = True
+        self.service = KINESIS
         self.clock = clock
         self._lock = threading.RLock()
         self._shards: dict[str, _SimShard] = {}

@@ -10,6 +10,7 @@ import pytest
 from streamtail.filters import hash_shards, key_shards, partition_hash
 from streamtail.model import TRIM_HORIZON, Batch, Position, Shard, SourceKind, StreamRef
 from streamtail.reader import Pacing, Walker, WalkPlan
+from streamtail.sources.base import KINESIS
 from streamtail.sources.kinesis import KinesisSource
 
 FAST = Pacing(min_interval=0.0, idle_interval=0.01, relist_interval=0.05)
@@ -23,6 +24,7 @@ class Recording:
         self.ref = inner.ref
         self.max_limit = inner.max_limit
         self.supports_timestamp = inner.supports_timestamp
+        self.service = inner.service
         self.opened: list[str] = []
 
     def list_shards(self) -> list[Shard]:
@@ -85,6 +87,7 @@ class Resharded:
 
     max_limit = 100
     supports_timestamp = True
+    service = KINESIS
 
     def __init__(self, shards: list[Shard], keys: dict[str, list[str]]) -> None:
         self.ref = StreamRef(SourceKind.KINESIS, display="sim", name="sim")

@@ -138,3 +138,20 @@ def test_update_returns_only_new_shards_in_the_given_order() -> None:
     lineage = Lineage([S0, S1])
     assert ids(lineage.update([S4, S2, S3, S0])) == [S4.shard_id, S2.shard_id, S3.shard_id]
     assert short(ids(lineage.ordered())) == [0, 1, 2, 3, 4]
+
+
+def test_named_and_resolve_take_short_ids() -> None:
+    from streamtail.errors import UsageError
+    from streamtail.lineage import short_id
+
+    lineage = Lineage(
+        [Shard("shard-000000"), Shard("shard-000001"), Shard("shard-000002", parent="shard-000000")]
+    )
+    assert lineage.resolve("1", "s") == "shard-000001"
+    assert lineage.resolve("shard-000002", "s") == "shard-000002"
+    with pytest.raises(UsageError, match="no shard 7 in stream 's'"):
+        lineage.resolve("7", "s")
+    twins = Lineage([Shard("shardId-000000000001"), Shard("shard-000001")])
+    with pytest.raises(UsageError, match="ambiguous"):
+        twins.resolve("1", "s")
+    assert short_id("shardId-00000001700000000000-abcdef01") == "abcdef01"

@@ -170,6 +170,8 @@ def test_inert(text: str, shown: str) -> None:
         ("shardId-000000000000", "0"),
         ("shardId-000000000007", "7"),
         ("shardId-000000000120", "120"),
+        ("shard-000001", "1"),  # Yandex Data Streams
+        ("shard-000000", "0"),
         ("shardId-00000001700000000000-abcdef01", "abcdef01"),
         ("custom", "custom"),
     ],

@@ -1,0 +1,127 @@
+"""Yandex Data Streams (YDS): how it answers the Kinesis API, and how to tell it is YDS.
+
+YDS is YDB's Data Streams proxy (github.com/ydb-platform/ydb). What streamtail relies on, read in
+its source (ydb/services/datastreams/datastreams_proxy.cpp unless said otherwise):
+
+- ListShards (`TListShardsActor::SendResponse`) leaves ParentShardId and AdjacentParentShardId
+  out ("TODO") and EndingSequenceNumber too, and gives every shard the even share of the key space
+  for its partition number among all partitions (`RangeFromShardNumber`), not its real range.
+- DescribeStream (`TDescribeStreamActor::ReplyAndDie`) fills ParentShardId and
+  AdjacentParentShardId from the partition's parents and, with split/merge on, the real key
+  ranges; it pages by Limit (100 when left out) and ExclusiveStartShardId, with HasMoreShards.
+  It gives no EndingSequenceNumber either: a shard that is another's parent is closed (YDB
+  topics split and merge partitions by themselves, and a parent then takes no more writes).
+- GetRecords (`TGetRecordsActor::Handle`) always returns a NextShardIterator and never
+  ChildShards; MillisBehindLatest is now minus the last returned record's write time, 0 on an
+  empty batch: the data's age, not the distance to the tip.
+- GetShardIterator, GetRecords and ListShards requests have no StreamARN field
+  (ydb/public/api/protos/draft/datastreams.proto), and the HTTP proxy refuses a key it does not
+  know (ydb/core/http_proxy/json_proto_conversion.h, `JsonToProto`: "Unexpected json key"), as
+  InvalidArgumentException (ydb/core/http_proxy/datastreams.cpp, `THttpRequestActor::Bootstrap`).
+- SubscribeToShard, SplitShard, MergeShards, DescribeStreamConsumer and DescribeLimits answer
+  "Method is not implemented yet" (`DECLARE_RPC_NI`), as InvalidAction
+  (ydb/core/http_proxy/exceptions_mapping.cpp, `UnsupportedExceptions`).
+- Shard ids are `shard-000001` (ydb/services/lib/sharding/sharding.cpp, `GetShardName`:
+  "shard-%06d"); sequence numbers are partition offsets ("0", "1", ...: `TGetRecordsActor::Handle`
+  writes the record's offset), so each shard counts from its own start, and GetShardIterator
+  takes any offset for any shard (`TGetShardIteratorActor`): a number from one shard cannot
+  place a read in another.
+
+Telling YDS apart (`recognise`): the endpoint's host (yandexcloud.net) settles it before any
+call; a stream path (`/ru-central1/<folder>/<database>/<stream>`) is YDS's naming, and AWS and
+its look-alikes do not take slashes in names; an endpoint that hides the host (a proxy, a
+tunnel, a test double) with a plain name is known by its answers: shard ids of YDB's form.
+Taking another service for YDS costs little (DescribeStream instead of ListShards, lag not
+shown); taking YDS for another service loses records (ListShards' made-up tree), so every sign
+counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from streamtail.aws import call
+from streamtail.model import Shard, StreamRef
+from streamtail.sources.base import Lag, Service
+
+YDS = Service(
+    name="Yandex Data Streams",
+    lag=Lag.AGE,
+    lacks=frozenset(
+        {
+            "SubscribeToShard",
+            "SplitShard",
+            "MergeShards",
+            "DescribeStreamConsumer",
+            "DescribeLimits",
+            "AddTagsToStream",
+            "ListTagsForStream",
+            "RemoveTagsFromStream",
+            "EnableEnhancedMonitoring",
+            "DisableEnhancedMonitoring",
+            "StartStreamEncryption",
+            "StopStreamEncryption",
+            # a Kinesis API only: a DynamoDB table's stream cannot be read there
+            "DynamoDB Streams",
+        }
+    ),
+    stream_arn=False,
+    listing_has_lineage=False,
+    shard_sequences=True,
+)
+#: DescribeStream's page when Limit is left out (`TDescribeStreamActor::ReplyAndDie`)
+DESCRIBE_PAGE = 100
+ENDPOINT = "https://yds.serverless.yandexcloud.net"
+_HOST_SUFFIX = ".yandexcloud.net"
+#: `GetShardName`: "shard-%06d"
+_SHARD_ID = re.compile(r"^shard-\d{6,}$")
+
+
+def endpoint_is_yds(endpoint: str | None) -> bool:
+    """The endpoint's host is Yandex Cloud's (yds.serverless.yandexcloud.net)."""
+    if not endpoint:
+        return False
+    host = (urlsplit(endpoint).hostname or "").lower()
+    return host == _HOST_SUFFIX[1:] or host.endswith(_HOST_SUFFIX)
+
+
+def recognise(endpoint: str | None, ref: StreamRef) -> bool:
+    """YDS by what is known before any call: the endpoint, or a stream path."""
+    return endpoint_is_yds(endpoint) or (ref.name is not None and ref.name.startswith("/"))
+
+
+def answers_like_yds(shard_ids: Iterable[str]) -> bool:
+    """A listing whose shard ids have YDB's form (no AWS look-alike uses it)."""
+    return any(_SHARD_ID.match(shard_id) for shard_id in shard_ids)
+
+
+def describe_shards(
+    client: Any, name: str, what: str, shard_from_api: Callable[[dict[str, Any]], Shard]
+) -> list[Shard]:
+    """Every shard with its lineage and real key range, paged as YDS pages DescribeStream."""
+    shards: list[Shard] = []
+    start: str | None = None
+    while True:
+        args: dict[str, Any] = {"StreamName": name, "Limit": DESCRIBE_PAGE}
+        if start is not None:
+            args["ExclusiveStartShardId"] = start
+        description = call(what, client.describe_stream, **args)["StreamDescription"]
+        page = description.get("Shards", [])
+        shards.extend(shard_from_api(item) for item in page)
+        if not description.get("HasMoreShards") or not page:
+            return seal_parents(shards)
+        start = page[-1]["ShardId"]
+
+
+def seal_parents(shards: list[Shard]) -> list[Shard]:
+    """Mark closed every shard another listed shard names as its parent (YDS gives no
+    EndingSequenceNumber: a split or merged partition is known by its children)."""
+    parents = {p for shard in shards for p in shard.parents}
+    return [
+        dataclasses.replace(s, sealed=True) if s.shard_id in parents and not s.closed else s
+        for s in shards
+    ]
