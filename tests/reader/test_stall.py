@@ -23,6 +23,7 @@ from streamtail.model import (
 )
 from streamtail.reader import Walker, WalkPlan
 from streamtail.reader.retry import STALL_BATCHES, STALL_MIN_BEHIND_MS
+from streamtail.sources.base import KINESIS
 
 from .fakes import FAST, read_all
 
@@ -45,6 +46,7 @@ class ScriptedSource:
 
     max_limit = 10_000
     supports_timestamp = True
+    service = KINESIS
 
     def __init__(self, stuck: Script, horizon: Script) -> None:
         self.ref = StreamRef(SourceKind.KINESIS, display="s", name="s")
