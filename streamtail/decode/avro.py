@@ -1,0 +1,380 @@
+"""Avro binary <-> plain JSON, with fastavro (imported only when an Avro schema is compiled).
+
+fastavro reads a value into Python objects (logical types included); `AvroCodec` maps them to
+the JSON a user expects, with a converter compiled once per schema (identity, and so free, for
+the parts of a schema that need none):
+
+| Avro | JSON |
+|---|---|
+| null, boolean, int, long, double, string, enum | as they are (longs keep every digit) |
+| float (32-bit) | the shortest decimal that reads back as the same float32 (`0.1`) |
+| bytes, fixed | base64 of the bytes |
+| array, map, record | array, object, object |
+| union | the value of the branch written (no `{"type": value}` wrapper) |
+| decimal (bytes or fixed) | a JSON number with exactly the schema's digits (`12.30`) |
+| date | `"2026-11-21"` |
+| time-millis, time-micros | `"21:04:05.123"`, `"21:04:05.123456"` |
+| timestamp-millis, timestamp-micros | `"2026-11-21T21:04:05.123Z"`, `...05.123456Z` |
+| local-timestamp-millis, -micros | as timestamps, without `Z` |
+| uuid | its string |
+| duration (fixed 12) | `{"months": 1, "days": 2, "milliseconds": 3}` |
+
+`put --avro-schema` goes the other way (`encode`): the same JSON back to Avro binary.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import math
+import struct
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+Convert = Callable[[Any], Any]
+_FLOAT32 = struct.Struct("<f")
+_DURATION = struct.Struct("<III")
+
+
+class AvroError(ValueError):
+    """A schema that does not compile, or a payload or value that does not fit the schema."""
+
+
+class AvroCodec:
+    """One Avro schema, compiled: `decode(body)` to JSON, `encode(value)` from JSON."""
+
+    enc = "avro"
+
+    def __init__(self, definition: str | dict[str, Any] | list[Any]) -> None:
+        import fastavro
+
+        try:
+            schema = json.loads(definition) if isinstance(definition, str) else definition
+            self.parsed = fastavro.parse_schema(schema)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise AvroError(f"not a valid Avro schema ({exc})") from exc
+        named = self.parsed.get("__named_schemas", {}) if isinstance(self.parsed, dict) else {}
+        self._to_json = _Compiler(named, _out=True).build(self.parsed)
+        self._from_json = _Compiler(named, _out=False).build(self.parsed)
+        self._reader = fastavro.schemaless_reader
+        self._writer = fastavro.schemaless_writer
+
+    def decode(self, body: bytes) -> Any:
+        """The JSON value of one Avro binary value; raises AvroError."""
+        stream = io.BytesIO(body)
+        try:
+            value = self._reader(
+                stream,
+                self.parsed,
+                None,
+                return_record_name=True,
+                return_record_name_override=True,
+            )
+        except EOFError as exc:
+            raise AvroError("not Avro of this schema (it ends too soon)") from exc
+        except (ValueError, IndexError, KeyError, UnicodeDecodeError, TypeError) as exc:
+            raise AvroError(f"not Avro of this schema ({type(exc).__name__}: {exc})") from exc
+        left = len(body) - stream.tell()
+        if left:
+            # Avro binary has no length of its own: bytes left over mean another writer's schema.
+            raise AvroError("not Avro of this schema (bytes left over after the value)")
+        return value if self._to_json is None else self._to_json(value)
+
+    def encode(self, value: Any) -> bytes:
+        """Avro binary of a JSON value (as `decode` prints it); raises AvroError."""
+        if self._from_json is not None:
+            try:
+                value = self._from_json(value)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise AvroError(f"does not fit the Avro schema ({exc})") from exc
+        stream = io.BytesIO()
+        try:
+            self._writer(stream, self.parsed, value, strict_allow_default=True)
+        except (ValueError, TypeError, KeyError, AttributeError, struct.error) as exc:
+            raise AvroError(f"does not fit the Avro schema ({type(exc).__name__}: {exc})") from exc
+        return stream.getvalue()
+
+
+# -- the converters --------------------------------------------------------------------------------
+
+
+class _Compiler:
+    """Builds the converter of a parsed schema: to JSON (`_out`) or from JSON; None = identity."""
+
+    def __init__(self, named: dict[str, Any], *, _out: bool) -> None:
+        self.named = named
+        self.out = _out
+        self.done: dict[str, Convert | None] = {}
+        self.building: dict[str, list[Convert | None]] = {}
+
+    def build(self, schema: Any) -> Convert | None:
+        if isinstance(schema, list):
+            return self._union(schema)
+        if isinstance(schema, str):
+            if schema in self.named:
+                return self._named(schema)
+            return self._primitive(schema)
+        kind = schema["type"]
+        logical = schema.get("logicalType")
+        if logical is not None:
+            conv = self._logical(logical)
+            if conv is not _UNKNOWN:
+                return conv  # type: ignore[no-any-return]
+        if kind in {"record", "error"}:
+            return self._record(schema)
+        if kind == "array":
+            items = self.build(schema["items"])
+            return None if items is None else (lambda v: [items(x) for x in v])
+        if kind == "map":
+            values = self.build(schema["values"])
+            return None if values is None else (lambda v: {k: values(x) for k, x in v.items()})
+        if kind == "fixed":
+            return _b64 if self.out else _unb64
+        if kind == "enum":
+            return None
+        if isinstance(kind, str | list | dict):
+            return self.build(kind)
+        return None
+
+    def _named(self, name: str) -> Convert | None:
+        if name in self.done:
+            return self.done[name]
+        if name in self.building:  # a recursive type: resolved when called
+            pending = self.building[name]
+            return lambda v: v if pending[0] is None else pending[0](v)
+        cell: list[Convert | None] = [None]
+        self.building[name] = cell
+        conv = self.build(self.named[name])
+        cell[0] = conv
+        self.done[name] = conv
+        return conv
+
+    def _primitive(self, name: str) -> Convert | None:
+        if name == "bytes":
+            return _b64 if self.out else _unb64
+        if name == "float" and self.out:
+            return _float32
+        if name in ("float", "double") and not self.out:
+            return _float_in
+        return None
+
+    def _record(self, schema: dict[str, Any]) -> Convert | None:
+        name = schema.get("name")
+        if name and name not in self.building and name in self.named:
+            return self._named(name)
+        fields = [(f["name"], self.build(f["type"])) for f in schema["fields"]]
+        convs = [(n, c) for n, c in fields if c is not None]
+        if not convs:
+            return None
+
+        def record(value: dict[str, Any]) -> dict[str, Any]:
+            out = dict(value)
+            for field, conv in convs:
+                if field in out:
+                    out[field] = conv(out[field])
+            return out
+
+        return record
+
+    def _union(self, branches: list[Any]) -> Convert | None:
+        built = [(b, self.build(b)) for b in branches]
+        if all(conv is None for _, conv in built):
+            return None
+        by_name = {_name_of(b): conv for b, conv in built}
+        if self.out:
+            return lambda v: _union_out(v, built, by_name)
+        return lambda v: _union_in(v, built)
+
+    def _logical(self, logical: str) -> Any:
+        if self.out:
+            return _LOGICAL_OUT.get(logical, _UNKNOWN)
+        if logical == "decimal":
+            return _decimal_in
+        return _LOGICAL_IN.get(logical, _UNKNOWN)
+
+
+_UNKNOWN = object()
+
+
+def _name_of(branch: Any) -> str:
+    if isinstance(branch, str):
+        return branch
+    if isinstance(branch, dict):
+        return str(branch.get("name") or branch.get("type"))
+    return "union"
+
+
+def _union_out(value: Any, built: list[tuple[Any, Convert | None]], by_name: dict[str, Any]) -> Any:
+    if value.__class__ is tuple:  # a union of several records: (full name, record)
+        name, value = value
+        conv = by_name.get(name)
+        return value if conv is None else conv(value)
+    for branch, conv in built:
+        if _fits(value, branch):
+            return value if conv is None else conv(value)
+    return value
+
+
+def _union_in(value: Any, built: list[tuple[Any, Convert | None]]) -> Any:
+    if value is None:
+        return None
+    for branch, conv in built:
+        if branch == "null":
+            continue
+        if conv is None:
+            if _fits(value, branch):
+                return value
+            continue
+        try:
+            return conv(value)
+        except (ValueError, TypeError, ArithmeticError):
+            continue
+    return value
+
+
+# What a Python value read by fastavro (out), or a JSON value (in), can be for a union branch.
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "null": (type(None),),
+    "boolean": (bool,),
+    "int": (int,),
+    "long": (int,),
+    "float": (float, int),
+    "double": (float, int),
+    "string": (str,),
+    "bytes": (bytes,),
+    "fixed": (bytes,),
+    "enum": (str,),
+    "array": (list,),
+    "map": (dict,),
+    "record": (dict,),
+    "error": (dict,),
+}
+
+
+def _fits(value: Any, branch: Any) -> bool:
+    kind = branch if isinstance(branch, str) else branch.get("type", "record")
+    if isinstance(branch, dict) and branch.get("logicalType"):
+        return not isinstance(value, dict | list | bool) and value is not None
+    types = _PY_TYPES.get(kind if isinstance(kind, str) else "record", (dict,))
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+# -- to JSON --------------------------------------------------------------------------------
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _float32(value: float) -> float:
+    """The shortest decimal that reads back as the same float32."""
+    if not math.isfinite(value):
+        return value
+    for digits in range(6, 10):
+        shorter = float(f"{value:.{digits}g}")
+        if _FLOAT32.unpack(_FLOAT32.pack(shorter))[0] == value:
+            return shorter
+    return value
+
+
+def _decimal_out(value: Decimal) -> Any:
+    return orjson.Fragment(format(value, "f"))
+
+
+def _timestamp(digits: int, zone: str) -> Convert:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, dt.datetime):
+            return value
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        whole = value.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{whole}.{value.microsecond // 10 ** (6 - digits):0{digits}d}{zone}"
+
+    return convert
+
+
+def _time(digits: int) -> Convert:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, dt.time):
+            return value
+        return f"{value:%H:%M:%S}.{value.microsecond // 10 ** (6 - digits):0{digits}d}"
+
+    return convert
+
+
+def _duration_out(value: bytes) -> Any:
+    months, days, millis = _DURATION.unpack(value)
+    return {"months": months, "days": days, "milliseconds": millis}
+
+
+_LOGICAL_OUT: dict[str, Convert | None] = {
+    "decimal": _decimal_out,
+    "date": lambda v: v.isoformat() if isinstance(v, dt.date) else v,
+    "time-millis": _time(3),
+    "time-micros": _time(6),
+    "timestamp-millis": _timestamp(3, "Z"),
+    "timestamp-micros": _timestamp(6, "Z"),
+    "local-timestamp-millis": _timestamp(3, ""),
+    "local-timestamp-micros": _timestamp(6, ""),
+    "uuid": str,
+    "duration": _duration_out,
+}
+
+
+# -- from JSON (put) ------------------------------------------------------------------------
+
+
+def _unb64(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected base64 text, got {type(value).__name__}")
+    return base64.b64decode(value, validate=True)
+
+
+def _float_in(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _decimal_in(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise TypeError(f"expected a decimal number, got {type(value).__name__}")
+    return Decimal(str(value)) if not isinstance(value, Decimal) else value
+
+
+def _parsed(parse: Callable[[str], Any]) -> Convert:
+    def convert(value: Any) -> Any:
+        return parse(value) if isinstance(value, str) else value
+
+    return convert
+
+
+def _aware(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _duration_in(value: Any) -> bytes:
+    if isinstance(value, dict):
+        return _DURATION.pack(value["months"], value["days"], value["milliseconds"])
+    return _unb64(value)
+
+
+_LOGICAL_IN: dict[str, Convert | None] = {
+    "date": _parsed(dt.date.fromisoformat),
+    "time-millis": _parsed(dt.time.fromisoformat),
+    "time-micros": _parsed(dt.time.fromisoformat),
+    "timestamp-millis": _parsed(_aware),
+    "timestamp-micros": _parsed(_aware),
+    "local-timestamp-millis": _parsed(dt.datetime.fromisoformat),
+    "local-timestamp-micros": _parsed(dt.datetime.fromisoformat),
+    "uuid": None,
+    "duration": _duration_in,
+}
