@@ -77,7 +77,12 @@ class AvroCodec:
             )
         except EOFError as exc:
             raise AvroError("not Avro of this schema (it ends too soon)") from exc
-        except (ValueError, IndexError, KeyError, UnicodeDecodeError, TypeError) as exc:
+        except IndexError as exc:
+            # fastavro's C reader indexes its buffer past the end ("string index out of range")
+            if "string index" in str(exc):
+                raise AvroError("not Avro of this schema (it ends too soon)") from exc
+            raise AvroError(f"not Avro of this schema (IndexError: {exc})") from exc
+        except (ValueError, KeyError, UnicodeDecodeError, TypeError) as exc:
             raise AvroError(f"not Avro of this schema ({type(exc).__name__}: {exc})") from exc
         left = len(body) - stream.tell()
         if left:
@@ -183,12 +188,19 @@ class _Compiler:
 
     def _union(self, branches: list[Any]) -> Convert | None:
         built = [(b, self.build(b)) for b in branches]
-        if all(conv is None for _, conv in built):
+        # Several records in one union come back from fastavro as (name, record) to unwrap.
+        records = sum(1 for b in branches if self._is_record(b))
+        if all(conv is None for _, conv in built) and (records < 2 or not self.out):
             return None
         by_name = {_name_of(b): conv for b, conv in built}
         if self.out:
             return lambda v: _union_out(v, built, by_name)
         return lambda v: _union_in(v, built)
+
+    def _is_record(self, branch: Any) -> bool:
+        if isinstance(branch, str):
+            branch = self.named.get(branch)
+        return isinstance(branch, dict) and branch.get("type") in {"record", "error"}
 
     def _logical(self, logical: str) -> Any:
         if self.out:
