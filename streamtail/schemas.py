@@ -26,7 +26,7 @@ from streamtail.decode.schema import (
     SchemaUnavailable,
     SchemaVersion,
 )
-from streamtail.errors import StreamtailError, UsageError
+from streamtail.errors import NotFoundError, StreamtailError, UsageError
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 #: the registry GSR serializers use when none is configured (AWSSchemaRegistryConstants.java)
@@ -62,6 +62,8 @@ class GlueResolver:
                 self._glue().get_schema_version,
                 SchemaVersionId=version_id,
             )
+        except NotFoundError as exc:
+            raise SchemaUnavailable(f"not in the registry ({exc.aws_code})") from exc
         except StreamtailError as exc:
             raise SchemaUnavailable(f"Glue GetSchemaVersion failed: {exc.message}") from exc
         self.fetched += 1

@@ -102,7 +102,10 @@ def test_an_unknown_version_is_base64_and_reported_once(kinesis: Any, glue: Any)
     lines = stderr.splitlines()
     assert len(lines) == 2, stderr
     assert lines[0].startswith("streamtail: warning: shard shardId-000000000000 seq ")
-    assert f"GSR schema version {missing}: Glue GetSchemaVersion failed" in lines[0]
+    assert lines[0].endswith(
+        f": GSR schema version {missing}: not in the registry (EntityNotFoundException); "
+        "shown as base64"
+    )
     assert lines[1].startswith("streamtail: warning: 3 records in all: GSR schema version")
 
 
@@ -237,3 +240,29 @@ def test_plain_payloads_import_no_schema_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_put_to_a_schema_the_registry_lacks_is_not_found(kinesis: Any, glue: Any) -> None:
+    kinesis.create_stream(StreamName="out", ShardCount=1)
+    result = run_cli("put", "out", "--gsr-schema", "reg/nope", input=b"{}\n")
+    assert result.code == 3
+    assert result.stderr.startswith("streamtail: error: schema reg/nope not found (EntityNotFound")
+
+
+def test_a_glue_that_fails_is_reported_once_and_every_record_kept(
+    kinesis: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No registry call can succeed: Glue is pointed at a port that refuses connections.
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("AWS_ENDPOINT_URL_GLUE", f"http://127.0.0.1:{closed.getsockname()[1]}")
+        version = uuid.uuid4()
+        put_all(kinesis, "down", [gsr_codec.encode(b"\x02", version)] * 4)
+        records, stderr = read("down")
+    assert [r["enc"] for r in records] == ["base64"] * 4
+    lines = stderr.splitlines()
+    assert len(lines) == 2, stderr
+    assert f"GSR schema version {version}: Glue GetSchemaVersion failed" in lines[0]
+    assert lines[1].startswith("streamtail: warning: 4 records in all: GSR schema version")
