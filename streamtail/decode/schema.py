@@ -131,13 +131,19 @@ class Schemas:
     proto_ref: dict[str, Any] | None = None
     #: --proto-descriptor: how a GSR PROTOBUF schema is compiled (None: it cannot be)
     gsr_proto: Callable[[SchemaVersion], Codec] | None = None
-    _codecs: dict[str, tuple[SchemaVersion | None, Codec | str]] = field(default_factory=dict)
+    #: the 16 id bytes of a frame -> (its version, the compiled schema or why there is none, ref)
+    _codecs: dict[bytes, tuple[SchemaVersion | None, Codec | str, dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
     def gsr(self, data: bytes) -> Result:
         """A GSR frame decoded with its schema version; base64 with a warning when it cannot be."""
-        version_id = frame_version(data)
-        version, codec = self._codec(version_id)
-        ref = {"id": version_id} if version is None else version.ref()
+        raw = data[2:HEADER_SIZE]
+        known = self._codecs.get(raw)
+        if known is None:
+            known = self._codecs[raw] = self._compile(frame_version(data))
+        version, codec, ref = known
+        version_id = ref["id"]
         if isinstance(codec, str):
             return Result("base64", as_base64(data).value, codec, ref)
         steps = "gsr+"
@@ -180,25 +186,21 @@ class Schemas:
             return Result("base64", as_base64(data).value, warning, ref)
         return Result(steps + codec.enc, value, None, ref)
 
-    def _codec(self, version_id: str) -> tuple[SchemaVersion | None, Codec | str]:
+    def _compile(self, version_id: str) -> tuple[SchemaVersion | None, Codec | str, dict[str, Any]]:
         """The compiled schema of a version id, or why there is none (asked once per id)."""
-        known = self._codecs.get(version_id)
-        if known is None:
-            known = self._compile(version_id)
-            self._codecs[version_id] = known
-        return known
-
-    def _compile(self, version_id: str) -> tuple[SchemaVersion | None, Codec | str]:
+        unknown = {"id": version_id}
         if self.resolver is None:
-            return None, f"GSR schema version {version_id}: no registry to ask; shown as base64"
+            why = f"GSR schema version {version_id}: no registry to ask; shown as base64"
+            return None, why, unknown
         try:
             version = self.resolver.schema_version(version_id)
         except SchemaUnavailable as exc:
-            return None, f"GSR schema version {version_id}: {exc}; shown as base64"
+            return None, f"GSR schema version {version_id}: {exc}; shown as base64", unknown
         try:
-            return version, self._codec_for(version)
+            return version, self._codec_for(version), version.ref()
         except ValueError as exc:
-            return version, f"GSR schema {version.label} ({version_id}): {exc}; shown as base64"
+            why = f"GSR schema {version.label} ({version_id}): {exc}; shown as base64"
+            return version, why, version.ref()
 
     def _codec_for(self, version: SchemaVersion) -> Codec:
         if version.data_format == AVRO:
