@@ -3,7 +3,8 @@
 Built by core and handed to decoding (decode/ does no I/O). `GlueResolver` asks Glue
 GetSchemaVersion(SchemaVersionId) for a version the first time a record names it, with the
 stream's profile, region and endpoint settings (`AWS_ENDPOINT_URL_GLUE` wins over `--endpoint-url`,
-which names the stream's endpoint: aws.Clients). A version that is AVAILABLE never changes, so it
+which names the stream's endpoint: aws.Clients). PROTOBUF definitions are compiled by
+`ProtocCompiler`. A version that is AVAILABLE never changes, so it
 is kept on disk under `$XDG_CACHE_HOME/streamtail/schemas/` (default `~/.cache`), one file per
 version id, and later runs do not ask again. decode.schema.Schemas remembers failures for the run.
 """
@@ -127,6 +128,75 @@ def latest_version(glue: Any, schema: str) -> SchemaVersion:
     return version_of(answer)
 
 
+class ProtocCompiler:
+    """A registry's PROTOBUF definition (.proto text) compiled to descriptors with the protoc
+    that grpcio-tools bundles (`pip install 'streamtail[protoc]'`), in a child process (protoc
+    writes its errors to the process's stderr), once per version id: the descriptor set is kept
+    beside the cached version (`ID.desc`)."""
+
+    def __init__(self, cache: Path | None = None) -> None:
+        self.cache = cache_dir() if cache is None else cache
+
+    def __call__(self, version: SchemaVersion) -> Codec:
+        from streamtail.decode.proto import ProtoCodec, ProtoError, ProtoFiles
+
+        path = self.cache / f"{version.id}.desc"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = self._compile(version.definition)
+            with suppress(OSError):
+                self.cache.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        try:
+            files = ProtoFiles(data)
+        except ProtoError as exc:
+            raise ValueError(f"protoc's descriptors do not load ({exc})") from exc
+        return ProtoCodec(gsr_file=files.files[-1])
+
+    @staticmethod
+    def _compile(definition: str) -> bytes:
+        import importlib.util
+        import subprocess
+        import sys
+
+        spec = importlib.util.find_spec("grpc_tools")
+        if spec is None or not spec.submodule_search_locations:
+            raise ValueError(
+                "PROTOBUF schemas are .proto text, and no .proto compiler is installed: "
+                "pip install 'streamtail[protoc]' (grpcio-tools), or give the descriptors with "
+                "--proto-descriptor FILE (protoc --descriptor_set_out)"
+            )
+        well_known = Path(next(iter(spec.submodule_search_locations))) / "_proto"
+        with tempfile.TemporaryDirectory(prefix="streamtail-protoc-") as tmp:
+            Path(tmp, "schema.proto").write_text(definition, encoding="utf-8")
+            out = Path(tmp, "schema.desc")
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "grpc_tools.protoc",
+                    "-I.",
+                    f"-I{well_known}",
+                    "--include_imports",
+                    "--descriptor_set_out=schema.desc",
+                    "schema.proto",
+                ],
+                cwd=tmp,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            if done.returncode != 0 or not out.exists():
+                # protoc's errors start with the file name; absl's notices and warnings do not
+                errors = [x for x in done.stderr.splitlines() if x.startswith("schema.proto:")]
+                first = errors[0] if errors else (done.stderr.strip().splitlines() or ["?"])[-1]
+                raise ValueError(f"protoc cannot compile the definition ({first})")
+            return out.read_bytes()
+
+
 def offline_schemas(
     avro_schema: str | None,
     proto_descriptor: str | None,
@@ -134,8 +204,11 @@ def offline_schemas(
     resolver: GlueResolver | None,
 ) -> Schemas:
     """The schemas of one read: the registry, and the files given on the command line (a file
-    that cannot be read or compiled is a usage error, before anything is read)."""
+    that cannot be read or compiled is a usage error, before anything is read). Without
+    --proto-descriptor, a registry's PROTOBUF schemas are compiled with protoc."""
     schemas = Schemas(resolver=resolver)
+    if resolver is not None:
+        schemas.gsr_proto = ProtocCompiler(resolver.cache)
     if avro_schema is not None:
         schemas.avro = avro_codec(avro_schema)
         schemas.avro_ref = {"file": avro_schema}

@@ -2,8 +2,8 @@
 
 The descriptors come from a FileDescriptorSet, as `protoc --descriptor_set_out=FILE` (or
 `buf build -o FILE`) writes it. The `protobuf` package reads messages given descriptors but has no
-.proto compiler: a registry's .proto text cannot be turned into descriptors here, so a Glue Schema
-Registry PROTOBUF schema is decoded with the descriptors `--proto-descriptor` gives.
+.proto compiler: a registry's .proto text is compiled by protoc (schemas.ProtocCompiler, the
+`protoc` extra), or the descriptors come from `--proto-descriptor`.
 
 JSON is protobuf's canonical JSON mapping (`json_format.MessageToDict`), with the field names of the
 .proto file and fields at their default value printed too (proto3 leaves them off the wire): int64

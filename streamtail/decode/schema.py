@@ -213,7 +213,7 @@ class Schemas:
             if self.gsr_proto is None:
                 raise ValueError(
                     "PROTOBUF schemas are .proto text, which the protobuf package cannot "
-                    "compile; give its descriptors with --proto-descriptor FILE "
+                    "compile; give the descriptors with --proto-descriptor FILE "
                     "(protoc --descriptor_set_out)"
                 )
             return self.gsr_proto(version)

@@ -22,7 +22,7 @@ from aws_schema_registry.jsonschema import JsonSchema
 from aws_schema_registry.serde import KafkaSerializer
 
 from streamtail.decode.schema import frame
-from tests.unit.schema_fixtures import proto_message, shop_descriptor_set
+from tests.unit.schema_fixtures import SHOP_PROTO, proto_message, shop_descriptor_set
 
 from .servers import ACCESS_KEY, REGION, SECRET_KEY, Admin, Cli, ServerProcess, closed_port
 
@@ -159,7 +159,7 @@ def test_avro_and_json_schema_frames_read_as_their_values(
     assert again.stderr == ""
 
 
-def test_protobuf_frames_through_the_registry_with_descriptors(
+def test_protobuf_frames_through_the_registry(
     moto: Admin,
     cli: Cli,
     stream_name: Names,
@@ -167,12 +167,11 @@ def test_protobuf_frames_through_the_registry_with_descriptors(
     cache_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    # moto keeps a PROTOBUF definition as text; the descriptors come from --proto-descriptor.
+    # The registry holds .proto text: compiled with protoc (grpcio-tools), or the descriptors
+    # come from --proto-descriptor. Frames are built as ProtobufWireFormatEncoder writes them.
     name = stream_name("proto")
-    version = registry.create(name, "PROTOBUF", 'syntax = "proto3"; package shop; message B {}')
+    version = registry.create(name, "PROTOBUF", SHOP_PROTO)
     files = shop_descriptor_set()
-    descriptors = tmp_path / "shop.desc"
-    descriptors.write_bytes(files)
     stream = moto.create_stream(name)
     moto.put_raw(
         stream,
@@ -186,14 +185,20 @@ def test_protobuf_frames_through_the_registry_with_descriptors(
             ),
         ],
     )
-    result = records_of(
-        cli, stream, moto.server.endpoint, cache_env, "--proto-descriptor", str(descriptors)
-    )
-    assert [(r["enc"], r["data"]) for r in result.records] == [
+    expected = [
         ("gsr+protobuf", {"id": "9", "item": "tea", "paid": False, "blob": ""}),
         ("gsr+zlib+protobuf", {"d": "deep"}),
     ]
-    assert result.records[0]["schema"]["name"] == name
+    compiled = records_of(cli, stream, moto.server.endpoint, cache_env)
+    assert [(r["enc"], r["data"]) for r in compiled.records] == expected
+    assert compiled.records[0]["schema"]["name"] == name
+    assert compiled.stderr == ""
+    descriptors = tmp_path / "shop.desc"
+    descriptors.write_bytes(files)
+    given = records_of(
+        cli, stream, moto.server.endpoint, cache_env, "--proto-descriptor", str(descriptors)
+    )
+    assert [(r["enc"], r["data"]) for r in given.records] == expected
 
 
 def test_put_gsr_schema_then_read(

@@ -82,6 +82,26 @@ ORDER_JSON = (
 )
 
 
+#: shop_descriptor_set() as .proto text: what a Glue PROTOBUF schema version holds
+SHOP_PROTO = """syntax = "proto3";
+package shop;
+message B {
+  string b = 1;
+  message C { int32 c = 1; }
+  message A {
+    int32 a = 1;
+    message D { string d = 1; }
+  }
+}
+message Order {
+  int64 id = 1;
+  string item = 2;
+  bool paid = 3;
+  bytes blob = 4;
+}
+"""
+
+
 def shop_descriptor_set() -> bytes:
     """shop.proto: message B { message C {} message A { message D { string d = 1; } } ...},
     the example of MessageIndexFinder.getAll's Javadoc (B = 0, B.A = 1, B.A.D = 2, B.C = 3),

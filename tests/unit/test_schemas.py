@@ -293,3 +293,65 @@ def test_a_version_not_available_is_not_cached(tmp_path: Path) -> None:
     with pytest.raises(SchemaUnavailable, match="PENDING"):
         GlueResolver(lambda: glue, cache=tmp_path).schema_version(VERSION_ID)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- registry Protobuf compiled with protoc (grpcio-tools, the protoc extra) --------------------
+
+
+def test_a_registry_proto_definition_is_compiled_with_protoc_and_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamtail.schemas import ProtocCompiler
+
+    from .schema_fixtures import SHOP_PROTO
+
+    version = SchemaVersion(VERSION_ID, "PROTOBUF", SHOP_PROTO, "reg", "shop", 1)
+    schemas = Schemas(resolver=FakeRegistry(version), gsr_proto=ProtocCompiler(tmp_path))
+    files = shop_descriptor_set()
+    decoded = decode(
+        frame(VERSION_ID, b"\x02" + proto_message(files, "shop.B.A.D", d="x")), schemas=schemas
+    )
+    assert (decoded.enc, decoded.value, decoded.warning) == ("gsr+protobuf", {"d": "x"}, None)
+    assert (tmp_path / f"{VERSION_ID}.desc").exists()
+
+    def no_protoc(definition: str) -> bytes:
+        raise AssertionError("the cached descriptors should have been used")
+
+    monkeypatch.setattr(ProtocCompiler, "_compile", staticmethod(no_protoc))
+    again = Schemas(resolver=FakeRegistry(version), gsr_proto=ProtocCompiler(tmp_path))
+    order = frame(VERSION_ID, b"\x04" + proto_message(files, "shop.Order", id=1))
+    assert decode(order, schemas=again).value == {"id": "1", "item": "", "paid": False, "blob": ""}
+
+
+def test_a_definition_protoc_refuses_is_base64_with_protocs_reason(tmp_path: Path) -> None:
+    from streamtail.schemas import ProtocCompiler
+
+    version = SchemaVersion(VERSION_ID, "PROTOBUF", "message {", "reg", "shop", 1)
+    schemas = Schemas(resolver=FakeRegistry(version), gsr_proto=ProtocCompiler(tmp_path))
+    decoded = decode(frame(VERSION_ID, b"\x00"), schemas=schemas)
+    assert decoded.enc == "base64"
+    assert decoded.warning is not None
+    assert decoded.warning.startswith(
+        f"GSR schema reg/shop v1 ({VERSION_ID}): protoc cannot compile the definition "
+        "(schema.proto:"
+    )
+
+
+def test_without_grpcio_tools_the_warning_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from streamtail.schemas import ProtocCompiler
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "grpc_tools" else real(name, *a),
+    )
+    version = SchemaVersion(VERSION_ID, "PROTOBUF", "syntax = 'proto3';", "reg", "shop", 1)
+    schemas = Schemas(resolver=FakeRegistry(version), gsr_proto=ProtocCompiler(tmp_path))
+    warning = decode(frame(VERSION_ID, b"\x00"), schemas=schemas).warning
+    assert warning is not None
+    assert "pip install 'streamtail[protoc]' (grpcio-tools)" in warning
