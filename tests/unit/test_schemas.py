@@ -355,3 +355,45 @@ def test_without_grpcio_tools_the_warning_says_what_to_install(
     warning = decode(frame(VERSION_ID, b"\x00"), schemas=schemas).warning
     assert warning is not None
     assert "pip install 'streamtail[protoc]' (grpcio-tools)" in warning
+
+
+# -- where frames meet the rest of decoding and output ------------------------------------------
+
+
+def test_gsr_frames_inside_a_kpl_aggregate_decode_one_by_one() -> None:
+    from . import kplbuild
+
+    body = avro_bytes(ORDER_AVRO, ORDER_VALUE)
+    aggregate = kplbuild.aggregate(
+        [("user-1", frame(VERSION_ID, body)), ("user-2", frame(VERSION_ID, body, compress=True))]
+    )
+    options = DecodeOptions(schemas=Schemas(resolver=FakeRegistry(AVRO_VERSION)))
+    items = expand_all([Record("shardId-0", "1", "agg", 0, aggregate)], options)
+    assert [(r.key, r.subseq, d.enc) for r, d in items] == [
+        ("user-1", 0, "kpl+gsr+avro"),
+        ("user-2", 1, "kpl+gsr+zlib+avro"),
+    ]
+    assert {orjson.dumps(d.value) for _, d in items} == {ORDER_JSON}
+
+
+def test_schema_values_are_json_to_the_table_raw_and_grep() -> None:
+    from streamtail.decode import text_of
+
+    from .helpers import record, render
+
+    version = SchemaVersion(VERSION_ID, "JSON", "{}", "reg", "events", 1)
+    data = frame(VERSION_ID, b'{"id":7}')
+    decoded = decode(data, schemas=Schemas(resolver=FakeRegistry(version)))
+    item = (record(data), decoded)
+    assert text_of(decoded) == '{"id":7}'
+    assert render([item], "raw") == '{"id":7}\n'
+    row = render([item], "table", width=100).splitlines()[-1]
+    assert row.endswith('gsr {"id":7}')
+
+
+def test_forced_gsr_reads_frames_and_warns_on_anything_else() -> None:
+    schemas = Schemas(resolver=FakeRegistry(AVRO_VERSION))
+    good = decode(frame(VERSION_ID, avro_bytes(ORDER_AVRO, ORDER_VALUE)), DecodeMode.GSR, schemas)
+    assert good.enc == "gsr+avro"
+    plain = decode(b'{"id":7}', DecodeMode.GSR, schemas)
+    assert (plain.enc, plain.warning) == ("base64", "not a GSR frame; shown as base64")
