@@ -266,3 +266,26 @@ def test_a_glue_that_fails_is_reported_once_and_every_record_kept(
     assert len(lines) == 2, stderr
     assert f"GSR schema version {version}: Glue GetSchemaVersion failed" in lines[0]
     assert lines[1].startswith("streamtail: warning: 4 records in all: GSR schema version")
+
+
+def test_put_gsr_json_schema_keeps_every_digit(kinesis: Any, glue: Any) -> None:
+    answer = glue.create_schema(
+        RegistryId={"RegistryName": "reg"},
+        SchemaName="doc",
+        DataFormat="JSON",
+        Compatibility="NONE",
+        SchemaDefinition=json.dumps(EVENT_JSON_SCHEMA),
+    )
+    kinesis.create_stream(StreamName="docs", ShardCount=1)
+    lines = b'{"id": 1, "total": 12.30, "big": 123456789012345678901234567890}\nnot json\n'
+    result = run_cli("put", "docs", "--gsr-schema", "reg/doc", input=lines)
+    assert result.code == 2
+    assert "line 2: not JSON; not written" in result.stderr
+    shard = kinesis.list_shards(StreamName="docs")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName="docs", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    [stored] = kinesis.get_records(ShardIterator=iterator)["Records"]
+    body, version = gsr_codec.decode(stored["Data"])
+    assert str(version) == answer["SchemaVersionId"]
+    assert body == b'{"id":1,"total":12.30,"big":123456789012345678901234567890}'
