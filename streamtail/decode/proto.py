@@ -11,9 +11,10 @@ and uint64 are strings, bytes are base64, enums are their names, Timestamp and D
 text, wrappers are their value.
 
 GSR framing (awslabs/aws-glue-schema-registry, serializer-deserializer/.../protobuf/
-ProtobufWireFormatDecoder.java and MessageIndexFinder.java): the message starts with one unsigned
-varint (`CodedInputStream.readUInt32`), the index of its type among all message types of the .proto
-file, nested ones included (level order), sorted by full name. That is not Confluent's
+ProtobufWireFormatEncoder.java, ProtobufWireFormatDecoder.java, MessageIndexFinder.java): the
+message starts with one plain unsigned varint (`writeUInt32NoTag` / `readUInt32`; the encoder's
+Javadoc says "zig-zag", its code does not), the index of its type among all message types of the
+.proto file, nested ones included (level order), sorted by full name. That is not Confluent's
 message-index array of zig-zag varints.
 """
 

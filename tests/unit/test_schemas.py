@@ -397,3 +397,21 @@ def test_forced_gsr_reads_frames_and_warns_on_anything_else() -> None:
     assert good.enc == "gsr+avro"
     plain = decode(b'{"id":7}', DecodeMode.GSR, schemas)
     assert (plain.enc, plain.warning) == ("base64", "not a GSR frame; shown as base64")
+
+
+def test_a_message_index_past_127_is_a_plain_two_byte_varint() -> None:
+    # writeUInt32NoTag(129) is 81 01; a zig-zag varint (what the Javadoc says) would be 82 02.
+    from google.protobuf import descriptor_pb2
+
+    fdp = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(name="many.proto", package="many", syntax="proto3")
+    for n in range(130):
+        file.message_type.add(name=f"M{n:03d}").field.add(
+            name="n", number=1, type=fdp.TYPE_INT32, label=fdp.LABEL_OPTIONAL
+        )
+    files = descriptor_pb2.FileDescriptorSet(file=[file]).SerializeToString()
+    codec = ProtoCodec(gsr_file=ProtoFiles(files).files[0])
+    body = proto_message(files, "many.M129", n=5)
+    assert codec.decode(b"\x81\x01" + body) == {"n": 5}
+    with pytest.raises(ValueError, match="message index 258: the schema has 130 message types"):
+        codec.decode(b"\x82\x02" + body)
