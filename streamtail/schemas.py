@@ -66,7 +66,9 @@ class GlueResolver:
         except NotFoundError as exc:
             raise SchemaUnavailable(f"not in the registry ({exc.aws_code})") from exc
         except StreamtailError as exc:
-            raise SchemaUnavailable(f"Glue GetSchemaVersion failed: {exc.message}") from exc
+            raise SchemaUnavailable(
+                f"Glue GetSchemaVersion failed: {exc.message}", registry_down=True
+            ) from exc
         self.fetched += 1
         version = version_of(answer)
         if answer.get("Status", "AVAILABLE") != "AVAILABLE":

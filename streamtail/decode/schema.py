@@ -62,7 +62,18 @@ class SchemaVersion(NamedTuple):
 
 
 class SchemaUnavailable(Exception):
-    """A schema version the resolver could not provide; the message says why, once per cause."""
+    """A schema version the resolver could not provide; the message says why, once per cause.
+    `registry_down`: the registry itself failed (network, credentials), not this version."""
+
+    def __init__(self, message: str, *, registry_down: bool = False) -> None:
+        super().__init__(message)
+        self.registry_down = registry_down
+
+
+#: distinct version ids the registry did not hold, none found yet, before frames stop being
+#: looked up: binary payloads that merely start like a frame (03 00 ...) must not cost a registry
+#: call each
+MAX_MISSES = 8
 
 
 class Resolver(Protocol):
@@ -136,6 +147,11 @@ class Schemas:
         default_factory=dict
     )
 
+    _misses: int = 0
+    _found: bool = False
+    #: why the registry is not asked any more (it failed as a whole)
+    _down: str | None = None
+
     def gsr(self, data: bytes) -> Result:
         """A GSR frame decoded with its schema version; base64 with a warning when it cannot be."""
         raw = data[2:HEADER_SIZE]
@@ -192,10 +208,23 @@ class Schemas:
         if self.resolver is None:
             why = f"GSR schema version {version_id}: no registry to ask; shown as base64"
             return None, why, unknown
+        if self._down is not None:
+            return None, self._down, unknown
+        if not self._found and self._misses >= MAX_MISSES:
+            why = (
+                f"GSR-like frame not looked up: the registry held none of the first {MAX_MISSES} "
+                "schema versions named; shown as base64"
+            )
+            return None, why, unknown
         try:
             version = self.resolver.schema_version(version_id)
         except SchemaUnavailable as exc:
+            if exc.registry_down:  # asked once per run, not once per version id
+                self._down = f"Glue Schema Registry unavailable ({exc}); GSR frames shown as base64"
+                return None, self._down, unknown
+            self._misses += 1
             return None, f"GSR schema version {version_id}: {exc}; shown as base64", unknown
+        self._found = True
         try:
             return version, self._codec_for(version), version.ref()
         except ValueError as exc:

@@ -258,14 +258,15 @@ def test_a_glue_that_fails_is_reported_once_and_every_record_kept(
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         monkeypatch.setenv("AWS_ENDPOINT_URL_GLUE", f"http://127.0.0.1:{closed.getsockname()[1]}")
-        version = uuid.uuid4()
-        put_all(kinesis, "down", [gsr_codec.encode(b"\x02", version)] * 4)
+        # four frames, two version ids: the registry is asked once in all
+        put_all(kinesis, "down", [gsr_codec.encode(b"\x02", uuid.uuid4()) for _ in range(2)] * 2)
         records, stderr = read("down")
     assert [r["enc"] for r in records] == ["base64"] * 4
     lines = stderr.splitlines()
     assert len(lines) == 2, stderr
-    assert f"GSR schema version {version}: Glue GetSchemaVersion failed" in lines[0]
-    assert lines[1].startswith("streamtail: warning: 4 records in all: GSR schema version")
+    assert ": Glue Schema Registry unavailable (Glue GetSchemaVersion failed: " in lines[0]
+    assert lines[0].endswith("; GSR frames shown as base64")
+    assert lines[1].startswith("streamtail: warning: 4 records in all: Glue Schema Registry")
 
 
 def test_put_gsr_json_schema_keeps_every_digit(kinesis: Any, glue: Any) -> None:

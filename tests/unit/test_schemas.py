@@ -415,3 +415,49 @@ def test_a_message_index_past_127_is_a_plain_two_byte_varint() -> None:
     assert codec.decode(b"\x81\x01" + body) == {"n": 5}
     with pytest.raises(ValueError, match="message index 258: the schema has 130 message types"):
         codec.decode(b"\x82\x02" + body)
+
+
+def test_binary_that_only_looks_like_frames_stops_costing_registry_calls() -> None:
+    from streamtail.decode.schema import MAX_MISSES
+
+    registry = FakeRegistry(AVRO_VERSION)
+    schemas = Schemas(resolver=registry)
+    lookalikes = [bytes([3, 0]) + uuid.uuid4().bytes + b"\x00" for _ in range(3 * MAX_MISSES)]
+    decoded = [decode(data, schemas=schemas) for data in lookalikes]
+    assert len(registry.asked) == MAX_MISSES
+    assert {d.enc for d in decoded} == {"base64"}
+    later = {d.warning for d in decoded[MAX_MISSES:]}
+    assert later == {
+        f"GSR-like frame not looked up: the registry held none of the first {MAX_MISSES} "
+        "schema versions named; shown as base64"
+    }
+
+
+def test_once_a_version_is_found_unknown_ids_are_still_asked() -> None:
+    from streamtail.decode.schema import MAX_MISSES
+
+    registry = FakeRegistry(AVRO_VERSION)
+    schemas = Schemas(resolver=registry)
+    decode(frame(VERSION_ID, avro_bytes(ORDER_AVRO, ORDER_VALUE)), schemas=schemas)
+    for _ in range(2 * MAX_MISSES):
+        decode(bytes([3, 0]) + uuid.uuid4().bytes + b"\x00", schemas=schemas)
+    assert len(registry.asked) == 1 + 2 * MAX_MISSES
+
+
+def test_a_registry_that_fails_as_a_whole_is_asked_once() -> None:
+    class Down:
+        asked = 0
+
+        def schema_version(self, version_id: str) -> SchemaVersion:
+            Down.asked += 1
+            raise SchemaUnavailable("Glue GetSchemaVersion failed: timeout", registry_down=True)
+
+    schemas = Schemas(resolver=Down())
+    warnings = {
+        decode(frame(str(uuid.uuid4()), b"\x00"), schemas=schemas).warning for _ in range(5)
+    }
+    assert Down.asked == 1
+    assert warnings == {
+        "Glue Schema Registry unavailable (Glue GetSchemaVersion failed: timeout); "
+        "GSR frames shown as base64"
+    }
