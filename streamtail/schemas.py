@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -88,6 +87,8 @@ class GlueResolver:
         return version if version.id == version_id else None
 
     def _save(self, version: SchemaVersion) -> None:
+        import tempfile
+
         with suppress(OSError):  # a read-only home: no cache, decoding still works
             self.cache.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=self.cache, prefix=".schema-", suffix=".tmp")
@@ -161,6 +162,7 @@ class ProtocCompiler:
         import importlib.util
         import subprocess
         import sys
+        import tempfile
 
         spec = importlib.util.find_spec("grpc_tools")
         if spec is None or not spec.submodule_search_locations:

@@ -18,7 +18,6 @@ libraries (fastavro, protobuf) are imported when the first schema is compiled.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -106,6 +105,7 @@ _COMPRESSIONS = frozenset({NO_COMPRESSION, ZLIB_COMPRESSION})
 
 def frame(version_id: str, body: bytes, *, compress: bool = False) -> bytes:
     """A GSR frame, as the serializers write it (`put --gsr-schema`)."""
+    import uuid
     import zlib
 
     header = bytes((HEADER_VERSION, ZLIB_COMPRESSION if compress else NO_COMPRESSION))
@@ -114,6 +114,8 @@ def frame(version_id: str, body: bytes, *, compress: bool = False) -> bytes:
 
 def frame_version(data: bytes) -> str:
     """The schema version id of a frame, as Glue writes it."""
+    import uuid  # here: it imports `platform`, 2 ms that a read without frames need not pay
+
     return str(uuid.UUID(bytes=bytes(data[2:HEADER_SIZE])))
 
 
