@@ -69,7 +69,10 @@ class GlueResolver:
                 f"Glue GetSchemaVersion failed: {exc.message}", registry_down=True
             ) from exc
         self.fetched += 1
-        version = version_of(answer)
+        try:
+            version = version_of(answer)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise SchemaUnavailable(f"GetSchemaVersion answered without {exc}") from exc
         if answer.get("Status", "AVAILABLE") != "AVAILABLE":
             raise SchemaUnavailable(f"the version is {answer.get('Status')}, not AVAILABLE")
         self._save(version)
