@@ -461,3 +461,27 @@ def test_a_registry_that_fails_as_a_whole_is_asked_once() -> None:
         "Glue Schema Registry unavailable (Glue GetSchemaVersion failed: timeout); "
         "GSR frames shown as base64"
     }
+
+
+_FUZZ_SCHEMAS = Schemas(
+    resolver=FakeRegistry(
+        AVRO_VERSION,
+        SchemaVersion("00000000-0000-4000-8000-0000000000aa", "JSON", "{}", "reg", "j", 1),
+    )
+)
+
+
+@pytest.mark.parametrize("version_id", [VERSION_ID, "00000000-0000-4000-8000-0000000000aa"])
+def test_any_body_decodes_or_is_base64_never_an_exception(version_id: str) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.binary(max_size=200), st.booleans())
+    def check(body: bytes, compress: bool) -> None:
+        decoded = decode(frame(version_id, body, compress=compress), schemas=_FUZZ_SCHEMAS)
+        assert decoded.enc.endswith(("avro", "json", "base64"))
+        assert (decoded.enc == "base64") == (decoded.warning is not None)
+        orjson.dumps(decoded.value)  # always writable as NDJSON
+
+    check()
