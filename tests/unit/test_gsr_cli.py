@@ -290,3 +290,18 @@ def test_put_gsr_json_schema_keeps_every_digit(kinesis: Any, glue: Any) -> None:
     body, version = gsr_codec.decode(stored["Data"])
     assert str(version) == answer["SchemaVersionId"]
     assert body == b'{"id":1,"total":12.30,"big":123456789012345678901234567890}'
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--avro-schema", "a.avsc", "--gsr-schema", "s"], "give one"),
+        (["--avro-schema", "a.avsc", "--binary"], "write JSON lines, not --binary chunks"),
+        (["--avro-schema", "/nonexistent.avsc"], "--avro-schema /nonexistent.avsc: No such file"),
+    ],
+)
+def test_put_schema_usage_errors(kinesis: Any, args: list[str], message: str) -> None:
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    result = run_cli("put", "s", *args, input=b"{}\n")
+    assert result.code == 2
+    assert message in result.stderr
