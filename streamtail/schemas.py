@@ -90,18 +90,24 @@ class GlueResolver:
         return version if version.id == version_id else None
 
     def _save(self, version: SchemaVersion) -> None:
-        import tempfile
+        _store(self.cache, f"{version.id}.json", json.dumps(version._asdict()).encode("utf-8"))
 
-        with suppress(OSError):  # a read-only home: no cache, decoding still works
-            self.cache.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.cache, prefix=".schema-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump(version._asdict(), out)
-                Path(temp).replace(self._path(version.id))
-            except OSError:
-                Path(temp).unlink(missing_ok=True)
-                raise
+
+def _store(folder: Path, name: str, data: bytes) -> None:
+    """Write a cache file whole or not at all (a temporary file renamed over it): runs side by
+    side never read half a file. A read-only home means no cache; decoding still works."""
+    import tempfile
+
+    with suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".schema-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            Path(temp).replace(folder / name)
+        except OSError:
+            Path(temp).unlink(missing_ok=True)
+            raise
 
 
 def version_of(answer: dict[str, Any]) -> SchemaVersion:
@@ -151,9 +157,7 @@ class ProtocCompiler:
             data = path.read_bytes()
         except OSError:
             data = self._compile(version.definition)
-            with suppress(OSError):
-                self.cache.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+            _store(self.cache, path.name, data)
         try:
             files = ProtoFiles(data)
         except ProtoError as exc:
