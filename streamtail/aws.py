@@ -36,6 +36,9 @@ YANDEX_REGION = "ru-central1"
 #: no signature is checked when an IAM token came)
 IAM_TOKEN_ENV = "YC_IAM_TOKEN"
 _IAM_HEADER = "X-YaCloud-SubjectToken"
+#: services beside the stream whose own endpoint variable wins over --endpoint-url (which names
+#: the stream's endpoint); botocore reads the variable itself when no endpoint_url is passed
+_OWN_ENDPOINT_ENV = {"glue": "AWS_ENDPOINT_URL_GLUE"}
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,14 @@ class Clients:
         """A client for `service`; `data_plane` clients make exactly one attempt per call."""
         key = (service, data_plane)
         if key not in self._clients:
+            endpoint = self.conn.endpoint_url
+            if os.environ.get(_OWN_ENDPOINT_ENV.get(service, "-")):
+                endpoint = None
             try:
                 self._clients[key] = self._session.create_client(
                     service,
                     region_name=self.region,
-                    endpoint_url=self.conn.endpoint_url,
+                    endpoint_url=endpoint,
                     config=self._data_config if data_plane else self._config,
                 )
             except botocore.exceptions.BotoCoreError as exc:

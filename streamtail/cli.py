@@ -19,6 +19,7 @@ import typer.core
 
 from streamtail import __version__
 from streamtail.cli_options import (
+    AvroSchema,
     Binary,
     CheckpointOpt,
     ChunkSize,
@@ -30,6 +31,7 @@ from streamtail.cli_options import (
     ExpandLogs,
     FromNdjson,
     Grep,
+    GsrSchema,
     HashKey,
     Key,
     KeyField,
@@ -44,6 +46,9 @@ from streamtail.cli_options import (
     Output,
     OutputFormat,
     Profile,
+    ProtoDescriptor,
+    ProtoMessage,
+    PutAvroSchema,
     PutKey,
     PutStream,
     Quiet,
@@ -218,6 +223,9 @@ def _read(
     retry_timeout: float | None,
     expand_logs: bool,
     skip_control: bool,
+    avro_schema: str | None,
+    proto_descriptor: str | None,
+    proto_message: str | None,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -247,6 +255,9 @@ def _read(
         retry_timeout=retry_timeout,
         expand_logs=expand_logs,
         skip_control=skip_control,
+        avro_schema=avro_schema,
+        proto_descriptor=proto_descriptor,
+        proto_message=proto_message,
     )
     _run(debug, no_color, lambda env: run_read(request, env), quiet=quiet)
 
@@ -268,6 +279,9 @@ def read(
     retry_timeout: RetryTimeout = None,
     expand_logs: ExpandLogs = False,
     skip_control: SkipControl = False,
+    avro_schema: AvroSchema = None,
+    proto_descriptor: ProtoDescriptor = None,
+    proto_message: ProtoMessage = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -300,6 +314,9 @@ def follow(
     retry_timeout: RetryTimeout = None,
     expand_logs: ExpandLogs = False,
     skip_control: SkipControl = False,
+    avro_schema: AvroSchema = None,
+    proto_descriptor: ProtoDescriptor = None,
+    proto_message: ProtoMessage = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -319,6 +336,8 @@ def put(
     from_ndjson: FromNdjson = False,
     binary: Binary = False,
     chunk_size: ChunkSize = None,
+    avro_schema: PutAvroSchema = None,
+    gsr_schema: GsrSchema = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -336,6 +355,8 @@ def put(
         from_ndjson=from_ndjson,
         binary=binary,
         chunk_size=chunk_size,
+        avro_schema=avro_schema,
+        gsr_schema=gsr_schema,
     )
     _run(debug, no_color, lambda env: run_put(request, env))
 

@@ -27,6 +27,9 @@ class DecodeChoice(StrEnum):
     text = "text"
     base64 = "base64"
     none = "none"
+    avro = "avro"
+    protobuf = "protobuf"
+    gsr = "gsr"
 
 
 class ListFormat(StrEnum):
@@ -149,8 +152,9 @@ Decode = Annotated[
     typer.Option(
         "--decode",
         metavar="MODE",
-        help="auto: gzip/zlib, KPL aggregates, CloudWatch Logs, JSON, text, base64; or force "
-        "json, text, base64 or none.",
+        help="auto: gzip/zlib, KPL aggregates, Glue Schema Registry frames, CloudWatch Logs, JSON, "
+        "text, base64; or force json, text, base64, none, avro (--avro-schema), protobuf "
+        "(--proto-message) or gsr.",
         case_sensitive=False,
     ),
 ]
@@ -232,6 +236,33 @@ RetryTimeout = Annotated[
         show_default=False,
     ),
 ]
+AvroSchema = Annotated[
+    str | None,
+    typer.Option(
+        "--avro-schema",
+        metavar="FILE",
+        help="Payloads are bare Avro binary written with this schema (.avsc); implies --decode "
+        "avro.",
+    ),
+]
+ProtoDescriptor = Annotated[
+    str | None,
+    typer.Option(
+        "--proto-descriptor",
+        metavar="FILE",
+        help="Protobuf descriptors (protoc --descriptor_set_out): for --proto-message, and for "
+        "Glue Schema Registry PROTOBUF schemas.",
+    ),
+]
+ProtoMessage = Annotated[
+    str | None,
+    typer.Option(
+        "--proto-message",
+        metavar="NAME",
+        help="Payloads are bare Protobuf messages of this type (package.Message); implies "
+        "--decode protobuf.",
+    ),
+]
 
 
 # -- put -----------------------------------------------------------------------------------------
@@ -271,6 +302,23 @@ ChunkSize = Annotated[
         metavar="BYTES",
         help="With --binary: bytes per record (default: 1 MiB less the partition key).",
         min=1,
+    ),
+]
+PutAvroSchema = Annotated[
+    str | None,
+    typer.Option(
+        "--avro-schema",
+        metavar="FILE",
+        help="Write each JSON line as bare Avro binary with this schema (.avsc).",
+    ),
+]
+GsrSchema = Annotated[
+    str | None,
+    typer.Option(
+        "--gsr-schema",
+        metavar="NAME",
+        help="Write each JSON line as a Glue Schema Registry frame of this schema's latest "
+        "version ([REGISTRY/]NAME, default registry default-registry; AVRO or JSON).",
     ),
 ]
 

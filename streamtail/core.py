@@ -64,6 +64,10 @@ class ReadRequest:
     checkpoint: str | None = None
     #: --retry-timeout SECONDS (None: the default of the command; inf: never give up)
     retry_timeout: float | None = None
+    #: --avro-schema FILE, --proto-descriptor FILE, --proto-message NAME
+    avro_schema: str | None = None
+    proto_descriptor: str | None = None
+    proto_message: str | None = None
 
 
 def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
@@ -127,8 +131,11 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
 ) -> None:
     from streamtail.checkpoint import PartialRecords
     from streamtail.reader import Walker
+    from streamtail.sources import open_source
 
-    source = open_ref(ref, request.conn, env, pool=64)
+    clients = clients_for(ref, request.conn, env, pool=64)
+    options = decode_options(request, clients)
+    source = open_source(ref, clients)
     if checkpoint is not None:
         plan = _resumed(plan, checkpoint, source, env, from_given=request.start is not None)
     if plan.position.timestamp is not None and not source.supports_timestamp:
@@ -151,7 +158,7 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
     ctx = RenderContext(
         env=env,
         stream=ref.display,
-        raw_bytes=request.decode is DecodeMode.NONE,
+        raw_bytes=options.mode is DecodeMode.NONE,
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
     )
     renderer = make_renderer(output, ctx)
@@ -160,7 +167,7 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
     printing = _Printing(
         renderer=renderer,
         record_filter=record_filter,
-        options=DecodeOptions(request.decode, request.expand_logs, request.skip_control),
+        options=options,
         decoding=decoding,
         originals=decoding and not renderer.needs_decoded,
         problems=DecodeProblems(env),
@@ -282,6 +289,37 @@ def _save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
 def _save(checkpoint: Checkpoint, walker: Walker) -> None:
     """Save what has been printed, and which shards have nothing left to read."""
     checkpoint.save(walker.finished, walker.lineage.shards.keys())
+
+
+def decode_options(request: ReadRequest, clients: Clients) -> DecodeOptions:
+    """How payloads are decoded: `--decode`, and the schemas (the registry for GSR frames, the
+    files given). `--avro-schema` alone means `--decode avro`, `--proto-message` `protobuf`."""
+    mode = request.decode
+    if mode is DecodeMode.AUTO and request.avro_schema is not None:
+        mode = DecodeMode.AVRO
+    elif mode is DecodeMode.AUTO and request.proto_message is not None:
+        mode = DecodeMode.PROTOBUF
+    if request.avro_schema is not None and request.proto_message is not None:
+        raise UsageError("--avro-schema and --proto-message both say what payloads are: give one")
+    if mode is DecodeMode.AVRO and request.avro_schema is None:
+        raise UsageError("--decode avro needs --avro-schema FILE")
+    if mode is DecodeMode.PROTOBUF and request.proto_message is None:
+        raise UsageError("--decode protobuf needs --proto-descriptor FILE and --proto-message NAME")
+    schema_given = request.avro_schema or request.proto_descriptor or request.proto_message
+    if schema_given and mode not in _SCHEMA_READY:
+        raise UsageError(f"--decode {mode} does not use a schema")
+    from streamtail.schemas import GlueResolver, offline_schemas
+
+    resolver = None
+    if mode in (DecodeMode.AUTO, DecodeMode.GSR):
+        resolver = GlueResolver(lambda: clients.client("glue"))
+    schemas = offline_schemas(
+        request.avro_schema, request.proto_descriptor, request.proto_message, resolver
+    )
+    return DecodeOptions(mode, request.expand_logs, request.skip_control, schemas)
+
+
+_SCHEMA_READY = frozenset({DecodeMode.AUTO, DecodeMode.GSR, DecodeMode.AVRO, DecodeMode.PROTOBUF})
 
 
 def _guarded(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, NamedTuple
 
@@ -81,8 +81,17 @@ def random_key() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
+#: turns a line's JSON text into the payload (`put --avro-schema`, `--gsr-schema`); raises
+#: ValueError when the value does not fit
+Encoder = Callable[[bytes], bytes]
+
+
 def line_entries(
-    lines: Iterable[bytes], keys: KeySource, *, from_ndjson: bool
+    lines: Iterable[bytes],
+    keys: KeySource,
+    *,
+    from_ndjson: bool,
+    encoder: Encoder | None = None,
 ) -> Iterator[Entry | Rejected]:
     """One entry per non-empty line (the line ending, \\n or \\r\\n, is not part of the data)."""
     for number, raw in enumerate(lines, start=1):
@@ -90,11 +99,11 @@ def line_entries(
         line = line[:-1] if line.endswith(b"\r") else line
         if not line:
             continue
-        yield _line_entry(line, number, keys, from_ndjson=from_ndjson)
+        yield _line_entry(line, number, keys, from_ndjson=from_ndjson, encoder=encoder)
 
 
 def _line_entry(
-    line: bytes, number: int, keys: KeySource, *, from_ndjson: bool
+    line: bytes, number: int, keys: KeySource, *, from_ndjson: bool, encoder: Encoder | None
 ) -> Entry | Rejected:
     obj: Any = None
     if from_ndjson or keys.needs_json:
@@ -107,6 +116,11 @@ def _line_entry(
         try:
             data = payload_of(obj)
         except BadRecord as exc:
+            return Rejected(number, str(exc))
+    if encoder is not None:
+        try:
+            data = encoder(data)
+        except ValueError as exc:
             return Rejected(number, str(exc))
     key = keys.key_for(obj)
     if key is None:
@@ -154,7 +168,7 @@ def payload_of(obj: Any) -> bytes:
         if not isinstance(data, str):
             raise BadRecord("enc is text but data is not a string")
         return data.encode("utf-8")
-    if last in ("json", None):
+    if last in ("json", "avro", "protobuf", None):  # a value decoded with a schema is JSON
         return orjson.dumps(data)
     raise BadRecord(f"unknown enc {enc!r}")
 

@@ -88,7 +88,10 @@ _CREDENTIAL_CODES = frozenset(
         "KMSAccessDeniedException",
     }
 )
-_NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "TableNotFoundException"})
+#: (Glue answers EntityNotFoundException for a schema, registry or version it does not hold)
+_NOT_FOUND_CODES = frozenset(
+    {"ResourceNotFoundException", "TableNotFoundException", "EntityNotFoundException"}
+)
 _USAGE_CODES = frozenset({"InvalidArgumentException", "ValidationException"})
 
 #: The service pushes back: slow down and retry (counted apart in the status line and notices).

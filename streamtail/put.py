@@ -6,7 +6,7 @@ Knows nothing of Typer; takes a frozen request from cli.py and an `Env`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streamtail.core import clients_for
 from streamtail.env import Env
@@ -15,7 +15,8 @@ from streamtail.model import SourceKind
 from streamtail.names import resolve
 
 if TYPE_CHECKING:
-    from streamtail.aws import Connection
+    from streamtail.aws import Clients, Connection
+    from streamtail.entries import Encoder
     from streamtail.writer import PutStats, WritePacing
 
 
@@ -30,6 +31,10 @@ class PutRequest:
     from_ndjson: bool = False
     binary: bool = False
     chunk_size: int | None = None
+    #: --avro-schema FILE: lines written as bare Avro binary
+    avro_schema: str | None = None
+    #: --gsr-schema [REGISTRY/]NAME: lines written as GSR frames of the latest version
+    gsr_schema: str | None = None
 
 
 #: rejected input lines named one by one on stderr before they are only counted
@@ -60,6 +65,7 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
     if env.stdin is None:
         raise UsageError("put reads records from standard input, and there is none")
     clients = clients_for(ref, request.conn, env)
+    encoder = _encoder(request, clients)
     sink = KinesisSource(
         ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)
     )
@@ -69,7 +75,7 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
     if request.binary:
         entries = chunk_entries(env.stdin, keys, chunk_size)
     else:
-        entries = line_entries(env.stdin, keys, from_ndjson=request.from_ndjson)
+        entries = line_entries(env.stdin, keys, from_ndjson=request.from_ndjson, encoder=encoder)
 
     first_reject: list[Rejected] = []
 
@@ -106,6 +112,60 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
             hint="--from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON line "
             "with that field",
         )
+
+
+def _encoder(request: PutRequest, clients: Clients) -> Encoder | None:
+    """How each JSON line becomes a payload with `--avro-schema` or `--gsr-schema` (the schema
+    read, compiled or fetched before any input is)."""
+    if request.avro_schema is None and request.gsr_schema is None:
+        return None
+    if request.avro_schema is not None and request.gsr_schema is not None:
+        raise UsageError("--avro-schema and --gsr-schema each say how to write records: give one")
+    if request.binary:
+        raise UsageError("--avro-schema and --gsr-schema write JSON lines, not --binary chunks")
+    from streamtail.decode.avro import AvroCodec
+    from streamtail.decode.schema import AVRO, JSON, frame
+    from streamtail.schemas import avro_codec, latest_version
+
+    if request.avro_schema is not None:
+        codec: AvroCodec = avro_codec(request.avro_schema)
+        return lambda text: codec.encode(_json_value(text))
+    assert request.gsr_schema is not None
+    version = latest_version(clients.client("glue"), request.gsr_schema)
+    if version.data_format == AVRO:
+        codec = AvroCodec(version.definition)
+        return lambda text: frame(version.id, codec.encode(_json_value(text)))
+    if version.data_format == JSON:
+        return lambda text: frame(version.id, _compact_json(text))
+    raise UsageError(
+        f"--gsr-schema {request.gsr_schema} is {version.data_format}: put writes AVRO and JSON "
+        "schemas"
+    )
+
+
+def _json_value(text: bytes) -> Any:
+    """A line's JSON value with decimals kept exact (an Avro decimal takes every digit)."""
+    import json
+    from decimal import Decimal
+
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except ValueError:
+        raise ValueError("not JSON") from None
+
+
+def _compact_json(text: bytes) -> bytes:
+    """A JSON line written compactly, every number's digits kept (not validated: no JSON Schema
+    validator is a dependency)."""
+    import json
+
+    import orjson
+
+    try:  # numbers as their own text: 12.30 stays 12.30
+        value = json.loads(text, parse_float=orjson.Fragment, parse_int=orjson.Fragment)
+    except ValueError:
+        raise ValueError("not JSON") from None
+    return orjson.dumps(value)
 
 
 def _chunk_size(request: PutRequest, limit: int) -> int:

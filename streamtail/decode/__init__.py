@@ -9,11 +9,15 @@
 - a CloudWatch Logs subscription envelope is JSON; with `expand_logs` it becomes one item per log
   event whose data is the event's message (`gzip+cwlogs+json` or `gzip+cwlogs+text`), and with
   `skip_control` a CONTROL_MESSAGE envelope yields nothing;
+- a Glue Schema Registry frame (schema.py) is decoded with its schema version (Avro, JSON Schema,
+  Protobuf): `gsr+avro`, `gsr+zlib+json`, with the version in `Decoded.schema`;
 - then JSON, UTF-8 text, base64.
 
 A payload that claims a container and is not one (a bad checksum, truncated gzip) is shown as
 base64 with a `warning`, never dropped. `json`, `text` and `base64` force one interpretation of
-the bytes as they arrived; what does not fit is shown as base64 with a warning.
+the bytes as they arrived; what does not fit is shown as base64 with a warning. `avro` and
+`protobuf` read bare payloads with an offline schema (`--avro-schema`, `--proto-descriptor`), `gsr`
+reads every payload as a GSR frame.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -35,14 +39,19 @@ from streamtail.decode.cwlogs import (
     log_events,
 )
 from streamtail.decode.kpl import AggregateError, is_aggregate, unpack
+from streamtail.decode.schema import is_frame
 from streamtail.model import Record
 from streamtail.typed_json import plain_item
+
+if TYPE_CHECKING:
+    from streamtail.decode.schema import Result, Schemas
 
 _new = tuple.__new__
 #: containers inside containers: gzip of gzip happens, deeper is a decompression bomb's shape
 MAX_LAYERS = 4
-#: the first bytes a container can start with: gzip, KPL, and every zlib CMF (deflate, CINFO <= 7)
-_CONTAINER_FIRST_BYTES = frozenset({0x1F, 0xF3, *(cinfo << 4 | 8 for cinfo in range(8))})
+#: the first bytes a container can start with: gzip, KPL, a GSR frame, and every zlib CMF
+#: (deflate, CINFO <= 7)
+_CONTAINER_FIRST_BYTES = frozenset({0x1F, 0xF3, 0x03, *(cinfo << 4 | 8 for cinfo in range(8))})
 
 
 class DecodeMode(StrEnum):
@@ -51,11 +60,15 @@ class DecodeMode(StrEnum):
     TEXT = "text"
     BASE64 = "base64"
     NONE = "none"
+    AVRO = "avro"
+    PROTOBUF = "protobuf"
+    GSR = "gsr"
 
 
 class Decoded(NamedTuple):
     #: the steps taken joined by "+", ending in "json", "text" or "base64" ("gzip+json",
-    #: "kpl+text"); "dynamodb" for a DynamoDB change
+    #: "kpl+text"), or "avro" or "protobuf" (then `value` is JSON too: "gsr+avro");
+    #: "dynamodb" for a DynamoDB change
     enc: str
     #: a JSON value (the payload's own JSON text as an orjson.Fragment when it can be written
     #: back as it arrived: see `basic.kept`), a string, or a base64 string
@@ -65,6 +78,8 @@ class Decoded(NamedTuple):
     warning: str | None = None
     #: the log event this item came from, for an expanded CloudWatch Logs envelope
     log: LogEvent | None = None
+    #: the schema a payload was decoded with (the NDJSON `schema` field)
+    schema: dict[str, Any] | None = None
 
 
 #: a record and its decoded payload
@@ -78,6 +93,8 @@ class DecodeOptions:
     expand_logs: bool = False
     #: CloudWatch Logs CONTROL_MESSAGE envelopes: no item at all
     skip_control: bool = False
+    #: the registry and offline schemas (None: no schema-aware decoding)
+    schemas: Schemas | None = None
 
 
 _NOT_FIT = {
@@ -86,9 +103,13 @@ _NOT_FIT = {
 }
 
 
-def decode(data: bytes, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
-    """One payload decoded (gzip and zlib unwrapped under `auto`); never raises."""
+def decode(
+    data: bytes, mode: DecodeMode = DecodeMode.AUTO, schemas: Schemas | None = None
+) -> Decoded:
+    """One payload decoded (gzip, zlib and GSR frames unwrapped under `auto`); never raises."""
     if mode is DecodeMode.AUTO:
+        if schemas is not None and is_frame(data):
+            return _schema_result(schemas.gsr(data))
         if not data or data[0] not in _CONTAINER_FIRST_BYTES or container(data) is None:
             return Decoded(*leaf(data))
         steps, inner, warning = _unwrap(data)
@@ -99,7 +120,27 @@ def decode(data: bytes, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
         if fitted is not None:
             return Decoded(fitted.enc, fitted.value)
         return Decoded("base64", as_base64(data).value, f"{_NOT_FIT[mode]}; shown as base64")
+    if mode in _SCHEMA_MODES:
+        return _forced_schema(data, mode, schemas)
     return Decoded("base64", as_base64(data).value)
+
+
+_SCHEMA_MODES = frozenset({DecodeMode.AVRO, DecodeMode.PROTOBUF, DecodeMode.GSR})
+
+
+def _forced_schema(data: bytes, mode: DecodeMode, schemas: Schemas | None) -> Decoded:
+    if mode is DecodeMode.GSR:
+        if schemas is not None and is_frame(data):
+            return _schema_result(schemas.gsr(data))
+        return Decoded("base64", as_base64(data).value, "not a GSR frame; shown as base64")
+    avro = mode is DecodeMode.AVRO
+    if schemas is None or (schemas.avro if avro else schemas.proto) is None:
+        return Decoded("base64", as_base64(data).value, f"no {mode} schema given; shown as base64")
+    return _schema_result(schemas.bare_avro(data) if avro else schemas.bare_proto(data))
+
+
+def _schema_result(result: Result) -> Decoded:
+    return Decoded(result.enc, result.value, result.warning, None, result.schema)
 
 
 def expand(record: Record, options: DecodeOptions) -> list[Item]:
@@ -122,7 +163,7 @@ def expand_all(records: Iterable[Record], options: DecodeOptions) -> list[Item]:
         if record.change is not None:
             add((record, decode_change(record)))
         elif not auto:
-            add((record, decode(data, options.mode)))
+            add((record, decode(data, options.mode, options.schemas)))
         elif data and data[0] not in _CONTAINER_FIRST_BYTES:
             try:
                 value = orjson.loads(data)
@@ -133,7 +174,7 @@ def expand_all(records: Iterable[Record], options: DecodeOptions) -> list[Item]:
                 items.extend(_payload(record, "", options))
             else:
                 # Built as a plain tuple: Decoded's generated __new__ costs more than the rest.
-                add((record, _new(Decoded, ("json", kept(data, value), None, None))))
+                add((record, _new(Decoded, ("json", kept(data, value), None, None, None))))
         else:
             items.extend(_containers(record, options))
     return items
@@ -176,9 +217,13 @@ def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded
     return decode(record.data, mode)
 
 
+#: the last steps of `enc` whose value is JSON
+_JSON_ENDINGS = ("json", "avro", "protobuf")
+
+
 def is_json(decoded: Decoded) -> bool:
     """Whether `decoded.value` is a JSON value (a JSON payload or a DynamoDB change)."""
-    return decoded.enc.endswith("json") or decoded.enc == "dynamodb"
+    return decoded.enc.endswith(_JSON_ENDINGS) or decoded.enc == "dynamodb"
 
 
 def text_of(decoded: Decoded) -> str:
@@ -196,7 +241,7 @@ def text_of(decoded: Decoded) -> str:
 
 
 def _payload(record: Record, prefix: str, options: DecodeOptions) -> list[Item]:
-    decoded = decode(record.data)
+    decoded = decode(record.data, DecodeMode.AUTO, options.schemas)
     kind = envelope_kind(decoded.value) if decoded.enc.endswith("json") else None
     if prefix:
         decoded = decoded._replace(enc=prefix + decoded.enc)

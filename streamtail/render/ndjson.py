@@ -43,7 +43,7 @@ def record_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
     if record.change is not None:
         return change_object(ctx, item)
     log = decoded.log
-    if record.subseq is None and log is None:
+    if record.subseq is None and log is None and decoded.schema is None:
         # The common record (the hot path), as one literal.
         return {
             "stream": ctx.stream,
@@ -61,6 +61,9 @@ def record_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
     obj["ts"] = format_ts(record.ts_ms)
     obj["enc"] = decoded.enc
     obj["data"] = decoded.value
+    if decoded.schema is not None:
+        # Decoded with a schema: the registry's name, version and id, or the file given.
+        obj["schema"] = decoded.schema
     if log is not None:
         # An expanded CloudWatch Logs event: `data` is its message, this says where it came from.
         obj["log"] = {"group": log.group, "stream": log.stream, "id": log.id}

@@ -16,7 +16,7 @@ import orjson
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from streamtail.decode import Decoded, Item, text_of
+from streamtail.decode import Decoded, Item, is_json, text_of
 from streamtail.lineage import short_id
 from streamtail.model import Change
 from streamtail.positions import format_ts
@@ -182,7 +182,7 @@ class TableRenderer:
         elif steps:
             cell.append(fit("+".join(steps), width) + " ", style="dim")
         room = max(width - len(cell), 1)
-        if last == "json":
+        if is_json(decoded):
             cell.append_text(self._json(Text(fit(inert(text_of(decoded)), room))))
         elif last == "base64":
             cell.append(binary_preview(str(decoded.value), room), style="magenta")

@@ -222,7 +222,11 @@ def test_forced_modes(mode: DecodeMode, data: bytes, expected: Decoded) -> None:
 
 
 def test_mode_names_match_the_contract() -> None:
-    assert [m.value for m in DecodeMode] == ["auto", "json", "text", "base64", "none"]
+    # CONTRACT.md's five, then the schema readings (issue 17: README "Schemas").
+    assert [m.value for m in DecodeMode] == [
+        *("auto", "json", "text", "base64", "none"),
+        *("avro", "protobuf", "gsr"),
+    ]
 
 
 # -- text_of (what --grep and the table see) ----------------------------------------------------

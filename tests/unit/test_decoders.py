@@ -293,7 +293,7 @@ def test_kpl_of_cloudwatch_envelopes() -> None:
 
 def test_forced_json_on_text_is_base64_with_a_warning() -> None:
     decoded = decode(b"not json", DecodeMode.JSON)
-    assert decoded == ("base64", "bm90IGpzb24=", "payload is not JSON; shown as base64", None)
+    assert decoded == ("base64", "bm90IGpzb24=", "payload is not JSON; shown as base64", None, None)
 
 
 def test_forced_text_on_binary_is_base64_with_a_warning() -> None:
@@ -305,7 +305,7 @@ def test_forced_text_on_binary_is_base64_with_a_warning() -> None:
 def test_forced_modes_take_the_bytes_as_they_arrived() -> None:
     packed = gzip.compress(b'{"a":1}')
     assert decode(packed, DecodeMode.JSON).enc == "base64"
-    assert decode(b'{"a":1}', DecodeMode.TEXT) == ("text", '{"a":1}', None, None)
+    assert decode(b'{"a":1}', DecodeMode.TEXT) == ("text", '{"a":1}', None, None, None)
     assert decode(b'{"a":1}', DecodeMode.BASE64).value == "eyJhIjoxfQ=="
     assert decode(b'{"a":1}', DecodeMode.NONE).enc == "base64"
 

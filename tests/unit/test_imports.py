@@ -15,7 +15,8 @@ from packaging.utils import canonicalize_name
 import streamtail
 
 PACKAGE_DIR = Path(streamtail.__file__).parent
-HEAVY = ("boto3", "botocore", "moto")
+#: fastavro and protobuf (google) load only when a record needs a schema (also test_gsr_cli.py)
+HEAVY = ("boto3", "botocore", "moto", "fastavro", "google")
 
 _REPORT_HEAVY = (
     "import sys\n"

@@ -23,11 +23,14 @@ from streamtail.render import RenderContext
 from streamtail.render.ndjson import NdjsonRenderer, record_object
 
 #: every key of a Kinesis record, in the contract's order
-KINESIS_V1_KEYS = ("stream", "shard", "seq", "subseq", "key", "ts", "enc", "data")
+KINESIS_V1_KEYS = ("stream", "shard", "seq", "subseq", "key", "ts", "enc", "data", "schema", "log")
 #: the keys every Kinesis record has (`subseq` only for records unpacked from a KPL aggregate)
 KINESIS_V1_REQUIRED = ("stream", "shard", "seq", "key", "ts", "enc", "data")
 TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-ENC = re.compile(r"^(?:[a-z0-9]+\+)*(?:json|text|base64)$")
+ENC = re.compile(r"^(?:[a-z0-9]+\+)*(?:json|text|base64|avro|protobuf)$")
+#: the `schema` field: a registry's version (`id` alone when the registry did not answer), or
+#: the offline file (and message) given
+SCHEMA_REGISTRY_KEYS = ("registry", "name", "version", "id")
 
 CONTRACT_SEQ = "49590338271490256608559692538361571095921575989136588898"
 CONTRACT_TS_MS = int(datetime(2026, 11, 21, 21, 4, 5, 123000, tzinfo=UTC).timestamp() * 1000)
@@ -116,6 +119,49 @@ def test_every_line_follows_schema_v1(mode: DecodeMode, make_env: Callable[..., 
             assert obj["data"].encode("utf-8") == record.data
         else:
             assert obj["data"] == json.loads(record.data)
+
+
+def test_schema_decoded_lines_follow_schema_v1(make_env: Callable[..., Env]) -> None:
+    import uuid
+
+    from aws_schema_registry import codec
+
+    from streamtail.decode import DecodeOptions, expand_all
+    from streamtail.decode.schema import Schemas
+    from tests.unit.schema_fixtures import ORDER_AVRO, ORDER_JSON, ORDER_VALUE
+    from tests.unit.test_schemas import AVRO_VERSION, FakeRegistry, avro_bytes
+
+    body = avro_bytes(ORDER_AVRO, ORDER_VALUE)
+    known = codec.encode(body, uuid.UUID(AVRO_VERSION.id))
+    unknown = codec.encode(body, uuid.UUID(int=1))
+    records = [
+        Record("shardId-000000000001", str(i), "k", CONTRACT_TS_MS, data)
+        for i, data in enumerate(
+            [known, codec.encode(body, uuid.UUID(AVRO_VERSION.id), True), unknown]
+        )
+    ]
+    options = DecodeOptions(schemas=Schemas(resolver=FakeRegistry(AVRO_VERSION)))
+    env = make_env()
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
+    renderer.write(expand_all(records, options))
+    lines = env.stdout.getvalue().splitlines()  # type: ignore[attr-defined]
+    objs = [json.loads(line) for line in lines]
+    for line in lines:
+        keys = [k for k, _ in pairs(line)]
+        assert keys == [k for k in KINESIS_V1_KEYS if k in keys]
+        assert ENC.match(json.loads(line)["enc"])
+    assert [o["enc"] for o in objs] == ["gsr+avro", "gsr+zlib+avro", "base64"]
+    assert list(objs[0]["schema"]) == list(SCHEMA_REGISTRY_KEYS)
+    assert objs[0]["schema"]["id"] == AVRO_VERSION.id
+    assert objs[2]["schema"] == {"id": str(uuid.UUID(int=1))}
+    assert lines[0].endswith(
+        b'"data":'
+        + ORDER_JSON
+        + b',"schema":{"registry":"reg","name":"orders","version":3,"id":"'
+        + AVRO_VERSION.id.encode()
+        + b'"}}'
+    )
+    assert base64.b64decode(objs[2]["data"]) == unknown
 
 
 # -- DynamoDB change records ----------------------------------------------------------------------
