@@ -22,9 +22,11 @@ from streamtail.cli_options import (
     Binary,
     CheckpointOpt,
     ChunkSize,
+    Consumer,
     Debug,
     Decode,
     DecodeChoice,
+    Efo,
     Endpoint,
     Event,
     ExpandLogs,
@@ -38,6 +40,7 @@ from streamtail.cli_options import (
     Output,
     OutputFormat,
     Profile,
+    Prune,
     PutKey,
     PutStream,
     Quiet,
@@ -209,6 +212,8 @@ def _read(
     event: list[str] | None,
     checkpoint: str | None,
     retry_timeout: float | None,
+    efo: bool,
+    consumer: str | None,
     expand_logs: bool,
     skip_control: bool,
     profile: str | None,
@@ -237,6 +242,8 @@ def _read(
         events=tuple(event or ()),
         checkpoint=checkpoint,
         retry_timeout=retry_timeout,
+        efo=efo,
+        consumer=consumer,
         expand_logs=expand_logs,
         skip_control=skip_control,
     )
@@ -257,6 +264,8 @@ def read(
     event: Event = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
+    efo: Efo = False,
+    consumer: Consumer = None,
     expand_logs: ExpandLogs = False,
     skip_control: SkipControl = False,
     profile: Profile = None,
@@ -288,6 +297,8 @@ def follow(
     event: Event = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
+    efo: Efo = False,
+    consumer: Consumer = None,
     expand_logs: ExpandLogs = False,
     skip_control: SkipControl = False,
     profile: Profile = None,
@@ -346,6 +357,25 @@ def shards_command(
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
     _run(debug, no_color, lambda env: run_shards(stream, conn, env, fmt))
+
+
+@app.command("consumers")
+def consumers_command(
+    stream: Stream,
+    prune: Prune = False,
+    output: ListOutput = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo)."""
+    from streamtail.efo.command import run_consumers
+
+    conn = _connection(profile, region, endpoint_url)
+    fmt = output.value if output else None
+    _run(debug, no_color, lambda env: run_consumers(stream, conn, env, fmt, prune=prune))
 
 
 @app.command("ls")

@@ -6,6 +6,7 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from streamtail.sources.base import Source
 
 _NOT_DECODED = Decoded("base64", None)
+#: RegisterStreamConsumer's ConsumerName pattern (botocore's kinesis service-2.json)
+_CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class ReadRequest:
     checkpoint: str | None = None
     #: --retry-timeout SECONDS (None: the default of the command; inf: never give up)
     retry_timeout: float | None = None
+    #: --efo: records pushed by SubscribeToShard to a registered consumer (enhanced fan-out)
+    efo: bool = False
+    #: --consumer NAME: the consumer --efo uses (registered if missing, left registered)
+    consumer: str | None = None
 
 
 def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
@@ -117,10 +124,40 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
     checkpoint: Checkpoint | None,
     pacing: Pacing | None,
 ) -> None:
+    from streamtail.sources import open_source
+
+    clients = clients_for(ref, request.conn, env, pool=64)
+    source = open_source(ref, clients)
+    if not request.efo:
+        _walk(request, env, plan, output, record_filter, source, checkpoint, pacing)
+        return
+    from streamtail.efo.session import enhanced
+
+    with enhanced(source, clients, env, consumer=request.consumer) as pushed:
+        _walk(request, env, plan, output, record_filter, pushed, checkpoint, _pushed(pacing))
+
+
+def _pushed(pacing: Pacing | None) -> Pacing:
+    """Pacing for a walk whose records are pushed: no pause between events (the service sets
+    the cadence); retries back off as usual."""
+    from streamtail.reader import Pacing
+
+    return dataclasses.replace(pacing or Pacing(), min_interval=0.0, idle_interval=0.0)
+
+
+def _walk(  # noqa: PLR0917  (the parts of a checked request, passed on)
+    request: ReadRequest,
+    env: Env,
+    plan: WalkPlan,
+    output: str,
+    record_filter: RecordFilter,
+    source: Source,
+    checkpoint: Checkpoint | None,
+    pacing: Pacing | None,
+) -> None:
     from streamtail.checkpoint import PartialRecords
     from streamtail.reader import Walker
 
-    source = open_ref(ref, request.conn, env, pool=64)
     if checkpoint is not None:
         plan = _resumed(plan, checkpoint, source.ref, env, from_given=request.start is not None)
     if plan.position.timestamp is not None and not source.supports_timestamp:
@@ -292,6 +329,14 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
     output = request.output or ("table" if env.stdout_isatty else "ndjson")
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
+    if request.consumer is not None:
+        if not request.efo:
+            raise UsageError("--consumer applies with --efo only")
+        if not _CONSUMER_NAME.match(request.consumer):
+            raise UsageError(
+                f"invalid --consumer {request.consumer!r}",
+                hint="consumer names are 1-128 characters: letters, digits, _ . -",
+            )
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     ref = resolve(request.stream)
     _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call

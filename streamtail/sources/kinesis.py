@@ -44,6 +44,9 @@ class KinesisSource:
         self._data = data if data is not None else client
         self._page_size = page_size
         self._what = f"stream {ref.display!r}"
+        #: SubscribeToShard (`--efo`): Kinesis has it; Yandex Data Streams (a /region/... path)
+        #: does not
+        self.supports_efo = not (ref.name or "").startswith("/")
         # AWS forbids StreamName beside NextToken; moto requires it. Learnt on the first page turn.
         self._name_with_token = False
 
