@@ -35,10 +35,14 @@ THROTTLED_PATIENCE = 60.0
 STALE_AFTER = 7 * 24 * 3600.0
 
 
+def this_host() -> str:
+    """This machine's name as consumer names carry it (ConsumerName allows [a-zA-Z0-9_.-])."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname().split(".")[0])[:80] or "host"
+
+
 def own_name(host: str | None = None, pid: int | None = None) -> str:
     """A consumer name that says it is this streamtail process's."""
-    host = re.sub(r"[^A-Za-z0-9_.-]", "_", host or socket.gethostname().split(".")[0])[:80]
-    return f"{PREFIX}{host or 'host'}-{pid or os.getpid()}-{secrets.token_hex(3)}"
+    return f"{PREFIX}{host or this_host()}-{pid or os.getpid()}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,7 @@ def leftover(consumer: dict[str, Any], now_ms: int, host: str | None = None) -> 
     owner = owner_of(str(consumer.get("ConsumerName", "")))
     if owner is None or consumer.get("ConsumerStatus") != "ACTIVE":
         return None
-    here = (host or socket.gethostname().split(".")[0]).replace(".", "_")
-    if owner.host == here:
+    if owner.host == (host or this_host()):
         return None if pid_alive(owner.pid) else f"process {owner.pid} is gone"
     age = (now_ms - epoch_ms(consumer.get("ConsumerCreationTimestamp"))) / 1000
     if age >= STALE_AFTER:

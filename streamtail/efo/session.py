@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from streamtail.efo.consumers import Consumers, own_name, stream_arn
-from streamtail.efo.source import EfoSource
+from streamtail.efo.source import RENEW_AFTER, EfoSource
 from streamtail.errors import StreamtailError, UsageError
 from streamtail.model import SourceKind
 from streamtail.signals import shielded
@@ -77,8 +77,13 @@ def enhanced(
                 )
                 consumers.register(name)
         arn = consumers.wait_active(name)
-        kwargs = {} if renew_after is None else {"renew_after": renew_after}
-        efo = EfoSource(source, clients.client("kinesis"), arn, verify=_verify(clients), **kwargs)
+        efo = EfoSource(
+            source,
+            clients.client("kinesis"),
+            arn,
+            verify=_verify(clients),
+            renew_after=RENEW_AFTER if renew_after is None else renew_after,
+        )
         try:
             yield efo
         finally:

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -44,13 +44,25 @@ IN_USE = "ResourceInUseException"
 FIRST_TRIES = 3
 
 
+class Subscribing(Protocol):
+    """What the source needs of subscription.Subscriber (a test double stands in for it)."""
+
+    http_version: str
+
+    def subscribe(
+        self, what: str, consumer_arn: str, shard_id: str, start: dict[str, Any]
+    ) -> Generator[ShardEvent, None, None]: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class _Live:
     """A shard's open subscription and the position its next event continues from."""
 
     token: str
     events: Generator[ShardEvent, None, None]
-    subscriber: Subscriber
+    subscriber: Subscribing
     began: float
 
 
@@ -104,15 +116,18 @@ class EfoSource:
         *,
         verify: str | bool = True,
         renew_after: float = RENEW_AFTER,
-        clock: Any = time.monotonic,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        connect: Callable[[], Subscribing] | None = None,
     ) -> None:
         self.ref = polling.ref
         self._polling = polling
-        self._client = client
-        self._verify = verify
         self.consumer_arn = consumer_arn
         self.renew_after = renew_after
         self._clock = clock
+        self._sleep = sleep
+        #: a new connection for each subscription (one shard's fault stays its own)
+        self._connect = connect or (lambda: Subscriber(client, verify=verify))
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
         #: a subscription has been answered with an event stream: the service has EFO
@@ -174,7 +189,7 @@ class EfoSource:
         waited = 0.0
         failures = 0
         while True:
-            subscriber = Subscriber(self._client, verify=self._verify)
+            subscriber = self._connect()
             began = self._clock()
             self.stats.count("subscribe_calls")
             events = subscriber.subscribe(what, self.consumer_arn, shard.shard_id, _start_of(token))
@@ -191,13 +206,13 @@ class EfoSource:
                     pause = min(0.25 * 2 ** min(failures, 3), IN_USE_PATIENCE - waited)
                     failures += 1
                     waited += pause
-                    time.sleep(pause)
+                    self._sleep(pause)
                     continue
                 if not self._proven and not exc.aws_code:
                     failures += 1
                     if failures >= FIRST_TRIES:
                         raise self._unsupported(exc) from exc
-                    time.sleep(0.2)
+                    self._sleep(0.2)
                     continue
                 raise
             except BaseException:

@@ -230,14 +230,12 @@ def _dead_pid() -> int:
 def test_consumers_lists_and_prunes_only_streamtail_leftovers(
     km: Admin, cli: Cli, stream_name: Any
 ) -> None:
-    import socket
-
-    from streamtail.efo.consumers import own_name
+    from streamtail.efo.consumers import own_name, this_host
 
     name = stream_name()
     km.create_stream(name, 1)
     km.wait_active(name)
-    host = socket.gethostname().split(".")[0]
+    host = this_host()
     dead = own_name(host, _dead_pid())
     alive = own_name(host, os.getpid())
     other = f"someone-else-{name[-8:]}"
