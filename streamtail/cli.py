@@ -359,25 +359,6 @@ def shards_command(
     _run(debug, no_color, lambda env: run_shards(stream, conn, env, fmt))
 
 
-@app.command("consumers")
-def consumers_command(
-    stream: Stream,
-    prune: Prune = False,
-    output: ListOutput = None,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: Endpoint = None,
-    no_color: NoColor = False,
-    debug: Debug = False,
-) -> None:
-    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo)."""
-    from streamtail.efo.command import run_consumers
-
-    conn = _connection(profile, region, endpoint_url)
-    fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_consumers(stream, conn, env, fmt, prune=prune))
-
-
 @app.command("ls")
 def ls_command(
     output: ListOutput = None,
@@ -419,6 +400,25 @@ def demo(
         lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb),
         quiet=quiet,
     )
+
+
+@app.command("consumers")
+def consumers_command(
+    stream: Stream,
+    prune: Prune = False,
+    output: ListOutput = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo)."""
+    from streamtail.efo.command import run_consumers
+
+    conn = _connection(profile, region, endpoint_url)
+    fmt = output.value if output else None
+    _run(debug, no_color, lambda env: run_consumers(stream, conn, env, fmt, prune=prune))
 
 
 def main() -> None:

@@ -102,7 +102,7 @@ def test_bash_registers_the_completion(shim: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        (("streamtail", ""), ["read", "follow", "put", "shards", "ls", "demo"]),
+        (("streamtail", ""), ["read", "follow", "put", "shards", "ls", "demo", "consumers"]),
         (("streamtail", "f"), ["follow"]),
         (("streamtail", "--v"), ["--version"]),
         (("streamtail", "read", "--li"), ["--limit"]),
