@@ -148,7 +148,9 @@ def test_resubscribes_after_a_dropped_connection(km: Admin, cli: Cli, stream_nam
     km.wait_active(name)
     port = int(km.server.endpoint.rsplit(":", 1)[1])
     relay = TcpRelay(port)
-    follower = cli.follow("follow", name, "--efo", "-o", "ndjson", endpoint=relay.endpoint)
+    follower = cli.follow(
+        "follow", name, "--efo", "--from", "trim-horizon", "-o", "ndjson", endpoint=relay.endpoint
+    )
     try:
         wait_until(
             lambda: (
@@ -190,6 +192,61 @@ def test_sigterm_while_following_removes_the_consumer(
         assert follower.wait_exit(timeout=30) == 143, follower.describe()
     finally:
         follower.kill()
+    wait_no_consumer(km, name)
+
+
+def test_stdout_closed_by_its_reader_removes_the_consumer(
+    km: Admin, cli: Cli, stream_name: Any
+) -> None:
+    """`follow --efo | head -1`: the next write finds the pipe closed: exit 0, consumer gone."""
+    name = stream_name()
+    km.create_stream(name, 1)
+    km.wait_active(name)
+    process = subprocess.Popen(
+        cli.argv(
+            ["follow", name, "--efo", "--from", "trim-horizon", "-o", "ndjson"],
+            km.server.endpoint,
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli.env,
+    )
+    try:
+        wait_until(
+            lambda: any(c["ConsumerStatus"] == "ACTIVE" for c in consumers_of(km, name)),
+            timeout=30,
+            what="the consumer registered",
+        )
+        km.put_counted(name, 0, 1, tag="a")
+        assert process.stdout is not None
+        assert process.stdout.readline()  # the first record arrived; the reader goes away
+        process.stdout.close()
+        km.put_counted(name, 1, 1, tag="b")  # the write that finds the pipe closed
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    wait_no_consumer(km, name)
+
+
+def test_checkpoints_work_the_same_under_efo(
+    km: Admin, cli: Cli, stream_name: Any, tmp_path: Path
+) -> None:
+    name = stream_name()
+    km.create_stream(name, 2)
+    km.wait_active(name)
+    checkpoint = str(tmp_path / "efo.checkpoint")
+    first = km.put_counted(name, 0, 10, tag="a")
+    args = ("read", name, "--efo", "--checkpoint", checkpoint, "-o", "ndjson")
+    one = cli.run(*args, endpoint=km.server.endpoint, timeout=90)
+    assert one.returncode == 0, one.describe()
+    assert keys(one.records) == sorted(p.key for p in first)
+    second = km.put_counted(name, 10, 10, tag="b")
+    two = cli.run(*args, endpoint=km.server.endpoint, timeout=90)
+    assert two.returncode == 0, two.describe()
+    assert keys(two.records) == sorted(p.key for p in second)  # no repeat, no gap
     wait_no_consumer(km, name)
 
 
@@ -380,9 +437,69 @@ def test_read_efo_over_tls_verifies_the_certificate(
         assert result.returncode == 0, result.describe()
         assert keys(result.records) == sorted(p.key for p in puts)
         wait_no_consumer(admin, name)
-        # Without the CA, the certificate is refused (verification is on): exit 1, one line.
+        # Without the CA, botocore refuses the certificate first (verification is on): exit 1.
         untrusted = cli.run("read", name, "--efo", endpoint=https, timeout=60)
         assert untrusted.returncode == 1, untrusted.describe()
         assert "SSL" in untrusted.stderr or "certificate" in untrusted.stderr
+    finally:
+        admin.close()
+
+
+def test_the_http2_client_verifies_tls_and_negotiates_http2_by_alpn(
+    tls_kinesis_mock: tuple[ServerProcess, str, Path], stream_name: Any
+) -> None:
+    """In-process, so the subscription client itself is seen: HTTP/2 through ALPN with the
+    test's CA; without it, its own TLS verification refuses the server (a ServiceError)."""
+    from streamtail.efo.source import _start_of, token_of
+    from streamtail.efo.subscription import Subscriber
+    from streamtail.errors import ServiceError
+    from streamtail.model import TRIM_HORIZON
+
+    server, https, ca = tls_kinesis_mock
+    admin = Admin(server)
+    try:
+        name = stream_name()
+        admin.create_stream(name, 1)
+        admin.wait_active(name)
+        admin.put_counted(name, 0, 3)
+        arn = admin.client.register_stream_consumer(
+            StreamARN=admin.arn(name), ConsumerName=f"tls-{name[-8:]}"
+        )["Consumer"]["ConsumerARN"]
+        wait_until(
+            lambda: (
+                admin.client.describe_stream_consumer(ConsumerARN=arn)["ConsumerDescription"][
+                    "ConsumerStatus"
+                ]
+                == "ACTIVE"
+            ),
+            timeout=20,
+            what="consumer ACTIVE",
+        )
+        import boto3
+
+        client = boto3.client(
+            "kinesis",
+            endpoint_url=https,
+            region_name="us-east-1",
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+            verify=str(ca),
+        )
+        shard = admin.list_shards(name)[0]["ShardId"]
+        start = _start_of(token_of(TRIM_HORIZON))
+        trusted = Subscriber(client, verify=str(ca))
+        events = trusted.subscribe("s", arn, shard, start)
+        try:
+            first = next(events)
+        finally:
+            events.close()
+            trusted.close()
+        assert trusted.http_version == "HTTP/2"
+        assert len(first.records) == 3
+        untrusted = Subscriber(client, verify=True)
+        with pytest.raises(ServiceError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
+            next(untrusted.subscribe("s", arn, shard, start))
+        untrusted.close()
+        client.close()
     finally:
         admin.close()
