@@ -39,6 +39,8 @@ RENEW_AFTER = 280.0
 #: connection): wait this long in all before telling the worker (which backs off and retries)
 IN_USE_PATIENCE = 12.0
 IN_USE = "ResourceInUseException"
+#: SubscribeToShard allows one call a second per consumer and shard (API reference)
+SUBSCRIBE_INTERVAL = 1.0
 #: failed first subscriptions, on a service never seen to answer one, before calling it
 #: unsupported (moto drops the HTTP/2 connection; answers 500 over HTTP/1.1)
 FIRST_TRIES = 3
@@ -129,6 +131,8 @@ class EfoSource:
         #: a new connection for each subscription (one shard's fault stays its own)
         self._connect = connect or (lambda: Subscriber(client, verify=verify))
         self._live: dict[str, _Live] = {}
+        #: when each shard's last SubscribeToShard was made (for SUBSCRIBE_INTERVAL)
+        self._subscribed_at: dict[str, float] = {}
         self._lock = threading.Lock()
         #: a subscription has been answered with an event stream: the service has EFO
         self._proven = False
@@ -189,8 +193,12 @@ class EfoSource:
         waited = 0.0
         failures = 0
         while True:
+            last = self._subscribed_at.get(shard.shard_id)
+            if last is not None and self._clock() - last < SUBSCRIBE_INTERVAL:
+                self._sleep(SUBSCRIBE_INTERVAL - (self._clock() - last))
             subscriber = self._connect()
             began = self._clock()
+            self._subscribed_at[shard.shard_id] = began
             self.stats.count("subscribe_calls")
             events = subscriber.subscribe(what, self.consumer_arn, shard.shard_id, _start_of(token))
             try:

@@ -173,7 +173,9 @@ def test_resource_in_use_is_waited_out_quietly() -> None:
     efo = source(script, clock)
     batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
     assert [r.seq for r in batch.records] == ["1"]
-    assert len(clock.slept) == 2 and sum(clock.slept) < 2
+    assert len(script.starts) == 3
+    # short waits, and never two SubscribeToShard calls within a second
+    assert 2.0 <= clock.now < 3.0
 
 
 def test_the_end_of_a_shard_has_no_next_iterator_and_names_its_children() -> None:
@@ -218,3 +220,17 @@ def test_timestamps_travel_as_datetimes() -> None:
     start = script.starts[0]
     assert start["Type"] == "AT_TIMESTAMP"
     assert start["Timestamp"].timestamp() == 1764700000.5
+
+
+def test_subscriptions_to_a_shard_are_a_second_apart() -> None:
+    """One SubscribeToShard a second per consumer and shard (API reference)."""
+    clock = Clock()
+    in_use = service_error("s", "ResourceInUseException", "still held", 400)
+    script = Script([ev(1, cont=1)], in_use, [ev(2, cont=2)])
+    efo = source(script, clock)
+    batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
+    clock.now += 0.1
+    efo._drop(SHARD.shard_id)  # as after a fault
+    efo.get_records(SHARD, batch.next_iterator or "", 0)
+    assert clock.slept and clock.slept[0] == pytest.approx(0.9)
+    assert all(s >= 0.25 for s in clock.slept)
