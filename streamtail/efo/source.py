@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import orjson
 
 from streamtail.efo.frames import ShardEvent
-from streamtail.efo.subscription import Subscriber, Unsupported
+from streamtail.efo.subscription import Dropped, Subscriber, Unsupported
 from streamtail.errors import ServiceError
 from streamtail.model import Batch, Position, PositionKind, Shard
 from streamtail.sources.base import Source
@@ -41,8 +41,10 @@ IN_USE_PATIENCE = 12.0
 IN_USE = "ResourceInUseException"
 #: SubscribeToShard allows one call a second per consumer and shard (API reference)
 SUBSCRIBE_INTERVAL = 1.0
-#: failed first subscriptions, on a service never seen to answer one, before calling it
-#: unsupported (moto drops the HTTP/2 connection; answers 500 over HTTP/1.1)
+#: connections dropped unanswered, on a service never seen to answer a subscription, before
+#: calling it unsupported (moto drops the HTTP/2 connection; see subscription.py for answers
+#: that are not event streams, unsupported at once). Connection failures (refused, TLS) are not
+#: counted: they are faults, retried as any other call's.
 FIRST_TRIES = 3
 
 
@@ -216,7 +218,7 @@ class EfoSource:
                     waited += pause
                     self._sleep(pause)
                     continue
-                if not self._proven and not exc.aws_code:
+                if not self._proven and isinstance(exc, Dropped):
                     failures += 1
                     if failures >= FIRST_TRIES:
                         raise self._unsupported(exc) from exc

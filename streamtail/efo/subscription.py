@@ -46,6 +46,10 @@ def _take(request: Any, **_: Any) -> None:
     raise _Prepared(request)
 
 
+class Dropped(ServiceError):
+    """The server took the connection and closed it without answering the request."""
+
+
 class Unsupported(UsageError):
     """The service answered SubscribeToShard in a way that says it has no such call."""
 
@@ -102,8 +106,10 @@ class Subscriber:
         request = self._prepare(consumer_arn, shard_id, start)
         http = self._connection()
         headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        answered = False
         try:
             with http.stream("POST", request.url, headers=headers, content=request.body) as answer:
+                answered = True
                 self.http_version = answer.http_version
                 self._check(what, answer)
                 decoder = EventDecoder(shard_id, what)
@@ -111,9 +117,11 @@ class Subscriber:
                     yield from decoder.feed(chunk)
         except httpx.TransportError as exc:
             self.close()
-            raise ServiceError(
-                f"{what}: SubscribeToShard connection failed ({type(exc).__name__}: {exc})"
-            ) from exc
+            message = f"{what}: SubscribeToShard connection failed ({type(exc).__name__}: {exc})"
+            if not answered and isinstance(exc, httpx.ProtocolError | httpx.ReadError):
+                # connected, then dropped without an answer (moto, on HTTP/2)
+                raise Dropped(message) from exc
+            raise ServiceError(message) from exc
 
     def _check(self, what: str, answer: httpx.Response) -> None:
         kind = answer.headers.get("content-type", "").split(";")[0].strip()

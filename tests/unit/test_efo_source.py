@@ -16,6 +16,7 @@ import pytest
 
 from streamtail.efo.frames import ShardEvent, service_error
 from streamtail.efo.source import FIRST_TRIES, EfoSource, token_of
+from streamtail.efo.subscription import Dropped
 from streamtail.errors import ExitCode, NotFoundError, ServiceError, UsageError
 from streamtail.model import (
     TRIM_HORIZON,
@@ -188,7 +189,7 @@ def test_the_end_of_a_shard_has_no_next_iterator_and_names_its_children() -> Non
 
 def test_a_service_that_never_answers_a_subscription_has_no_efo() -> None:
     """moto drops the HTTP/2 connection (SERVERS.md): after FIRST_TRIES, exit 2."""
-    dropped = ServiceError("SubscribeToShard connection failed (RemoteProtocolError)")
+    dropped = Dropped("SubscribeToShard connection failed (RemoteProtocolError)")
     efo = source(Script(*([dropped] * FIRST_TRIES)))
     with pytest.raises(UsageError, match="does not serve SubscribeToShard") as raised:
         efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
@@ -196,12 +197,22 @@ def test_a_service_that_never_answers_a_subscription_has_no_efo() -> None:
 
 
 def test_once_a_subscription_worked_a_dropped_connection_is_a_fault_not_a_missing_feature() -> None:
-    dropped = ServiceError("SubscribeToShard connection failed (RemoteProtocolError)")
+    dropped = Dropped("SubscribeToShard connection failed (RemoteProtocolError)")
     efo = source(Script([ev(1, cont=1), dropped], dropped))
     batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
     for _ in range(2):
         with pytest.raises(ServiceError) as raised:
             efo.get_records(SHARD, batch.next_iterator or "", 0)
+        assert not isinstance(raised.value, UsageError)
+
+
+def test_a_connection_that_fails_is_a_fault_not_a_missing_feature() -> None:
+    """Refused, or TLS verification failed: retried by the worker like any call, never exit 2."""
+    refused = ServiceError("SubscribeToShard connection failed (ConnectError: refused)")
+    efo = source(Script(*([refused] * (FIRST_TRIES + 1))))
+    for _ in range(FIRST_TRIES + 1):
+        with pytest.raises(ServiceError) as raised:
+            efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
         assert not isinstance(raised.value, UsageError)
 
 
