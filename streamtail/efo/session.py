@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from streamtail.env import Env
     from streamtail.sources.base import Source
 
-COSTS = "enhanced fan-out is billed per consumer-shard-hour and per GB retrieved (see the README)"
+COSTS = "billed per consumer-shard-hour and per GB retrieved: see the README"
 
 
 def efo_gap(source: Source) -> str | None:

@@ -118,7 +118,9 @@ class Subscriber:
         except httpx.TransportError as exc:
             self.close()
             message = f"{what}: SubscribeToShard connection failed ({type(exc).__name__}: {exc})"
-            if not answered and isinstance(exc, httpx.ProtocolError | httpx.ReadError):
+            if not answered and isinstance(
+                exc, httpx.ProtocolError | httpx.ReadError | httpx.WriteError
+            ):
                 # connected, then dropped without an answer (moto, on HTTP/2)
                 raise Dropped(message) from exc
             raise ServiceError(message) from exc
