@@ -74,6 +74,39 @@ def test_read_efo_reads_every_record_once_and_leaves_no_consumer(
     wait_no_consumer(km, name)
 
 
+def test_read_efo_after_a_split_reads_parents_then_children(
+    km: Admin, cli: Cli, stream_name: Any
+) -> None:
+    """kinesis-mock never ends a closed parent's subscription (no ChildShards, a continuation
+    always): the listing says it is closed, and its first caught-up event ends it."""
+    name = stream_name()
+    km.create_stream(name, 1)
+    km.wait_active(name)
+    before = km.put_counted(name, 0, 20, tag="a")
+    km.split(name, km.open_shards(name)[0])
+    after = km.put_counted(name, 20, 20, tag="b")
+    result = cli.run("read", name, "--efo", "-o", "ndjson", endpoint=km.server.endpoint, timeout=90)
+    assert result.returncode == 0, result.describe()
+    assert keys(result.records) == sorted(p.key for p in before + after)
+    assert_lineage_order(result.records, km.list_shards(name))
+    wait_no_consumer(km, name)
+
+
+def test_an_error_after_registering_still_removes_the_consumer(
+    km: Admin, cli: Cli, stream_name: Any
+) -> None:
+    name = stream_name()
+    km.create_stream(name, 1)
+    km.wait_active(name)
+    result = cli.run(
+        "read", name, "--efo", "--shard", "shardId-000000000099", endpoint=km.server.endpoint
+    )
+    assert result.returncode == 2, result.describe()
+    assert "no shard shardId-000000000099" in result.stderr
+    assert "registering enhanced fan-out consumer" in result.stderr  # it was registered first
+    wait_no_consumer(km, name)
+
+
 def test_subscriptions_use_http2_and_renew_without_gap_or_repeat(
     km: Admin, stream_name: Any
 ) -> None:
