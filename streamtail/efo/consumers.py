@@ -159,9 +159,11 @@ class Consumers:
             if description is None:
                 raise NotFoundError(f"consumer {name!r} disappeared while being registered")
             state = description.get("ConsumerStatus")
-            if state == "ACTIVE":
-                return str(description["ConsumerARN"])
             waited = self._clock() - began
+            if state == "ACTIVE":
+                if told:
+                    self._status(f"consumer {name} is ACTIVE (after {waited:.1f} s)")
+                return str(description["ConsumerARN"])
             if waited > ACTIVE_TIMEOUT:
                 raise ServiceError(
                     f"consumer {name!r} still {state} after {waited:.0f} s", retryable=False

@@ -110,3 +110,33 @@ def test_throttling_without_end_gives_up() -> None:
     with pytest.raises(ServiceError) as raised:
         consumers.register("c")
     assert raised.value.aws_code == "LimitExceededException"
+
+
+class Creating:
+    """DescribeStreamConsumer answers CREATING `times` times, then ACTIVE."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+
+    def describe_stream_consumer(self, **_: Any) -> dict[str, Any]:
+        self.times -= 1
+        status = "CREATING" if self.times >= 0 else "ACTIVE"
+        return {"ConsumerDescription": {"ConsumerStatus": status, "ConsumerARN": "arn:c"}}
+
+
+def test_waiting_for_active_says_so_once_and_when_it_is() -> None:
+    lines: list[str] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    consumers = Consumers(
+        Creating(3), "arn:s", status=lines.append, sleep=sleep, clock=lambda: now[0]
+    )
+    assert consumers.wait_active("c") == "arn:c"
+    assert lines[0] == "waiting for consumer c to become ACTIVE (it is CREATING)"
+    assert lines[1].startswith("consumer c is ACTIVE (after ")
+    assert len(lines) == 2
+    assert Consumers(Creating(0), "arn:s", status=lines.append).wait_active("c") == "arn:c"
+    assert len(lines) == 2  # ACTIVE at once: nothing to say
