@@ -6,7 +6,6 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from streamtail import memory
 from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand_all
+from streamtail.efo import check_consumer_option, reading_source
 from streamtail.env import Env
 from streamtail.errors import CredentialsError, ServiceError, UsageError
 from streamtail.filters import RecordFilter, key_shards
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from streamtail.sources.base import Source
 
 _NOT_DECODED = Decoded("base64", None)
-#: RegisterStreamConsumer's ConsumerName pattern (botocore's kinesis service-2.json)
-_CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,9 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     memory.tune()
     try:
-        _read(request, env, plan, output, record_filter, ref, checkpoint, pacing)
+        # --efo: the source is a subscription one while the run's consumer is registered
+        with reading_source(request, ref, env, pacing) as (source, pace):
+            _read(request, env, plan, output, record_filter, source, checkpoint, pace)
     finally:
         if checkpoint is not None:
             checkpoint.close()
@@ -115,37 +115,6 @@ def _open_checkpoint(path: str) -> Checkpoint:
 
 
 def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
-    request: ReadRequest,
-    env: Env,
-    plan: WalkPlan,
-    output: str,
-    record_filter: RecordFilter,
-    ref: StreamRef,
-    checkpoint: Checkpoint | None,
-    pacing: Pacing | None,
-) -> None:
-    from streamtail.sources import open_source
-
-    clients = clients_for(ref, request.conn, env, pool=64)
-    source = open_source(ref, clients)
-    if not request.efo:
-        _walk(request, env, plan, output, record_filter, source, checkpoint, pacing)
-        return
-    from streamtail.efo.session import enhanced
-
-    with enhanced(source, clients, env, consumer=request.consumer) as pushed:
-        _walk(request, env, plan, output, record_filter, pushed, checkpoint, _pushed(pacing))
-
-
-def _pushed(pacing: Pacing | None) -> Pacing:
-    """Pacing for a walk whose records are pushed: no pause between events (the service sets
-    the cadence); retries back off as usual."""
-    from streamtail.reader import Pacing
-
-    return dataclasses.replace(pacing or Pacing(), min_interval=0.0, idle_interval=0.0)
-
-
-def _walk(  # noqa: PLR0917  (the parts of a checked request, passed on)
     request: ReadRequest,
     env: Env,
     plan: WalkPlan,
@@ -329,14 +298,7 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
     output = request.output or ("table" if env.stdout_isatty else "ndjson")
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
-    if request.consumer is not None:
-        if not request.efo:
-            raise UsageError("--consumer applies with --efo only")
-        if not _CONSUMER_NAME.match(request.consumer):
-            raise UsageError(
-                f"invalid --consumer {request.consumer!r}",
-                hint="consumer names are 1-128 characters: letters, digits, _ . -",
-            )
+    check_consumer_option(request.efo, request.consumer)
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     ref = resolve(request.stream)
     _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call

@@ -10,6 +10,7 @@ used as it is (registered if missing) and left registered.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from streamtail.signals import shielded
 if TYPE_CHECKING:
     from streamtail.aws import Clients
     from streamtail.env import Env
+    from streamtail.reader import Pacing
     from streamtail.sources.base import Source
 
 COSTS = "billed per consumer-shard-hour and per GB retrieved: see the README"
@@ -91,6 +93,14 @@ def enhanced(
     finally:
         if registered is not None:
             _deregister(consumers, registered, env)
+
+
+def push_pacing(pacing: Pacing | None) -> Pacing:
+    """Pacing for a walk whose records are pushed: no pause between events (the service sets
+    the cadence); retries back off as usual."""
+    from streamtail.reader import Pacing
+
+    return dataclasses.replace(pacing or Pacing(), min_interval=0.0, idle_interval=0.0)
 
 
 def _verify(clients: Clients) -> str | bool:
