@@ -146,7 +146,14 @@ class EfoSource:
         return self._polling.list_shards()
 
     def get_iterator(self, shard: Shard, position: Position) -> str:
-        """No call: where the shard's next subscription starts."""
+        """Where the shard's next subscription starts.
+
+        A sequence number (a checkpoint's, `--from at:SEQ`) is first checked with the polling
+        source's GetShardIterator: a number the service no longer holds is refused there the
+        way the shard worker knows how to handle (it moves to the trim horizon and says what
+        was lost), rather than by SubscribeToShard in the middle of the walk."""
+        if position.sequence is not None:
+            self._polling.get_iterator(shard, position)
         return token_of(position)
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:

@@ -48,7 +48,11 @@ class Polling:
         return [SHARD]
 
     def get_iterator(self, shard: Shard, position: Position) -> str:
-        raise AssertionError("no polling under --efo")
+        # only a sequence number is checked this way (see EfoSource.get_iterator)
+        assert position.sequence is not None
+        if position.sequence == "999":
+            raise UsageError("the service rejected the request (InvalidArgumentException)")
+        return "polling-iterator"
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Any:
         raise AssertionError("no polling under --efo")
@@ -245,3 +249,14 @@ def test_subscriptions_to_a_shard_are_a_second_apart() -> None:
     efo.get_records(SHARD, batch.next_iterator or "", 0)
     assert clock.slept and clock.slept[0] == pytest.approx(0.9)
     assert all(s >= 0.25 for s in clock.slept)
+
+
+def test_a_sequence_number_is_checked_as_polling_would_before_subscribing() -> None:
+    """So a number the service no longer holds is handled by the shard worker as with polling."""
+    script = Script([ev(cont=5)])
+    efo = source(script)
+    at = Position(PositionKind.AFTER_SEQUENCE_NUMBER, sequence="4")
+    assert efo.get_iterator(SHARD, at) == after(4)
+    with pytest.raises(UsageError):
+        efo.get_iterator(SHARD, Position(PositionKind.AT_SEQUENCE_NUMBER, sequence="999"))
+    assert script.starts == []  # no subscription for either
