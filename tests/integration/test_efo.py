@@ -108,7 +108,7 @@ def test_an_error_after_registering_still_removes_the_consumer(
 
 
 def test_subscriptions_use_http2_and_renew_without_gap_or_repeat(
-    km: Admin, stream_name: Any
+    km: Admin, stream_name: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In-process, to see the protocol used and to renew every 2.5 s instead of every 280 s."""
     from streamtail.aws import Clients, Connection
@@ -121,8 +121,8 @@ def test_subscriptions_use_http2_and_renew_without_gap_or_repeat(
     name = stream_name()
     km.create_stream(name, 2)
     km.wait_active(name)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     ref = StreamRef(SourceKind.KINESIS, display=name, name=name)
     clients = Clients(Connection(region="us-east-1", endpoint_url=km.server.endpoint))
     env = Env.from_process()
