@@ -120,6 +120,12 @@ class Clients:
         )
         self._clients: dict[tuple[str, bool], Any] = {}
 
+    def ca_bundle(self) -> str | None:
+        """The CA bundle botocore verifies TLS with (AWS_CA_BUNDLE, the profile's ca_bundle),
+        or None for its default; for connections made without botocore (`--efo`)."""
+        bundle = self._session.get_config_variable("ca_bundle")
+        return str(bundle) if bundle else None
+
     def client(self, service: str, *, data_plane: bool = False) -> Any:
         """A client for `service`; `data_plane` clients make exactly one attempt per call."""
         key = (service, data_plane)

@@ -23,9 +23,11 @@ from streamtail.cli_options import (
     Binary,
     CheckpointOpt,
     ChunkSize,
+    Consumer,
     Debug,
     Decode,
     DecodeChoice,
+    Efo,
     Endpoint,
     Event,
     ExpandLogs,
@@ -48,6 +50,7 @@ from streamtail.cli_options import (
     Profile,
     ProtoDescriptor,
     ProtoMessage,
+    Prune,
     PutAvroSchema,
     PutKey,
     PutStream,
@@ -221,6 +224,8 @@ def _read(
     event: list[str] | None,
     checkpoint: str | None,
     retry_timeout: float | None,
+    efo: bool,
+    consumer: str | None,
     expand_logs: bool,
     skip_control: bool,
     avro_schema: str | None,
@@ -253,6 +258,8 @@ def _read(
         events=tuple(event or ()),
         checkpoint=checkpoint,
         retry_timeout=retry_timeout,
+        efo=efo,
+        consumer=consumer,
         expand_logs=expand_logs,
         skip_control=skip_control,
         avro_schema=avro_schema,
@@ -277,6 +284,8 @@ def read(
     event: Event = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
+    efo: Efo = False,
+    consumer: Consumer = None,
     expand_logs: ExpandLogs = False,
     skip_control: SkipControl = False,
     avro_schema: AvroSchema = None,
@@ -312,6 +321,8 @@ def follow(
     event: Event = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
+    efo: Efo = False,
+    consumer: Consumer = None,
     expand_logs: ExpandLogs = False,
     skip_control: SkipControl = False,
     avro_schema: AvroSchema = None,
@@ -451,6 +462,25 @@ def demo(
         lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb),
         quiet=quiet,
     )
+
+
+@app.command("consumers")
+def consumers_command(
+    stream: Stream,
+    prune: Prune = False,
+    output: ListOutput = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo)."""
+    from streamtail.efo.command import run_consumers
+
+    conn = _connection(profile, region, endpoint_url)
+    fmt = output.value if output else None
+    _run(debug, no_color, lambda env: run_consumers(stream, conn, env, fmt, prune=prune))
 
 
 def main() -> None:

@@ -304,6 +304,32 @@ ChunkSize = Annotated[
         min=1,
     ),
 ]
+Efo = Annotated[
+    bool,
+    typer.Option(
+        "--efo",
+        help="Enhanced fan-out: registers a stream consumer (named streamtail-HOST-PID-..., "
+        "deregistered on exit) and receives records pushed over HTTP/2 (SubscribeToShard), "
+        "leaving the stream's shared 5 reads/s per shard to its other consumers. Billed by AWS "
+        "per consumer-shard-hour and per GB retrieved. Kinesis only.",
+    ),
+]
+Consumer = Annotated[
+    str | None,
+    typer.Option(
+        "--consumer",
+        metavar="NAME",
+        help="With --efo: use this consumer (registered if missing) and leave it registered.",
+    ),
+]
+Prune = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Deregister streamtail's leftover consumers (from runs that were killed: their "
+        "process is gone from this host, or they are over 7 days old).",
+    ),
+]
 PutAvroSchema = Annotated[
     str | None,
     typer.Option(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from streamtail import memory
 from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand_all
+from streamtail.efo import check_consumer_option, reading_source
 from streamtail.env import Env
 from streamtail.errors import (
     CredentialsError,
@@ -68,6 +69,10 @@ class ReadRequest:
     avro_schema: str | None = None
     proto_descriptor: str | None = None
     proto_message: str | None = None
+    #: --efo: records pushed by SubscribeToShard to a registered consumer (enhanced fan-out)
+    efo: bool = False
+    #: --consumer NAME: the consumer --efo uses (registered if missing, left registered)
+    consumer: str | None = None
 
 
 def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
@@ -105,7 +110,11 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     memory.tune()
     try:
-        _read(request, env, plan, output, record_filter, ref, checkpoint, pacing)
+        # --efo: the source is a subscription one while the run's consumer is registered
+        clients = clients_for(ref, request.conn, env, pool=64)
+        options = decode_options(request, clients)  # a bad schema file costs no call
+        with reading_source(request, ref, clients, env, pacing) as (source, pace):
+            _read(request, env, plan, output, record_filter, options, source, checkpoint, pace)
     finally:
         if checkpoint is not None:
             checkpoint.close()
@@ -125,17 +134,14 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
     plan: WalkPlan,
     output: str,
     record_filter: RecordFilter,
-    ref: StreamRef,
+    options: DecodeOptions,
+    source: Source,
     checkpoint: Checkpoint | None,
     pacing: Pacing | None,
 ) -> None:
     from streamtail.checkpoint import PartialRecords
     from streamtail.reader import Walker
-    from streamtail.sources import open_source
 
-    clients = clients_for(ref, request.conn, env, pool=64)
-    options = decode_options(request, clients)
-    source = open_source(ref, clients)
     if checkpoint is not None:
         plan = _resumed(plan, checkpoint, source, env, from_given=request.start is not None)
     if plan.position.timestamp is not None and not source.supports_timestamp:
@@ -358,6 +364,7 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
     output = output_format(request.output, env)
     if output not in FORMATS:
         raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
+    check_consumer_option(request.efo, request.consumer)
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
     ref = resolve(request.stream)

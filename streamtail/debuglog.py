@@ -82,6 +82,10 @@ class _Hooks:
         started = getattr(self._local, "started", None)
         took = "" if started is None else f" in {(time.monotonic() - started) * 1000:.0f} ms"
         operation = _operation(event_name)
+        if response_dict is None and getattr(exception, "handed_over", False):
+            # `--efo`: botocore signed SubscribeToShard and handed it to the HTTP/2 client
+            self._emit(f"← {operation} signed, sent over HTTP/2 (efo/subscription.py)")
+            return
         if response_dict is None:
             reason = f"{type(exception).__name__}: {exception}" if exception else "no response"
             self._emit(f"← {operation} failed{took}: {reason}")

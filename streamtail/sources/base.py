@@ -77,8 +77,12 @@ class Source(Protocol):
     """
 
     ref: StreamRef
-    #: what the service supports and how it answers (may be refined by the first listing)
-    service: Service
+
+    @property
+    def service(self) -> Service:
+        """What the service supports and how it answers (may be refined by the first listing)."""
+        ...
+
     #: the largest Limit GetRecords accepts
     max_limit: int
     #: False when the API has no AT_TIMESTAMP: the reader then starts at the trim horizon and

@@ -102,7 +102,7 @@ def test_bash_registers_the_completion(shim: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        (("streamtail", ""), ["read", "follow", "put", "shards", "ls", "lag", "demo"]),
+        (("streamtail", ""), ["read", "follow", "put", "shards", "ls", "lag", "demo", "consumers"]),
         (("streamtail", "f"), ["follow"]),
         (("streamtail", "--v"), ["--version"]),
         (("streamtail", "read", "--li"), ["--limit"]),

@@ -1,0 +1,98 @@
+"""`streamtail consumers STREAM [--prune]`: a stream's EFO consumers, streamtail's marked.
+
+Without --prune it only reads (ListStreamConsumers). With --prune it deregisters streamtail's
+leftovers: consumers named by a streamtail run (consumers.py) that are ACTIVE, and whose process
+is gone from this host, or, registered from another host, are over 7 days old. Consumers in use
+(their process runs here) and any consumer streamtail did not name are left alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from streamtail.efo.consumers import Consumers, leftover, now_ms, owner_of, stream_arn
+from streamtail.errors import StreamtailError, UsageError
+from streamtail.model import SourceKind
+from streamtail.names import resolve
+from streamtail.render.safe import inert
+from streamtail.sources.base import epoch_ms
+
+if TYPE_CHECKING:
+    from streamtail.aws import Connection
+    from streamtail.env import Env
+
+
+def run_consumers(
+    name: str, conn: Connection, env: Env, output: str | None, *, prune: bool = False
+) -> None:
+    from streamtail.core import clients_for
+
+    ref = resolve(name)
+    if ref.kind is not SourceKind.KINESIS:
+        raise UsageError("consumers applies to Kinesis streams only (DynamoDB Streams has none)")
+    client = clients_for(ref, conn, env).client("kinesis")
+    consumers = Consumers(client, stream_arn(client, ref.arn, ref.name))
+    listed = consumers.list()
+    now = now_ms()
+    rows = [_row(ref.display, c, now) for c in listed]
+    if prune:
+        _prune(consumers, rows, env)
+    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
+        env.stdout.write(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+        env.stdout.flush()
+    else:
+        _table(env, rows)
+
+
+def _row(stream: str, consumer: dict[str, Any], now: int) -> dict[str, Any]:
+    name = str(consumer.get("ConsumerName", ""))
+    created = epoch_ms(consumer.get("ConsumerCreationTimestamp"))
+    return {
+        "stream": stream,
+        "consumer": name,
+        "status": consumer.get("ConsumerStatus"),
+        "arn": consumer.get("ConsumerARN"),
+        "created_ms": created or None,
+        "streamtail": owner_of(name) is not None,
+        "leftover": leftover(consumer, now),
+    }
+
+
+def _prune(consumers: Consumers, rows: list[dict[str, Any]], env: Env) -> None:
+    for row in rows:
+        if not row["leftover"]:
+            continue
+        try:
+            consumers.deregister(str(row["arn"]))
+        except StreamtailError as exc:
+            env.warn(f"could not deregister consumer {row['consumer']}: {exc.message}")
+            continue
+        env.line(f"streamtail: deregistered consumer {row['consumer']} ({row['leftover']})")
+        row["status"] = "DELETING"
+
+
+def _table(env: Env, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        env.stderr.write("streamtail: no consumers registered on this stream\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    from streamtail.positions import format_ts
+    from streamtail.render.console import stdout_console
+
+    table = Table(box=None, header_style="bold")
+    for column in ("CONSUMER", "STATUS", "CREATED", "STREAMTAIL"):
+        table.add_column(column)
+    for row in rows:
+        mark = ""
+        if row["streamtail"]:
+            mark = f"yes, leftover: {row['leftover']}" if row["leftover"] else "yes"
+        created = format_ts(row["created_ms"]) if row["created_ms"] else ""
+        table.add_row(
+            *(Text(inert(str(v))) for v in (row["consumer"], row["status"], created, mark))
+        )
+    with stdout_console(env) as console:
+        console.print(table)
