@@ -1,5 +1,5 @@
 """The shard walker against a simulated stream: order, lineage, stop rules, positions, faults,
-pacing and backpressure (CONTRACT.md, Guarantees).
+pacing and backpressure (docs/CONTRACT.md, Guarantees).
 
 Some tests stage races deterministically with the simulator's hooks (a split, a put or the
 passing of --until while a GetRecords response is on its way back).
