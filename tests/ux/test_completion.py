@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 
 from streamtail import completion
-from tests.ux.conftest import ROOT, Moto, cli_env
+from tests.ux.helpers import ROOT, Moto, cli_env
 
 COMPLETIONS = ROOT / "completions"
 
@@ -149,6 +149,7 @@ def account(moto_server: Moto) -> Moto:
     return moto_server
 
 
+@pytest.mark.server
 def test_bash_completes_stream_names_from_the_account(shim: dict[str, str], account: Moto) -> None:
     words = ("streamtail", "read", "--endpoint-url", account.url)
     assert _bash_complete(shim, *words, "cmp-o") == ["cmp-orders", "cmp-orders-dlq"]
@@ -162,6 +163,7 @@ def test_bash_completes_stream_names_from_the_account(shim: dict[str, str], acco
     assert _bash_complete(shim, *words, "ddb:Cmp") == ["ddb:CmpOrders"]
 
 
+@pytest.mark.server
 def test_names_are_cached_per_connection(shim: dict[str, str], account: Moto) -> None:
     words = ("streamtail", "shards", "--endpoint-url", account.url, "cmp-p")
     assert _bash_complete(shim, *words) == ["cmp-payments"]
