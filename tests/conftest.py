@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from streamtail.reader import Pacing
 from tests.integration.servers import ServerProcess, start_moto
 
 #: fixtures that start (or hand out) a server process; a test using one must be marked `server`
@@ -39,6 +42,51 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "these tests use a server but are not marked `@pytest.mark.server`:\n  "
             + "\n  ".join(unmarked)
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_botocore_loader() -> Iterator[None]:
+    """One botocore data loader for every session the CLI creates in this process.
+
+    Each in-process `streamtail` run (CliRunner) builds a fresh botocore session, which re-reads
+    and re-parses the service models (about 0.2 s of CPU a run, most of a CLI test's time). A
+    shared loader hands every session the same parsed models, as one session already does for
+    its own clients.
+    """
+    import botocore.loaders
+    import botocore.session
+
+    original = botocore.session.create_loader
+    shared: dict[Any, botocore.loaders.Loader] = {}
+
+    def create_loader(search_path_string: Any = None) -> botocore.loaders.Loader:
+        if search_path_string not in shared:
+            shared[search_path_string] = original(search_path_string)
+        return shared[search_path_string]
+
+    botocore.session.create_loader = create_loader
+    try:
+        yield
+    finally:
+        botocore.session.create_loader = original
+
+
+@dataclass(frozen=True)
+class FastPacing(Pacing):
+    """Same rules, shorter waits: moto in-process neither throttles nor needs the politeness."""
+
+    min_interval: float = 0.01
+    idle_interval: float = 0.05
+
+
+@pytest.fixture
+def fast_pacing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process CLI runs poll with `FastPacing` unless the test is marked `real_pacing`."""
+    import streamtail.reader
+
+    if request.node.get_closest_marker("real_pacing") is None:
+        # Walker builds `Pacing()` when the CLI passes none.
+        monkeypatch.setattr(streamtail.reader, "Pacing", FastPacing)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@
 
 - `aws`: a clean AWS environment (fake credentials, us-east-1, no profile) with moto in-process;
   `ddb` and `streams` are boto3 clients on it. The CLI runs in the same process (CliRunner).
-- CLI reads poll fast (`FastPacing`): the walker's real pacing (5 calls/s, EMPTY_BATCHES_AT_TIP
-  empty batches to call the tip) costs most of a second a read; tests marked `real_pacing` keep it.
+- CLI reads poll fast (tests/conftest.py's `fast_pacing`): the walker's real pacing (5 calls/s,
+  EMPTY_BATCHES_AT_TIP empty batches to call the tip) costs most of a second a read; tests marked
+  `real_pacing` keep it.
 - `change_clock`: pins moto's ApproximateCreationDateTime, so time positions, `--until` and the
   golden tables are exact (moto has no API to set it).
 - `moto_server`: the URL of the session's moto server (tests/conftest.py), for `python -m
@@ -17,13 +18,11 @@ rewrote one fail, saying so), read the diff, and run again.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from streamtail.reader import Pacing
 from tests.awsenv import clean_environ, use_environ
 from tests.inprocess_moto import mock_aws_as_aws
 from tests.integration.servers import ServerProcess
@@ -36,50 +35,9 @@ def _clean_aws_env(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     use_environ(monkeypatch, clean_environ(home, region=REGION))
 
 
-@pytest.fixture(scope="package", autouse=True)
-def _shared_botocore_loader() -> Iterator[None]:
-    """One botocore data loader for every session the CLI creates in this process.
-
-    Each `streamtail` run builds a fresh botocore session, which re-reads and re-parses the
-    service models (about 0.2 s of CPU a run, most of this folder's time). A shared loader hands
-    every session the same parsed models, as one session already does for its own clients.
-    """
-    import botocore.loaders
-    import botocore.session
-
-    original = botocore.session.create_loader
-    shared: dict[Any, botocore.loaders.Loader] = {}
-
-    def create_loader(search_path_string: Any = None) -> botocore.loaders.Loader:
-        if search_path_string not in shared:
-            shared[search_path_string] = original(search_path_string)
-        return shared[search_path_string]
-
-    botocore.session.create_loader = create_loader
-    try:
-        yield
-    finally:
-        botocore.session.create_loader = original
-
-
-@dataclass(frozen=True)
-class FastPacing(Pacing):
-    """Same rules, shorter waits: moto in-process neither throttles nor needs the politeness."""
-
-    min_interval: float = 0.01
-    idle_interval: float = 0.05
-
-
 @pytest.fixture
-def aws(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[None]:
-    import streamtail.reader
-
+def aws(fast_pacing: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     _clean_aws_env(monkeypatch, tmp_path)
-    if request.node.get_closest_marker("real_pacing") is None:
-        # Walker builds `Pacing()` when the CLI passes none.
-        monkeypatch.setattr(streamtail.reader, "Pacing", FastPacing)
     with mock_aws_as_aws():
         yield
 

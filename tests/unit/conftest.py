@@ -47,7 +47,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def kinesis(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def kinesis(aws_env: None, fast_pacing: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A boto3 Kinesis client on an in-process moto (us-east-1, fake credentials)."""
     import boto3
 
