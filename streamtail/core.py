@@ -19,7 +19,7 @@ from streamtail.filters import RecordFilter, key_shards
 from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
-from streamtail.render import FORMATS, RenderContext, make_renderer
+from streamtail.render import LISTINGS, RenderContext, choose_format, make_listing, make_renderer
 from streamtail.signals import shielded
 from streamtail.status import status_line
 
@@ -289,9 +289,7 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
         raise UsageError(
             f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
         )
-    output = request.output or ("table" if env.stdout_isatty else "ndjson")
-    if output not in FORMATS:
-        raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
+    output = choose_format(request.output, env)
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     ref = resolve(request.stream)
     _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call
@@ -351,23 +349,19 @@ class DecodeProblems:
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:
     """`shards STREAM`: the lineage as a tree on a terminal, NDJSON otherwise."""
     from streamtail.lineage import Lineage
-    from streamtail.render.listing import shards_ndjson, shards_tree
 
+    listing = make_listing(choose_format(output, env, LISTINGS), env)
     source = open_stream(name, conn, env)
-    lineage = Lineage(source.list_shards())
-    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
-        shards_ndjson(env, source.ref.display, lineage)
-    else:
-        shards_tree(env, source.ref.display, lineage)
+    listing.shards(source.ref.display, Lineage(source.list_shards()))
 
 
 def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     """`ls`: the account's Kinesis streams and DynamoDB tables that have a stream."""
     from streamtail.aws import Clients
-    from streamtail.render.listing import streams_ndjson, streams_table
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
 
+    listing = make_listing(choose_format(output, env, LISTINGS), env)
     clients = Clients(conn, log=_debug_log(env))
     streams = list_streams(clients.client("kinesis"))
     try:
@@ -375,7 +369,4 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     except (ServiceError, CredentialsError, UsageError) as exc:
         # Kinesis-only endpoints (Yandex, kinesis-mock) and Kinesis-only IAM policies are normal.
         env.warn(f"DynamoDB streams not listed: {exc.message}")
-    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
-        streams_ndjson(env, streams)
-    else:
-        streams_table(env, streams)
+    listing.streams(streams)

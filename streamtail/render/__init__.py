@@ -1,17 +1,21 @@
-"""Output formats, one module each, behind one small protocol and chosen from a registry.
+"""Output formats, one module each, behind small protocols and chosen from a registry.
 
-Renderers get records with their decoded payloads; they know nothing of boto3 or the reader.
+Renderers get records with their decoded payloads; listings get what `ls` and `shards` found;
+neither knows anything of boto3 or the reader. The registry itself is streamtail/formats.py.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from streamtail.decode import Item
 from streamtail.env import Env
+from streamtail.errors import UsageError
+from streamtail.formats import LISTING_FORMATS, RECORD_FORMATS, default_format
+from streamtail.lineage import Lineage
 
 
 @dataclass(frozen=True)
@@ -36,17 +40,38 @@ class Renderer(Protocol):
     def close(self) -> None: ...
 
 
+class Listing(Protocol):
+    """Writes what `shards` and `ls` found to `env.stdout`."""
+
+    def shards(self, stream: str, lineage: Lineage) -> None: ...
+
+    def streams(self, rows: list[dict[str, Any]]) -> None: ...
+
+
 #: format name -> "module:class", imported on use so `table` alone pulls in rich
-FORMATS: dict[str, str] = {
-    "ndjson": "streamtail.render.ndjson:NdjsonRenderer",
-    "table": "streamtail.render.table:TableRenderer",
-    "raw": "streamtail.render.raw:RawRenderer",
-    "aws": "streamtail.render.aws:AwsRenderer",
-}
+FORMATS = RECORD_FORMATS
+#: the same for `ls` and `shards`
+LISTINGS = LISTING_FORMATS
+
+
+def choose_format(requested: str | None, env: Env, formats: Mapping[str, str] = FORMATS) -> str:
+    """The format asked for, else `table` on a terminal and `ndjson` otherwise."""
+    name = requested or default_format(env.stdout_isatty)
+    if name not in formats:
+        raise UsageError(f"invalid --output {name!r}: choose one of {', '.join(formats)}")
+    return name
+
+
+def _load(location: str) -> Any:
+    module_name, _, class_name = location.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def make_renderer(name: str, ctx: RenderContext) -> Renderer:
-    module_name, _, class_name = FORMATS[name].partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    renderer: Renderer = cls(ctx)
+    renderer: Renderer = _load(FORMATS[name])(ctx)
     return renderer
+
+
+def make_listing(name: str, env: Env) -> Listing:
+    listing: Listing = _load(LISTINGS[name])(env)
+    return listing
