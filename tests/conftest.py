@@ -4,7 +4,7 @@
   process on a free loopback port) for the whole session, whichever packages use it. Each package
   keeps its own view of it under the name its tests use (`moto_server`: a `ServerProcess` in
   tests/integration, a URL in tests/dynamodb, a `Moto` with boto3 clients in tests/ux). Tests that
-  share it create uniquely named streams or tables, or clean up only their own kind of resource.
+  share it create uniquely named streams or tables, or delete what they created.
 - `golden`: compares output with `golden/NAME` beside the test module; with
   STREAMTAIL_UPDATE_GOLDEN=1 it rewrites the file and then fails, so an update run is never green
   and the rewritten files are read before they are committed.

@@ -8,7 +8,7 @@
 - `change_clock`: pins moto's ApproximateCreationDateTime, so time positions, `--until` and the
   golden tables are exact (moto has no API to set it).
 - `moto_server`: the URL of the session's moto server (tests/conftest.py), for `python -m
-  streamtail` subprocesses; `server` empties its DynamoDB side for one test.
+  streamtail` subprocesses; `server` deletes the tables each test creates.
 
 Golden files live in tests/dynamodb/golden/ (tests/conftest.py's `golden`); rewrite them after an
 intended change with `STREAMTAIL_UPDATE_GOLDEN=1 python -m pytest tests/dynamodb` (the tests that
@@ -75,8 +75,8 @@ def moto_server(moto_process: ServerProcess) -> str:
     return moto_process.endpoint
 
 
-def _delete_tables(url: str) -> None:
-    """Every DynamoDB table on the server, gone (other packages' Kinesis streams stay)."""
+def _tables(url: str) -> tuple[Any, set[str]]:
+    """A DynamoDB client on the server, and the tables it holds."""
     import boto3
 
     ddb = boto3.client(
@@ -86,15 +86,18 @@ def _delete_tables(url: str) -> None:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    for page in ddb.get_paginator("list_tables").paginate():
-        for name in page["TableNames"]:
-            ddb.delete_table(TableName=name)
+    pages = ddb.get_paginator("list_tables").paginate()
+    return ddb, {name for page in pages for name in page["TableNames"]}
 
 
 @pytest.fixture
-def server(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """The moto server with no DynamoDB table, and a clean AWS environment for this test and its
-    subprocesses."""
+def server(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """The session's moto server, with a clean AWS environment for this test and its
+    subprocesses; the tables the test creates are deleted after it, so the server is left as
+    the other packages' tests expect it (tests/ux lists every table)."""
     _clean_aws_env(monkeypatch, tmp_path)
-    _delete_tables(moto_server)
-    return moto_server
+    _, before = _tables(moto_server)
+    yield moto_server
+    ddb, after = _tables(moto_server)
+    for name in sorted(after - before):
+        ddb.delete_table(TableName=name)
