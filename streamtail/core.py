@@ -19,7 +19,7 @@ from streamtail.filters import RecordFilter, key_shards
 from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
-from streamtail.render import LISTINGS, RenderContext, choose_format, make_listing, make_renderer
+from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
 from streamtail.signals import shielded
 from streamtail.status import status_line
 
@@ -289,7 +289,7 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
         raise UsageError(
             f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
         )
-    output = choose_format(request.output, env)
+    output = output_format(request.output, env)
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     ref = resolve(request.stream)
     _check_filters(record_filter, ref.kind)  # before any request: a usage error costs no call
@@ -350,7 +350,7 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
     """`shards STREAM`: the lineage as a tree on a terminal, NDJSON otherwise."""
     from streamtail.lineage import Lineage
 
-    listing = make_listing(choose_format(output, env, LISTINGS), env)
+    listing = make_listing(output_format(output, env, LISTINGS), env)
     source = open_stream(name, conn, env)
     listing.shards(source.ref.display, Lineage(source.list_shards()))
 
@@ -361,7 +361,7 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
 
-    listing = make_listing(choose_format(output, env, LISTINGS), env)
+    listing = make_listing(output_format(output, env, LISTINGS), env)
     clients = Clients(conn, log=_debug_log(env))
     streams = list_streams(clients.client("kinesis"))
     try:

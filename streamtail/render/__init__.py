@@ -54,24 +54,26 @@ FORMATS = RECORD_FORMATS
 LISTINGS = LISTING_FORMATS
 
 
-def choose_format(requested: str | None, env: Env, formats: Mapping[str, str] = FORMATS) -> str:
-    """The format asked for, else `table` on a terminal and `ndjson` otherwise."""
+def output_format(requested: str | None, env: Env, formats: Mapping[str, str] = FORMATS) -> str:
+    """The format asked for, else `table` on a terminal and `ndjson` otherwise (formats.py);
+    a format `formats` does not hold is a usage error."""
     name = requested or default_format(env.stdout_isatty)
     if name not in formats:
         raise UsageError(f"invalid --output {name!r}: choose one of {', '.join(formats)}")
     return name
 
 
-def _load(location: str) -> Any:
-    module_name, _, class_name = location.partition(":")
+def load(spec: str) -> Any:
+    """The class a registry entry ("module:class") names, imported on use."""
+    module_name, _, class_name = spec.partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 
 def make_renderer(name: str, ctx: RenderContext) -> Renderer:
-    renderer: Renderer = _load(FORMATS[name])(ctx)
+    renderer: Renderer = load(FORMATS[name])(ctx)
     return renderer
 
 
 def make_listing(name: str, env: Env) -> Listing:
-    listing: Listing = _load(LISTINGS[name])(env)
+    listing: Listing = load(LISTINGS[name])(env)
     return listing

@@ -21,9 +21,9 @@ from streamtail.render import (
     LISTINGS,
     Item,
     RenderContext,
-    choose_format,
     make_listing,
     make_renderer,
+    output_format,
 )
 from streamtail.render.safe import inert
 from streamtail.render.table import fit, short_shard, tail
@@ -125,13 +125,13 @@ def test_the_default_format_follows_stdout(
     requested: str | None, isatty: bool, chosen: str
 ) -> None:
     env = Env(stdout=io.BytesIO(), stderr=io.StringIO(), stdout_isatty=isatty)
-    assert choose_format(requested, env) == chosen
+    assert output_format(requested, env) == chosen
 
 
 def test_a_format_a_command_cannot_write_is_a_usage_error() -> None:
     env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
     with pytest.raises(UsageError, match="invalid --output 'raw': choose one of table, ndjson"):
-        choose_format("raw", env, LISTINGS)
+        output_format("raw", env, LISTINGS)
 
 
 @pytest.mark.parametrize(
