@@ -3,14 +3,14 @@
     python bench/efo.py            # 30 s of puts per mode
     python bench/efo.py --quick    # 8 s per mode
 
-kinesis-mock is the one local server with SubscribeToShard (SERVERS.md): it pushes an event about
-once a second, so its cadence, not the client, sets the EFO latency measured here (AWS documents
-about 70 ms average propagation for EFO). Measured at the subscription client itself, with no
-reader engine in between, kinesis-mock pushes a record 1.0-1.8 s after it was put (each event
-carries the records put in the second before the previous one), so a p50 of about 1.6 s is the
-server's. Polling runs through tests/proxy.py, which counts its
-GetRecords calls; the EFO run is direct (the proxy speaks HTTP/1.1 only) with `--debug`, whose
-request lines count its calls (SubscribeToShard, the consumer calls, ListShards).
+kinesis-mock is the one local server with SubscribeToShard (docs/SERVERS.md): it pushes an event
+about once a second, so its cadence, not the client, sets the EFO latency measured here (AWS
+documents about 70 ms average propagation for EFO). Measured at the subscription client itself,
+with no reader engine in between, kinesis-mock pushes a record 1.0-1.8 s after it was put (each
+event carries the records put in the second before the previous one), so a p50 of about 1.6 s is
+the server's. Polling runs through tests/proxy.py, which counts its GetRecords calls; the EFO run
+is direct (the proxy speaks HTTP/1.1 only) with `--debug`, whose request lines count its calls
+(SubscribeToShard, the consumer calls, ListShards).
 """
 
 from __future__ import annotations

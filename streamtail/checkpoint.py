@@ -110,7 +110,7 @@ class Checkpoint:
         checkpoint = cls(path)
         checkpoint._lock()
         try:
-            checkpoint._load()
+            checkpoint.load()
         except BaseException:
             checkpoint.close()
             raise
@@ -152,7 +152,7 @@ class Checkpoint:
         for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
             stale.unlink(missing_ok=True)
 
-    def _load(self) -> None:
+    def load(self) -> None:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:

@@ -1,7 +1,7 @@
 """The command line: Typer commands that parse options into requests and call core.
 
 This module is the one error boundary: `StreamtailError`s, Ctrl-C and SIGTERM, a closed pipe
-and Click's usage errors become one line on stderr and an exit code here (CONTRACT.md, "Exit
+and Click's usage errors become one line on stderr and an exit code here (docs/CONTRACT.md, "Exit
 codes"), and nowhere else. It imports nothing heavy at the top, so `--help` and `--version`
 start fast.
 """

@@ -1,7 +1,7 @@
 """The command line's options and choices, shared by the commands in cli.py.
 
-Only Typer and the standard library at import: `--help` imports this module. The completion
-callbacks import streamtail.completion when a shell asks for candidates.
+Only Typer, the standard library and streamtail/formats.py at import: `--help` imports this
+module. The completion callbacks import streamtail.completion when a shell asks for candidates.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from typing import Annotated
 
 import typer
 
+from streamtail.formats import LISTING_FORMATS, RECORD_FORMATS
 
-class OutputFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
-    raw = "raw"
-    aws = "aws"
+#: `-o` of `read`, `follow`, `demo`: one choice per renderer (streamtail/formats.py)
+OutputFormat = StrEnum("OutputFormat", {name: name for name in RECORD_FORMATS})  # type: ignore[misc]
 
 
 class DecodeChoice(StrEnum):
@@ -32,9 +30,8 @@ class DecodeChoice(StrEnum):
     gsr = "gsr"
 
 
-class ListFormat(StrEnum):
-    table = "table"
-    ndjson = "ndjson"
+#: `-o` of `ls`, `shards`: one choice per listing (streamtail/formats.py)
+ListFormat = StrEnum("ListFormat", {name: name for name in LISTING_FORMATS})  # type: ignore[misc]
 
 
 # -- shell completion callbacks (completion.py is imported only when a shell asks) -------------

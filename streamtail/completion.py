@@ -151,7 +151,7 @@ def cache_file(params: Mapping[str, Any]) -> Path:
     return cache_dir() / f"streams-{hashlib.sha256(identity).hexdigest()[:20]}.json"
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -190,7 +190,7 @@ def account_names(params: Mapping[str, Any], *, now: float | None = None) -> dic
     else from the account within the timeout (falling back to what the cache held)."""
     now = time.time() if now is None else now
     path = cache_file(params)
-    cached = _load(path)
+    cached = load(path)
     names: dict[str, list[str]] = {}
     stale: list[str] = []
     for kind in KINDS:

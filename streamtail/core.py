@@ -26,7 +26,7 @@ from streamtail.filters import RecordFilter, check_filters, parse_hash_key, shar
 from streamtail.model import Record, SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
-from streamtail.render import FORMATS, RenderContext, make_renderer, output_format
+from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
 from streamtail.signals import shielded
 from streamtail.status import status_line
 
@@ -362,8 +362,6 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
             f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
         )
     output = output_format(request.output, env)
-    if output not in FORMATS:
-        raise UsageError(f"invalid --output {output!r}: choose one of {', '.join(FORMATS)}")
     check_consumer_option(request.efo, request.consumer)
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
@@ -414,24 +412,20 @@ class DecodeProblems:
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:
     """`shards STREAM`: the lineage as a tree on a terminal, NDJSON otherwise."""
     from streamtail.lineage import Lineage
-    from streamtail.render.listing import shards_ndjson, shards_tree
 
+    listing = make_listing(output_format(output, env, LISTINGS), env)
     source = open_stream(name, conn, env)
-    lineage = Lineage(source.list_shards())
-    if output_format(output, env) == "ndjson":
-        shards_ndjson(env, source.ref.display, lineage)
-    else:
-        shards_tree(env, source.ref.display, lineage)
+    listing.shards(source.ref.display, Lineage(source.list_shards()))
 
 
 def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     """`ls`: the account's Kinesis streams and DynamoDB tables that have a stream."""
     from streamtail.aws import Clients
-    from streamtail.render.listing import streams_ndjson, streams_table
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
     from streamtail.sources.yds import endpoint_is_yds
 
+    listing = make_listing(output_format(output, env, LISTINGS), env)
     clients = Clients(conn, log=_debug_log(env))
     kinesis = clients.client("kinesis")
     streams = list_streams(kinesis)
@@ -442,7 +436,4 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
         except (ServiceError, CredentialsError, UsageError) as exc:
             # Kinesis-only endpoints (kinesis-mock) and Kinesis-only IAM policies are normal.
             env.warn(f"DynamoDB streams not listed: {exc.message}")
-    if output_format(output, env) == "ndjson":
-        streams_ndjson(env, streams)
-    else:
-        streams_table(env, streams)
+    listing.streams(streams)

@@ -1,7 +1,8 @@
 """The environment a command runs in: its streams, terminal facts, clocks.
 
 All I/O and time go through an `Env`, so tests pass one with byte buffers and a fake clock
-(see tests/fakes.py) instead of patching globals.
+instead of patching globals (tests/unit/conftest.py's `make_env`; tests/reader/fakes.py's
+`FakeClock` as `wall`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Exit codes and the exception tree.
 
 Every failure a user can meet is a `StreamtailError` carrying its exit code and, where one helps, a
-hint. Only cli.py turns them into an exit status and one line on stderr (see CONTRACT.md).
+hint. Only cli.py turns them into an exit status and one line on stderr (see docs/CONTRACT.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Resolving what the user typed into a `StreamRef` (CONTRACT.md, "Naming a stream")."""
+"""Resolving what the user typed into a `StreamRef` (docs/CONTRACT.md, "Naming a stream")."""
 
 from __future__ import annotations
 

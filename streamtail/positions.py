@@ -1,6 +1,6 @@
 """Parsing `--from` and `--until` into positions and times.
 
-Forms (CONTRACT.md): `trim-horizon`, `latest`, `at:SEQ`, `after:SEQ`, an ISO-8601 time, or a
+Forms (docs/CONTRACT.md): `trim-horizon`, `latest`, `at:SEQ`, `after:SEQ`, an ISO-8601 time, or a
 relative time such as `-30s`, `-15m`, `-2h`, `-1d` (units may be combined: `-1h30m`; `--until`
 also takes `+10m`, a time in the future).
 """

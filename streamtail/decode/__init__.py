@@ -1,6 +1,6 @@
 """Payload decoding: a record's bytes -> what it really holds. Pure functions, no I/O.
 
-`auto` (CONTRACT.md, `enc`) unwraps containers and then interprets what is left:
+`auto` (docs/CONTRACT.md, `enc`) unwraps containers and then interprets what is left:
 
 - a KPL aggregate (magic f3 89 9a c2, MD5 checked) becomes one item per user record, each with its
   own partition key and `subseq`, each decoded on its own (`kpl+...`);

@@ -4,7 +4,7 @@ A consumer streamtail registers for one run is named `streamtail-HOST-PID-RANDOM
 reading ListStreamConsumers can tell whose it is, and `consumers --prune` can tell a leftover
 (its process is gone from this host, or it is old) from one in use. The random part keeps names
 unique across streams: kinesis-mock deregisters a consumer by name from the first stream that
-has one (SERVERS.md). Register, Deregister and ListStreamConsumers share a low limit (AWS: 5
+has one (docs/SERVERS.md). Register, Deregister and ListStreamConsumers share a low limit (AWS: 5
 registrations a second per account; kinesis-mock: 5 calls at once): LimitExceededException is
 waited out with backoff.
 """

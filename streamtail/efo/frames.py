@@ -5,7 +5,7 @@ frames (prelude, headers, JSON payload, CRCs) decoded by botocore.eventstream.Ev
 Each frame's headers say what it is (botocore/parsers.py, BaseEventStreamParser):
 
 - `:message-type` `event`, `:event-type` `initial-response`: sent first by AWS (an empty JSON
-  object); kinesis-mock sends none (SERVERS.md): skipped either way;
+  object); kinesis-mock sends none (docs/SERVERS.md): skipped either way;
 - `:message-type` `event`, `:event-type` `SubscribeToShardEvent`: Records,
   ContinuationSequenceNumber, MillisBehindLatest and, at the shard's end, ChildShards
   (botocore's kinesis service-2.json, shape SubscribeToShardEvent);

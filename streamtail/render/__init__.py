@@ -1,17 +1,21 @@
-"""Output formats, one module each, behind one small protocol and chosen from a registry.
+"""Output formats, one module each, behind small protocols and chosen from a registry.
 
-Renderers get records with their decoded payloads; they know nothing of boto3 or the reader.
+Renderers get records with their decoded payloads; listings get what `ls` and `shards` found;
+neither knows anything of boto3 or the reader. The registry itself is streamtail/formats.py.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from streamtail.decode import Item
 from streamtail.env import Env
+from streamtail.errors import UsageError
+from streamtail.formats import LAG_FORMATS, LISTING_FORMATS, RECORD_FORMATS, default_format
+from streamtail.lineage import Lineage
 
 
 @dataclass(frozen=True)
@@ -36,25 +40,29 @@ class Renderer(Protocol):
     def close(self) -> None: ...
 
 
+class Listing(Protocol):
+    """Writes what `shards` and `ls` found to `env.stdout`."""
+
+    def shards(self, stream: str, lineage: Lineage) -> None: ...
+
+    def streams(self, rows: list[dict[str, Any]]) -> None: ...
+
+
 #: format name -> "module:class", imported on use so `table` alone pulls in rich
-FORMATS: dict[str, str] = {
-    "ndjson": "streamtail.render.ndjson:NdjsonRenderer",
-    "table": "streamtail.render.table:TableRenderer",
-    "raw": "streamtail.render.raw:RawRenderer",
-    "aws": "streamtail.render.aws:AwsRenderer",
-}
+FORMATS = RECORD_FORMATS
+#: the same for `ls` and `shards`
+LISTINGS = LISTING_FORMATS
+#: the same for `lag`: rows of shard progress, not records
+LAGS = LAG_FORMATS
 
 
-#: `lag`'s formats: rows of shard progress, not records
-LAG_FORMATS: dict[str, str] = {
-    "ndjson": "streamtail.render.lag:LagNdjson",
-    "table": "streamtail.render.lag:LagTable",
-}
-
-
-def output_format(requested: str | None, env: Env) -> str:
-    """The format asked for, else `table` on a terminal and `ndjson` otherwise."""
-    return requested or ("table" if env.stdout_isatty else "ndjson")
+def output_format(requested: str | None, env: Env, formats: Mapping[str, str] = FORMATS) -> str:
+    """The format asked for, else `table` on a terminal and `ndjson` otherwise (formats.py);
+    a format `formats` does not hold is a usage error."""
+    name = requested or default_format(env.stdout_isatty)
+    if name not in formats:
+        raise UsageError(f"invalid --output {name!r}: choose one of {', '.join(formats)}")
+    return name
 
 
 def load(spec: str) -> Any:
@@ -66,3 +74,8 @@ def load(spec: str) -> Any:
 def make_renderer(name: str, ctx: RenderContext) -> Renderer:
     renderer: Renderer = load(FORMATS[name])(ctx)
     return renderer
+
+
+def make_listing(name: str, env: Env) -> Listing:
+    listing: Listing = load(LISTINGS[name])(env)
+    return listing

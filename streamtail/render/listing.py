@@ -98,3 +98,29 @@ def streams_table(env: Env, streams: list[dict[str, Any]]) -> None:
 
     with stdout_console(env) as console:
         console.print(table)
+
+
+class NdjsonListing:
+    """`ls` and `shards` for programs: one JSON object per stream or shard."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def shards(self, stream: str, lineage: Lineage) -> None:
+        shards_ndjson(self.env, stream, lineage)
+
+    def streams(self, rows: list[dict[str, Any]]) -> None:
+        streams_ndjson(self.env, rows)
+
+
+class TableListing:
+    """`ls` and `shards` for people: a table of streams, the shard tree."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def shards(self, stream: str, lineage: Lineage) -> None:
+        shards_tree(self.env, stream, lineage)
+
+    def streams(self, rows: list[dict[str, Any]]) -> None:
+        streams_table(self.env, rows)

@@ -1,4 +1,4 @@
-"""NDJSON, schema v1 (CONTRACT.md): one object per record, keys in contract order."""
+"""NDJSON, schema v1 (docs/CONTRACT.md): one object per record, keys in contract order."""
 
 from __future__ import annotations
 

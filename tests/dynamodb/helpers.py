@@ -96,7 +96,7 @@ def change_line(
     old: Any = None,
     ttl: bool = False,
 ) -> str:
-    """The exact NDJSON line CONTRACT.md promises for one change, variable parts from `record`.
+    """The exact NDJSON line docs/CONTRACT.md promises for one change, variable parts from `record`.
 
     Keys in contract order (stream, table, shard, seq, id, ts, event, keys, new, old, ttl); keys
     whose value is absent are left out.

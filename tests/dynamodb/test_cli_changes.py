@@ -1,5 +1,5 @@
-"""`read ddb:TABLE` through the CLI on moto in-process: the exact NDJSON lines of CONTRACT.md for
-every view type and every attribute type, and `-o aws` (each record as the API returned it)."""
+"""`read ddb:TABLE` through the CLI on moto in-process: the exact NDJSON lines of docs/CONTRACT.md
+for every view type and every attribute type, and `-o aws` (each record as the API returned it)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ EVERY_TYPE = {
         }
     },
 }
-# The same item as the JSON text CONTRACT.md promises: exact digits, B as base64.
+# The same item as the JSON text docs/CONTRACT.md promises: exact digits, B as base64.
 EVERY_TYPE_JSON = (
     '{"pk":"every-type","s":"ünïcødé \\"quoted\\" \\\\ tab\\t","n_int":42,"n_zero":0,'
     '"n_big":12345678901234567890123456789012345678,'

@@ -300,7 +300,9 @@ def test_read_of_a_stream_without_records_exits_0(ddb: Any) -> None:
 
 
 def _iterators() -> int:
-    """How many shard iterators moto has handed out (a follower's LATEST is one of them)."""
+    """How many shard iterators moto has handed out: one per GetShardIterator (a follower's
+    LATEST) and one per GetRecords (moto/dynamodbstreams/models.py, `ShardIterator.get`, stores
+    the next iterator it returns)."""
     from moto.dynamodbstreams.models import dynamodbstreams_backends
 
     return len(dynamodbstreams_backends[ACCOUNT][REGION].shard_iterators)
@@ -317,19 +319,19 @@ class Writer(threading.Thread):
 
     def run(self) -> None:
         try:
-            _wait_for_iterator(self.before)
-            time.sleep(0.3)  # a poll or two with nothing new first
+            # The follower's iterator, then two polls that found nothing new.
+            _wait_for_iterators(self.before + 3)
             for item in self.items:
                 self.ddb.put_item(TableName=self.table, Item=item)
         except BaseException as exc:
             self.error = exc
 
 
-def _wait_for_iterator(before: int) -> None:
+def _wait_for_iterators(count: int) -> None:
     deadline = time.monotonic() + 20
-    while _iterators() <= before:
+    while _iterators() < count:
         if time.monotonic() > deadline:
-            raise TimeoutError("the follower never asked for a shard iterator")
+            raise TimeoutError(f"the follower never got to {count} shard iterators")
         time.sleep(0.02)
 
 

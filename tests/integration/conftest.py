@@ -23,19 +23,15 @@ from .servers import (
     ServerUnavailable,
     clean_aws_env,
     start_kinesis_mock,
-    start_moto,
 )
 
 SERVERS = (KINESIS_MOCK, MOTO)
 
 
 @pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = start_moto(tmp_path_factory.mktemp("moto"))
-    try:
-        yield server
-    finally:
-        server.stop()
+def moto_server(moto_process: ServerProcess) -> ServerProcess:
+    """The session's moto server (tests/conftest.py), shared with the other packages."""
+    return moto_process
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+from tests.awsenv import clean_environ
+
 REPO = Path(__file__).resolve().parents[2]
 SERVERS_DIR = REPO / "tests" / "servers"
 KINESIS_MOCK_MAIN = SERVERS_DIR / "node_modules" / "kinesis-local" / "main.js"
@@ -426,24 +428,15 @@ class Result:
 
 def clean_aws_env(config_dir: Path) -> dict[str, str]:
     """The environment streamtail runs in: the test's own credentials, nothing from the host's AWS
-    setup (no profile, no shared config or credentials, no endpoint variables, no IMDS)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("AWS_") and k not in {"FORCE_COLOR", "NO_COLOR"}
-    }
-    config = config_dir / "config"
-    credentials = config_dir / "credentials"
-    config.touch()
-    credentials.touch()
+    setup (tests/awsenv.py), and this checkout's streamtail on the path."""
+    env = clean_environ(
+        config_dir,
+        credentials=(ACCESS_KEY, SECRET_KEY),
+        region=REGION,
+        region_variable="AWS_REGION",
+    )
     env.update(
         {
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_REGION": REGION,
-            "AWS_CONFIG_FILE": str(config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
-            "AWS_EC2_METADATA_DISABLED": "true",
             "PYTHONUNBUFFERED": "1",
             # The streamtail under test is this checkout's, whatever is installed (an editable
             # install of another worktree, say) and wherever pytest runs from.

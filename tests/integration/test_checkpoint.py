@@ -2,8 +2,8 @@
 many points, the stream split and merged in between, records written all along. The union of
 the outputs is every record the server holds, and no record is repeated after a clean stop.
 
-On kinesis-mock, whose resharding is faithful (SERVERS.md: on moto, records written after a split
-can still land in the closed parent, which a checkpoint rightly marks as finished).
+On kinesis-mock, whose resharding is faithful (docs/SERVERS.md: on moto, records written after a
+split can still land in the closed parent, which a checkpoint rightly marks as finished).
 """
 
 from __future__ import annotations

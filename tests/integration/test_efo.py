@@ -2,7 +2,7 @@
 and TLS through ALPN with a certificate of the test's own, verified), the consumer's lifecycle,
 `consumers --prune`, and `--efo` on moto (no SubscribeToShard: exit 2, no consumer left).
 
-Facts these rely on are in SERVERS.md ("HTTP/2 and enhanced fan-out on kinesis-mock"): pushes
+Facts these rely on are in docs/SERVERS.md ("HTTP/2 and enhanced fan-out on kinesis-mock"): pushes
 about once a second, no initial-response, no ChildShards (a closed parent's end is told from the
 listing), ResourceInUse until it notices a closed connection, consumers deregistered by name.
 """

@@ -2,8 +2,8 @@
 each step: every record exactly once, in sequence order per shard, parents before children.
 
 kinesis-mock resharding is faithful, so there the records must be exactly the ones written, where
-PutRecords said it put them. moto's is approximate (SERVERS.md: records written after a split can
-still land in the closed parent), so there the check is against what the server holds per shard.
+PutRecords said it put them. moto's is approximate (docs/SERVERS.md: records written after a split
+can still land in the closed parent), so there the check is against what the server holds per shard.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@
 - GetShardIterator refuses a sequence number outside the shard or belonging to another shard
   (InvalidArgumentException, a `UsageError`, as the real source maps it).
 
-Quirk modes (SERVERS.md), combinable:
+Quirk modes (docs/SERVERS.md), combinable:
 - `moto_like`: a closed shard never returns a null iterator and sends no ChildShards; its
   EndingSequenceNumber is its last record's, as moto lists it;
 - `empty_gaps`: GetRecords returns an empty batch with MillisBehindLatest > 0 before each batch of

@@ -1,4 +1,4 @@
-"""The walker under retention, deletion, long failures and resuming (CONTRACT.md, Guarantees):
+"""The walker under retention, deletion, long failures and resuming (docs/CONTRACT.md, Guarantees):
 records trimmed before they were read, shards and streams that disappear, the retry timeout,
 errors that retrying cannot fix, and resuming from per-shard positions."""
 

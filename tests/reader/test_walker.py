@@ -1,5 +1,5 @@
 """The shard walker against a simulated stream: order, lineage, stop rules, positions, faults,
-pacing and backpressure (CONTRACT.md, Guarantees).
+pacing and backpressure (docs/CONTRACT.md, Guarantees).
 
 Some tests stage races deterministically with the simulator's hooks (a split, a put or the
 passing of --until while a GetRecords response is on its way back).
@@ -203,6 +203,7 @@ def test_closing_the_generator_stops_the_walk() -> None:
     sim = SimulatedStream(2)
     sim.put_to(S[0], 5)
     sim.put_to(S[1], 5)
+    before = set(threading.enumerate())
     walker = make_walker(sim, WalkPlan(TRIM_HORIZON, follow=True, limit=1), queue_size=1)
     batches = walker.batches()
     first = next(batches)
@@ -213,9 +214,8 @@ def test_closing_the_generator_stops_the_walk() -> None:
     for thread in threads:
         thread.join(timeout=1.0)
         assert not thread.is_alive(), f"{thread.name} still running after close()"
-    calls = sim.count("get_records")
-    time.sleep(0.1)
-    assert sim.count("get_records") == calls
+    # No thread the walk started is left, so nothing can call the service any more.
+    wait_for(lambda: set(threading.enumerate()) <= before, what="the walk's threads to end")
 
 
 def test_follow_idle_exit() -> None:
@@ -224,7 +224,8 @@ def test_follow_idle_exit() -> None:
     walker = make_walker(sim, WalkPlan(TRIM_HORIZON, follow=True, idle_exit=0.4))
     consumer = Consumer(walker).start()
     wait_for(lambda: len(consumer.records) == 3, what="the first records")
-    time.sleep(0.1)
+    calls = sim.count("get_records")
+    wait_for(lambda: sim.count("get_records") >= calls + 10, what="idle polls")  # idle a few polls
     put_at = time.monotonic()
     late = sim.put_to(S[1], 1)  # restarts the idle time
     consumer.join(timeout=3.0)
@@ -269,7 +270,10 @@ def test_follow_until_a_quiet_stream_ends_once_until_passes() -> None:
     walker = make_walker(sim, WalkPlan(LATEST, follow=True, until=clock() + 5), wall=clock)
     consumer = Consumer(walker).start()
     wait_for_first_calls(sim)
-    time.sleep(0.05)
+    # Both shards polled again and found quiet, with --until still ahead: the walk goes on.
+    for shard_id in S[:2]:
+        calls = sim.count("get_records", shard_id)
+        wait_for(lambda s=shard_id, n=calls: sim.count("get_records", s) >= n + 2)
     assert consumer.running()
     clock.advance(6)
     consumer.join(timeout=1.0)
@@ -336,7 +340,8 @@ def test_follow_waits_for_a_merge_parent_learnt_later() -> None:
     sim.put_to(b2, 2)
     c = sim.merge(S[0], b1)
     sim.put_to(c, 3)
-    time.sleep(0.3)  # A reaches its end and names C in ChildShards; B is still held back
+    # A reaches its end and names C in ChildShards while B is still held back.
+    wait_for(lambda: S[0] in walker.finished, what="A read to its end")
     hold.clear()
     consumer.join(timeout=5.0)
     assert_correct_walk(consumer.records, sim.records(), sim)
@@ -355,7 +360,9 @@ def test_moto_like_shard_closed_while_a_batch_is_in_flight_is_read_to_its_end() 
             sim.split(S[0])
             listed = sim.count("list_shards")
             wait_for(lambda: sim.count("list_shards") > listed, what="a relist")
-            time.sleep(0.02)  # the main thread updates its lineage
+            wait_for(  # the main thread has taken the relist into its lineage
+                lambda: walker.lineage.shards[S[0]].closed, what="the lineage to show the split"
+            )
 
     sim.after_get_records = during_call
     walker = make_walker(sim, WalkPlan(LATEST, follow=True, idle_exit=0.5))

@@ -1,13 +1,13 @@
-"""Fixtures for the fast tests: an in-memory Env, golden files, a clean AWS environment, moto.
+"""Fixtures for the fast tests: an in-memory Env, a clean AWS environment, moto in-process.
 
-Golden files live in tests/unit/golden/. To rewrite them after an intended output change, run
-`STREAMTAIL_UPDATE_GOLDEN=1 python -m pytest tests/unit`, then read the diff before committing.
+Golden files live in tests/unit/golden/ (the `golden` fixture of tests/conftest.py). To rewrite
+them after an intended output change, run `STREAMTAIL_UPDATE_GOLDEN=1 python -m pytest
+tests/unit` (those tests then fail, saying what they rewrote), read the diff, and run again.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from streamtail.env import Env
+from tests.awsenv import clean_environ, use_environ
 from tests.inprocess_moto import mock_aws_as_aws
 
 from .seed import SEED_BASE, SEED_RECORDS
-
-GOLDEN_DIR = Path(__file__).parent / "golden"
 
 
 @pytest.fixture
@@ -40,46 +39,15 @@ def make_env() -> Callable[..., Env]:
 
 
 @pytest.fixture
-def golden() -> Callable[[str, bytes], None]:
-    """Compare bytes with tests/unit/golden/NAME (or rewrite it with STREAMTAIL_UPDATE_GOLDEN=1)."""
-
-    def check(name: str, actual: bytes) -> None:
-        path = GOLDEN_DIR / name
-        if os.environ.get("STREAMTAIL_UPDATE_GOLDEN"):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(actual)
-            return
-        assert path.exists(), f"no golden file {path}: run with STREAMTAIL_UPDATE_GOLDEN=1"
-        expected = path.read_bytes()
-        if actual != expected:
-            # Line by line, so pytest shows a readable diff instead of two long byte strings.
-            assert (
-                actual.decode("utf-8", "replace").splitlines()
-                == expected.decode("utf-8", "replace").splitlines()
-            )
-            assert actual == expected
-
-    return check
-
-
-@pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No AWS setting from the developer's machine leaks in: no profile, no config, no IMDS."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    for name in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"):
-        monkeypatch.delenv(name, raising=False)
-    empty = tmp_path / "aws-empty"
-    empty.write_text("")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("HOME", str(tmp_path))
+    """No AWS setting from the developer's machine leaks in; no credentials or region either
+    (tests of their absence use this alone; `kinesis` adds them)."""
+    environ = clean_environ(tmp_path, credentials=None, region=None)
+    use_environ(monkeypatch, {**environ, "HOME": str(tmp_path)})
 
 
 @pytest.fixture
-def kinesis(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def kinesis(aws_env: None, fast_pacing: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A boto3 Kinesis client on an in-process moto (us-east-1, fake credentials)."""
     import boto3
 

@@ -412,11 +412,20 @@ def test_bad_grep(aws_env: None) -> None:
     )
 
 
-def test_from_far_in_the_past_is_not_an_unexpected_error(orders: Any) -> None:
-    """A position too far back is refused as usage (exit 2) or read as the trim horizon (0)."""
-    result = run("read", "orders", "--from", "-99999999999d")
-    assert result.exit_code in {0, 2}, result
-    assert "unexpected" not in result.stderr
+def test_from_before_any_representable_time_is_a_usage_error(orders: Any) -> None:
+    """-99999999999d lies before year 1: no datetime holds it (positions._in_range)."""
+    assert_usage_error(
+        run("read", "orders", "--from", "-99999999999d"),
+        "invalid --from '-99999999999d': the time is out of range",
+    )
+
+
+def test_from_long_before_the_stream_reads_every_record(orders: Any) -> None:
+    """-20000d (1972) is a time AT_TIMESTAMP takes: every shard from its first record."""
+    result = run("read", "orders", "--from", "-20000d")
+    assert result.exit_code == 0, result
+    assert result.stderr == ""
+    assert by_shard(result.stdout) == {S0: S0_LINES, S1: S1_LINES}
 
 
 @pytest.mark.parametrize(

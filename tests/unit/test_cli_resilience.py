@@ -25,7 +25,7 @@ from .test_cli import (
     run,
 )
 
-#: exit codes the contract allows (CONTRACT.md), and 143 for SIGTERM (README)
+#: exit codes the contract allows (docs/CONTRACT.md), and 143 for SIGTERM (README)
 EXIT_CODES = {0, 1, 2, 3, 4, 130, 143}
 
 

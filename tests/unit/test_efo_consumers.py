@@ -1,6 +1,6 @@
 """Consumers: names that say whose they are, registration through ACTIVE, throttled calls
 waited out, leftovers told apart from consumers in use; on moto in-process (which registers
-consumers ACTIVE at once, SERVERS.md)."""
+consumers ACTIVE at once, docs/SERVERS.md)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 format botocore decodes (botocore/eventstream.py: a prelude of total length, headers length and
 prelude CRC32; headers as name-length, name, type 7 (string), value-length, value; the payload;
 a CRC32 of everything before it), with and without the initial-response event AWS sends first
-and kinesis-mock does not (SERVERS.md), and exception events (botocore's kinesis service-2.json:
-the error members of SubscribeToShardEventStream)."""
+and kinesis-mock does not (docs/SERVERS.md), and exception events (botocore's kinesis
+service-2.json: the error members of SubscribeToShardEventStream)."""
 
 from __future__ import annotations
 

@@ -192,7 +192,7 @@ def test_the_end_of_a_shard_has_no_next_iterator_and_names_its_children() -> Non
 
 
 def test_a_service_that_never_answers_a_subscription_has_no_efo() -> None:
-    """moto drops the HTTP/2 connection (SERVERS.md): after FIRST_TRIES, exit 2."""
+    """moto drops the HTTP/2 connection (docs/SERVERS.md): after FIRST_TRIES, exit 2."""
     dropped = Dropped("SubscribeToShard connection failed (RemoteProtocolError)")
     efo = source(Script(*([dropped] * FIRST_TRIES)))
     with pytest.raises(UsageError, match="does not serve SubscribeToShard") as raised:

@@ -1,4 +1,4 @@
-"""Stream names, paths and ARNs (CONTRACT.md, "Naming a stream")."""
+"""Stream names, paths and ARNs (docs/CONTRACT.md, "Naming a stream")."""
 
 from __future__ import annotations
 

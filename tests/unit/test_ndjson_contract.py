@@ -1,4 +1,4 @@
-"""The NDJSON record schema v1 is a contract (CONTRACT.md, "NDJSON records (schema v1)").
+"""The NDJSON record schema v1 is a contract (docs/CONTRACT.md, "NDJSON records (schema v1)").
 
 Like pipx's test_result_contract.py: this pins key names, key order and value shapes. If this test
 has to change, the change is a CHANGELOG entry, and a breaking one bumps the schema version.

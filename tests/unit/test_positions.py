@@ -1,4 +1,4 @@
-"""`--from` and `--until` parsing, and the `ts` format (CONTRACT.md, "Reading options")."""
+"""`--from` and `--until` parsing, and the `ts` format (docs/CONTRACT.md, "Reading options")."""
 
 from __future__ import annotations
 

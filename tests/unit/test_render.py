@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,8 +14,17 @@ import pytest
 
 from streamtail.decode import DecodeMode, decode, decode_record
 from streamtail.env import Env
+from streamtail.errors import UsageError
 from streamtail.model import Change, Record
-from streamtail.render import FORMATS, Item, RenderContext, make_renderer
+from streamtail.render import (
+    FORMATS,
+    LISTINGS,
+    Item,
+    RenderContext,
+    make_listing,
+    make_renderer,
+    output_format,
+)
 from streamtail.render.safe import inert
 from streamtail.render.table import fit, short_shard, tail
 
@@ -89,7 +99,39 @@ def test_golden(
 
 
 def test_formats_registry() -> None:
-    assert list(FORMATS) == ["ndjson", "table", "raw", "aws"]
+    assert list(FORMATS) == ["table", "ndjson", "raw", "aws"]
+    assert list(LISTINGS) == ["table", "ndjson"]
+
+
+def test_the_cli_offers_exactly_the_formats_render_can_write() -> None:
+    from streamtail.cli_options import ListFormat, OutputFormat
+
+    assert [f.value for f in OutputFormat] == list(FORMATS)
+    assert [f.value for f in ListFormat] == list(LISTINGS)
+    for name in LISTINGS:
+        assert callable(make_listing(name, Env(stdout=io.BytesIO(), stderr=io.StringIO())).shards)
+
+
+@pytest.mark.parametrize(
+    ("requested", "isatty", "chosen"),
+    [
+        (None, True, "table"),
+        (None, False, "ndjson"),
+        ("raw", True, "raw"),
+        ("table", False, "table"),
+    ],
+)
+def test_the_default_format_follows_stdout(
+    requested: str | None, isatty: bool, chosen: str
+) -> None:
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO(), stdout_isatty=isatty)
+    assert output_format(requested, env) == chosen
+
+
+def test_a_format_a_command_cannot_write_is_a_usage_error() -> None:
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    with pytest.raises(UsageError, match="invalid --output 'raw': choose one of table, ndjson"):
+        output_format("raw", env, LISTINGS)
 
 
 @pytest.mark.parametrize(

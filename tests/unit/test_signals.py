@@ -64,7 +64,15 @@ def test_the_previous_handlers_come_back() -> None:
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
-def test_a_shielded_block_without_a_signal_changes_nothing() -> None:
-    with handled(), shielded():
-        value = 1
-    assert value == 1
+def test_a_shielded_block_without_a_signal_leaves_no_shield_behind() -> None:
+    """Once a quiet shielded block ends, the next signal stops the command at once."""
+    steps: list[str] = []
+    with pytest.raises(Interrupted) as raised, handled():
+        with shielded():
+            steps.append("batch")
+        _send(signal.SIGINT)
+        for _ in range(10**6):
+            pass
+        steps.append("never")  # reached only if the signal were still held back
+    assert steps == ["batch"]
+    assert raised.value.code == ExitCode.INTERRUPTED

@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 
 from streamtail import completion
-from tests.ux.conftest import ROOT, Moto, cli_env
+from tests.ux.helpers import ROOT, Moto, cli_env
 
 COMPLETIONS = ROOT / "completions"
 
@@ -149,6 +149,7 @@ def account(moto_server: Moto) -> Moto:
     return moto_server
 
 
+@pytest.mark.server
 def test_bash_completes_stream_names_from_the_account(shim: dict[str, str], account: Moto) -> None:
     words = ("streamtail", "read", "--endpoint-url", account.url)
     assert _bash_complete(shim, *words, "cmp-o") == ["cmp-orders", "cmp-orders-dlq"]
@@ -162,6 +163,7 @@ def test_bash_completes_stream_names_from_the_account(shim: dict[str, str], acco
     assert _bash_complete(shim, *words, "ddb:Cmp") == ["ddb:CmpOrders"]
 
 
+@pytest.mark.server
 def test_names_are_cached_per_connection(shim: dict[str, str], account: Moto) -> None:
     words = ("streamtail", "shards", "--endpoint-url", account.url, "cmp-p")
     assert _bash_complete(shim, *words) == ["cmp-payments"]
@@ -309,9 +311,13 @@ def test_fish_loads_the_script(shim: dict[str, str]) -> None:
 def test_show_and_install_completion_give_the_same_script(
     shim: dict[str, str], tmp_path: Path
 ) -> None:
-    shown = _bash(shim, "streamtail --show-completion")
+    # Typer asks shellingham for the shell, which looks at streamtail's parent process. `bash -c`
+    # with one simple command execs it in place of bash, leaving the parent to be whatever ran
+    # pytest (no shell at all in some CI and background runs): a second command keeps bash the
+    # parent, as it is when a user types the command.
+    shown = _bash(shim, "streamtail --show-completion; true")
     assert shown.strip() == (COMPLETIONS / "streamtail.bash").read_text().strip()
-    out = _bash(shim, "streamtail --install-completion")
+    out = _bash(shim, "streamtail --install-completion; true")
     assert "bash completion installed in" in out
     installed = tmp_path / ".bash_completions" / "streamtail.sh"
     assert installed.read_text().strip() == (COMPLETIONS / "streamtail.bash").read_text().strip()

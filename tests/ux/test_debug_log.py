@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from streamtail.redact import REDACTED, Redactor, mask_key_id
-from tests.ux.conftest import ACCESS_KEY, SECRET, Moto, cli_env, run_cli
+from tests.ux.helpers import ACCESS_KEY, SECRET, Moto, cli_env, run_cli
 
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN/with+base64=chars" * 3
 SIGNATURE = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
@@ -106,6 +108,7 @@ def _assert_clean(stderr: str) -> None:
     assert not re.search(r"\b[0-9a-f]{64}\b", stderr.replace("x-amz-content-sha256", "")), stderr
 
 
+@pytest.mark.server
 def test_ls_debug_logs_requests_and_no_secret(
     tmp_path: Path, moto_server: Moto, orders: str
 ) -> None:
@@ -121,6 +124,7 @@ def test_ls_debug_logs_requests_and_no_secret(
     _assert_clean(stderr)
 
 
+@pytest.mark.server
 def test_read_debug_logs_get_records(tmp_path: Path, moto_server: Moto, orders: str) -> None:
     result, stderr = _debug_run(tmp_path, moto_server, "read", orders, "-n", "3", "-q")
     assert result.returncode == 0, stderr
@@ -130,6 +134,7 @@ def test_read_debug_logs_get_records(tmp_path: Path, moto_server: Moto, orders: 
     _assert_clean(stderr)
 
 
+@pytest.mark.server
 def test_debug_traceback_shows_no_locals_and_no_secret(tmp_path: Path, moto_server: Moto) -> None:
     result, stderr = _debug_run(tmp_path, moto_server, "read", "no-such-stream")
     assert result.returncode != 0
@@ -141,6 +146,7 @@ def test_debug_traceback_shows_no_locals_and_no_secret(tmp_path: Path, moto_serv
     _assert_clean(stderr)
 
 
+@pytest.mark.server
 def test_without_debug_nothing_is_logged(tmp_path: Path, moto_server: Moto, orders: str) -> None:
     environ = cli_env(tmp_path)
     result = run_cli("ls", "-o", "ndjson", "--endpoint-url", moto_server.url, env=environ)
@@ -148,6 +154,7 @@ def test_without_debug_nothing_is_logged(tmp_path: Path, moto_server: Moto, orde
     assert result.stderr == b""
 
 
+@pytest.mark.server
 def test_assumed_role_credentials_never_show(
     tmp_path: Path, moto_server: Moto, orders: str
 ) -> None:

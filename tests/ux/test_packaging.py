@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ux.conftest import ROOT, Moto, cli_env
+from tests.ux.helpers import ROOT, Moto, cli_env
 
 # Run inside the installed environment: imports every streamtail module, then checks that each
 # third-party distribution loaded is streamtail's requirement or a requirement of one.
@@ -171,6 +171,7 @@ def _check_installed(bin_dir: Path, tmp_path: Path, moto: Moto, stream: str) -> 
     )
 
 
+@pytest.mark.server
 def test_wheel_installs_and_runs(
     wheel: Path, tmp_path: Path, moto_server: Moto, orders: str
 ) -> None:
@@ -190,6 +191,7 @@ def test_wheel_installs_and_runs(
     _check_installed(bin_dir, tmp_path, moto_server, orders)
 
 
+@pytest.mark.server
 @pytest.mark.skipif(shutil.which("pipx") is None, reason="pipx is not installed (pip install pipx)")
 def test_pipx_install(tmp_path: Path, source: Path, moto_server: Moto, orders: str) -> None:
     home = tmp_path / "pipx"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ux.conftest import cli_env, run_cli
+from tests.ux.helpers import cli_env, run_cli
 
 HEAVY = ("boto3", "botocore", "moto", "rich", "s3transfer", "urllib3")
 

@@ -12,7 +12,7 @@ import pytest
 from streamtail.env import Env
 from streamtail.stats import WalkStats
 from streamtail.status import Figures, Rate, StatusLine, format_status
-from tests.ux.conftest import Moto, cli_env, run_pty
+from tests.ux.helpers import Moto, cli_env, run_pty
 
 ERASE = b"\r\x1b[2K"
 
@@ -126,6 +126,7 @@ def _slow_env(tmp_path: Path) -> dict[str, str]:
     return cli_env(tmp_path)
 
 
+@pytest.mark.server
 def test_status_line_on_a_terminal_stderr_with_stdout_piped(
     tmp_path: Path, moto_server: Moto, orders: str
 ) -> None:
@@ -141,6 +142,7 @@ def test_status_line_on_a_terminal_stderr_with_stdout_piped(
     assert b"\n" not in result.stderr  # a status line, never a scrolling log
 
 
+@pytest.mark.server
 def test_quiet_turns_it_off(tmp_path: Path, moto_server: Moto, orders: str) -> None:
     result = run_pty(*_read(moto_server, orders, "-q"), env=_slow_env(tmp_path), stdout="pipe")
     assert result.returncode == 0
@@ -148,6 +150,7 @@ def test_quiet_turns_it_off(tmp_path: Path, moto_server: Moto, orders: str) -> N
     assert len(result.stdout.splitlines()) == 40
 
 
+@pytest.mark.server
 def test_no_status_line_when_stderr_is_not_a_terminal(
     tmp_path: Path, moto_server: Moto, orders: str
 ) -> None:
@@ -157,6 +160,7 @@ def test_no_status_line_when_stderr_is_not_a_terminal(
     assert b"records  " not in result.stdout
 
 
+@pytest.mark.server
 def test_status_line_and_table_share_a_terminal_without_mixing(
     tmp_path: Path, moto_server: Moto
 ) -> None:
