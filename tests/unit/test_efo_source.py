@@ -27,6 +27,7 @@ from streamtail.model import (
     SourceKind,
     StreamRef,
 )
+from tests.clocks import SleepingClock
 
 SHARD = Shard("shardId-000000000000")
 
@@ -92,21 +93,10 @@ class Script:
         self.closed += 1
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def source(script: Script, clock: Clock | None = None, renew_after: float = 280.0) -> EfoSource:
-    clock = clock or Clock()
+def source(
+    script: Script, clock: SleepingClock | None = None, renew_after: float = 280.0
+) -> EfoSource:
+    clock = clock or SleepingClock()
     return EfoSource(
         Polling(),
         None,
@@ -147,7 +137,7 @@ def test_a_subscription_the_service_ends_is_continued_after_the_last_continuatio
 
 
 def test_a_subscription_is_renewed_before_the_five_minute_cut() -> None:
-    clock = Clock()
+    clock = SleepingClock()
     script = Script([ev(1, cont=1), ev(2, cont=2)], [ev(2, 3, cont=3)])
     efo = source(script, clock, renew_after=280.0)
     batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
@@ -172,7 +162,7 @@ def test_a_fault_mid_subscription_is_raised_and_the_retry_resubscribes_from_the_
 
 
 def test_resource_in_use_is_waited_out_quietly() -> None:
-    clock = Clock()
+    clock = SleepingClock()
     in_use = service_error("s", "ResourceInUseException", "still held", 400)
     script = Script(in_use, in_use, [ev(1, cont=1)])
     efo = source(script, clock)
@@ -239,7 +229,7 @@ def test_timestamps_travel_as_datetimes() -> None:
 
 def test_subscriptions_to_a_shard_are_a_second_apart() -> None:
     """One SubscribeToShard a second per consumer and shard (API reference)."""
-    clock = Clock()
+    clock = SleepingClock()
     in_use = service_error("s", "ResourceInUseException", "still held", 400)
     script = Script([ev(1, cont=1)], in_use, [ev(2, cont=2)])
     efo = source(script, clock)

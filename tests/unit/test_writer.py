@@ -16,23 +16,11 @@ from streamtail.entries import Rejected
 from streamtail.errors import NotFoundError, ServiceError
 from streamtail.model import PutEntry, PutResult
 from streamtail.writer import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, WritePacing, Writer
+from tests.clocks import SleepingClock
 
 NO_LINGER = WritePacing(linger=None)
 OK = PutResult(shard="shardId-000000000000", seq="1")
 THROTTLED = PutResult("ProvisionedThroughputExceededException", "Rate exceeded for shard")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class FakeKinesis:
@@ -56,8 +44,8 @@ def entries(n: int, size: int = 10) -> list[PutEntry]:
     return [PutEntry(b"x" * size, f"k{i}", i + 1) for i in range(n)]
 
 
-def writer(fake: FakeKinesis, clock: FakeClock | None = None, **pacing: float) -> Writer:
-    clock = clock or FakeClock()
+def writer(fake: FakeKinesis, clock: SleepingClock | None = None, **pacing: float) -> Writer:
+    clock = clock or SleepingClock()
     return Writer(
         fake,
         pacing=WritePacing(linger=None, **pacing),
@@ -86,7 +74,7 @@ def test_batches_hold_at_most_5_mib() -> None:
 
 def test_refused_entries_are_sent_again_alone_until_written() -> None:
     refuse_odd = lambda e: THROTTLED if e.origin % 2 else OK  # noqa: E731
-    clock = FakeClock()
+    clock = SleepingClock()
     fake = FakeKinesis([refuse_odd, refuse_odd])
     stats = writer(fake, clock).run(entries(6))
     assert [[e.origin for e in c] for c in fake.calls] == [[1, 2, 3, 4, 5, 6], [1, 3, 5], [1, 3, 5]]
@@ -98,7 +86,7 @@ def test_refused_entries_are_sent_again_alone_until_written() -> None:
 
 
 def test_backoff_doubles_up_to_the_cap_while_nothing_gets_through() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     fake = FakeKinesis([lambda e: THROTTLED] * 8)
     writer(fake, clock, retry_base=1.0, retry_cap=4.0).run(entries(1))
     caps = [1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]
@@ -106,7 +94,7 @@ def test_backoff_doubles_up_to_the_cap_while_nothing_gets_through() -> None:
 
 
 def test_a_batch_gives_up_after_the_retry_window_without_progress() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     fake = FakeKinesis([lambda e: THROTTLED] * 1000)
     stats = writer(fake, clock, retry_window=30.0).run(entries(3))
     assert stats.written == 0
@@ -133,7 +121,7 @@ def test_a_whole_call_that_fails_in_the_network_is_retried() -> None:
 
 
 def test_a_whole_call_that_keeps_failing_fails_its_records() -> None:
-    clock = FakeClock()
+    clock = SleepingClock()
     fake = FakeKinesis([ServiceError("cannot reach the service")] * 1000)
     stats = writer(fake, clock, retry_window=10.0).run(entries(2))
     assert stats.failed == 2
