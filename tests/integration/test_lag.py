@@ -49,8 +49,19 @@ def _client(server: ServerProcess, service: str) -> Any:
 
 
 @pytest.fixture
-def ddb(moto_server: ServerProcess) -> Any:
-    return _client(moto_server, "dynamodb")
+def ddb(moto_server: ServerProcess) -> Iterator[Any]:
+    """DynamoDB on the session's moto server; the tables the test creates are deleted after it
+    (the server is shared: tests/ux completes every table name it holds)."""
+    client = _client(moto_server, "dynamodb")
+
+    def tables() -> set[str]:
+        pages = client.get_paginator("list_tables").paginate()
+        return {name for page in pages for name in page["TableNames"]}
+
+    before = tables()
+    yield client
+    for name in sorted(tables() - before):
+        client.delete_table(TableName=name)
 
 
 def _name(prefix: str) -> str:
