@@ -45,7 +45,7 @@ import orjson
 
 from streamtail.errors import StreamtailError, UsageError
 from streamtail.model import Position, PositionKind, Record, Resume, SourceKind, StreamRef
-from streamtail.positions import format_ts
+from streamtail.positions import format_ts, now_position
 
 if TYPE_CHECKING:
     from streamtail.decode import Item
@@ -242,8 +242,8 @@ class Checkpoint:
         self.stream = ours
         if self.start is None:
             if start.kind is PositionKind.LATEST:
-                # A second early, as the reader does, for clock skew with the service.
-                self.start = Position(PositionKind.AT_TIMESTAMP, timestamp=now - 1.0)
+                # The time of now, as the reader remembers LATEST (a second early for skew).
+                self.start = now_position(now)
             else:
                 self.start = start
             return start

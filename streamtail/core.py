@@ -141,10 +141,11 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
 ) -> None:
     from streamtail.checkpoint import PartialRecords
     from streamtail.reader import Walker
+    from streamtail.reader.start import skips_by_time
 
     if checkpoint is not None:
         plan = _resumed(plan, checkpoint, source, env, from_given=request.start is not None)
-    if plan.position.timestamp is not None and not source.supports_timestamp:
+    if skips_by_time(plan.position, source):
         start = "the checkpoint's start" if checkpoint and checkpoint.existed else "--from"
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "

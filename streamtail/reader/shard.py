@@ -25,8 +25,9 @@ from streamtail.model import (
     Shard,
     seq_value,
 )
-from streamtail.positions import format_duration, format_ts
+from streamtail.positions import format_duration, format_ts, now_position
 from streamtail.reader.retry import Backoff, Stall
+from streamtail.reader.start import start_for
 from streamtail.sources.base import Lag
 
 if TYPE_CHECKING:
@@ -82,15 +83,12 @@ class ShardWorker:
     ) -> None:
         self.walker = walker
         self.shard = walker.lineage.shards[shard_id]
-        self.position = position
         #: records at or below this sequence number are skipped (set when a server refuses an
         #: iterator at a sequence number, and the shard is read from its trim horizon instead)
         self.floor: int | None = None
-        #: records older than this are skipped: a time position on a source without AT_TIMESTAMP,
-        #: and on Kinesis too, where botocore sends the Timestamp in whole seconds
-        self.time_floor_ms: int | None = None
-        if position.timestamp is not None:
-            self.time_floor_ms = int(position.timestamp * 1000)
+        #: records older than this are skipped (a time position: see reader/start.py)
+        self.time_floor_ms: int | None
+        self.position, self.time_floor_ms = start_for(position, walker.source)
         #: the last record read (delivered, or skipped on purpose) and its arrival time
         self.after: str | None = resume.seq if resume else None
         self.after_ts_ms: int | None = resume.ts_ms if resume else None
@@ -99,7 +97,8 @@ class ShardWorker:
             self.after = None
             self.position = Position(PositionKind.AT_SEQUENCE_NUMBER, sequence=resume.seq)
         self.trimmed: _Trimmed | None = None
-        self.latest_since: float | None = None
+        #: a walk begun at LATEST: the time it began (see `_start`)
+        self.latest_since: Position | None = None
         self.empty_streak = 0
         self.wall_at_call = 0.0
         self.closed_at_call = False
@@ -240,11 +239,10 @@ class ShardWorker:
         if position.kind is PositionKind.LATEST:
             if self.latest_since is None:
                 # Remembered so that an iterator expiring before the first record is replaced
-                # by one at this time, not by a new LATEST that would skip what came meanwhile
-                # (a second early, for clock skew between this machine and the service).
-                self.latest_since = self.walker.wall() - 1.0
+                # by one at this time, not by a new LATEST that would skip what came meanwhile.
+                self.latest_since = now_position(self.walker.wall())
             else:
-                return self._since(self.latest_since)
+                position, self.time_floor_ms = start_for(self.latest_since, self.walker.source)
         return position
 
     def _refused(self, position: Position, *, trimmed: bool) -> Position:
@@ -280,12 +278,6 @@ class ShardWorker:
             return iterator
         self.trimmed = _Trimmed(self.after, self.after_ts_ms, stalled=True)
         return self._iterator(TRIM_HORIZON) or iterator
-
-    def _since(self, moment: float) -> Position:
-        if self.walker.source.supports_timestamp:
-            return Position(PositionKind.AT_TIMESTAMP, timestamp=moment)
-        self.time_floor_ms = int(moment * 1000)
-        return TRIM_HORIZON
 
     def _tell_trimmed(self, batch: Batch, records: list[Record], ended: bool) -> None:
         """Say how far the stream moved on past the records that were trimmed before being read,
