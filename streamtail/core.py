@@ -173,6 +173,7 @@ def _read(
         plan,
         pacing=pacing,
         warn=lambda m: env.warn(m, every=10.0),
+        clock=env.time_source,
         on_start=None if checkpoint is None else lambda: save(checkpoint, walker),
     )
     ref = source.ref

@@ -28,9 +28,9 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import time
 from collections.abc import Callable, Generator
 
+from streamtail.clock import SYSTEM, Clock
 from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lineage import Lineage
 from streamtail.model import (
@@ -62,8 +62,7 @@ class Walker:
         *,
         pacing: Pacing | None = None,
         warn: Callable[[str], None] | None = None,
-        wall: Callable[[], float] = time.time,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM,
         queue_size: int = 4,
         record_budget: int = 30_000,
         on_start: Callable[[], None] | None = None,
@@ -74,14 +73,17 @@ class Walker:
         self.plan = plan
         self.pacing = pacing or Pacing()
         self.warn = warn or (lambda _message: None)
-        self.wall = wall
-        self.clock = clock
+        #: every wait and every reading of the time goes through it (streamtail/clock.py)
+        self.time_source = clock
+        self.wall = clock.wall
+        self.clock = clock.monotonic
         self._queue_size = queue_size
         self._record_budget = record_budget
         self.lineage = Lineage()
         self.stats = WalkStats()
-        #: None: a wake-up (see `stop`)
-        self._queue: queue.Queue[Message | None] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
+        #: set by each message put and by `stop`: what the caller's thread waits on
+        self._wake = threading.Event()
         self._stop = threading.Event()
         #: shards in the plan's scope (`shards` and descendants), and those of them to read
         self._scope: set[str] = set()
@@ -100,7 +102,7 @@ class Walker:
         )
         self.notices = Notices(
             self.warn,
-            clock,
+            self.clock,
             give_up_after=self.give_up_after,
             interval=self.pacing.notice_interval,
         )
@@ -134,8 +136,7 @@ class Walker:
     def stop(self) -> None:
         """End the walk from any thread: `batches()` returns at once (woken if it waits)."""
         self._stop.set()
-        with contextlib.suppress(queue.Full):  # full: the caller is busy, and looks soon
-            self._queue.put_nowait(None)
+        self._wake.set()
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
@@ -211,10 +212,7 @@ class Walker:
             timeout = self._relist_due - self.clock() if relisting else 1.0
             if self.plan.idle_exit is not None:
                 timeout = min(timeout, last_record + self.plan.idle_exit - self.clock())
-            try:
-                message = self._queue.get(timeout=max(timeout, 0.0))
-            except queue.Empty:
-                message = None
+            message = self._next_message(timeout)
             if self._stop.is_set():
                 return
             if isinstance(message, Records):
@@ -232,6 +230,19 @@ class Walker:
                 return
             if (self.plan.follow or self._relist_owed) and self.clock() >= self._relist_due:
                 self._relist()
+
+    def _next_message(self, timeout: float) -> Message | None:
+        """A worker's next message, waiting up to `timeout` seconds for one (on the walk's
+        clock); None when none came, or when `stop` woke the wait."""
+        with contextlib.suppress(queue.Empty):
+            return self._queue.get_nowait()
+        self._wake.clear()
+        with contextlib.suppress(queue.Empty):  # put between the first look and the clear
+            return self._queue.get_nowait()
+        self.time_source.wait(self._wake, max(timeout, 0.0))
+        with contextlib.suppress(queue.Empty):
+            return self._queue.get_nowait()
+        return None
 
     def _finished(self) -> bool:
         if not self.plan.follow:
@@ -355,15 +366,16 @@ class Walker:
         while not self._stop.is_set():
             try:
                 self._queue.put(message, timeout=0.1)
-                return True
             except queue.Full:
                 continue
+            self._wake.set()
+            return True
         return False
 
     def sleep(self, seconds: float) -> bool:
         """Wait, waking early when the walk stops; False once stopped."""
         if seconds > 0:
-            self._stop.wait(seconds)
+            self.time_source.wait(self._stop, seconds)
         return not self._stop.is_set()
 
     @property
