@@ -168,6 +168,7 @@ class VirtualClock:
             me = self._next_wait
             self._next_wait += 1
             self._waits[me] = self._now + max(seconds, 0.0)
+            self._cond.notify_all()  # `drive` looks again at once
             try:
                 while not event.is_set():
                     if self._now >= self._waits[me]:
