@@ -179,6 +179,11 @@ class VirtualClock:
                 del self._waits[me]
                 self._cond.notify_all()
 
+    def waiting(self) -> int:
+        """How many threads wait on this clock now."""
+        with self._cond:
+            return len(self._waits)
+
     def drive(self, consumer: Consumer, timeout: float = 10.0) -> Consumer:
         """Run the consumer's walk to its end in virtual time. Time moves only while every
         thread of the walk waits on this clock: the caller's, and each running shard's worker

@@ -219,6 +219,20 @@ def test_closing_the_generator_stops_the_walk() -> None:
     wait_for(lambda: set(threading.enumerate()) <= before, what="the walk's threads to end")
 
 
+def test_stop_from_another_thread_ends_an_idle_walk_at_once() -> None:
+    """`Walker.stop` (what the watcher of stdout's reader calls) wakes the caller's thread and
+    the workers: on a clock that never moves, only that wake-up can end the walk."""
+    clock = VirtualClock()
+    sim = SimulatedStream(2, clock=clock.wall, call_clock=clock.monotonic)
+    walker = make_walker(sim, WalkPlan(LATEST, follow=True), clock=clock)
+    consumer = Consumer(walker).start()
+    wait_for(lambda: clock.waiting() == 3, what="the caller and both workers waiting")
+    walker.stop()
+    consumer.join(timeout=5.0)
+    assert clock.monotonic() == 0.0
+    assert consumer.records == []
+
+
 def test_follow_idle_exit() -> None:
     sim = SimulatedStream(2)
     sim.put_to(S[0], 3)
