@@ -45,10 +45,10 @@ import orjson
 
 from streamtail.errors import StreamtailError, UsageError
 from streamtail.model import Position, PositionKind, Record, Resume, SourceKind, StreamRef
-from streamtail.positions import format_ts
+from streamtail.positions import format_ts, now_position
 
 if TYPE_CHECKING:
-    from streamtail.decode import Item
+    pass
 
 FORMAT = 1
 MARKER = "streamtail_checkpoint"
@@ -242,8 +242,8 @@ class Checkpoint:
         self.stream = ours
         if self.start is None:
             if start.kind is PositionKind.LATEST:
-                # A second early, as the reader does, for clock skew with the service.
-                self.start = Position(PositionKind.AT_TIMESTAMP, timestamp=now - 1.0)
+                # The time of now, as the reader remembers LATEST (a second early for skew).
+                self.start = now_position(now)
             else:
                 self.start = start
             return start
@@ -438,42 +438,3 @@ def _parse_ts(value: Any) -> int | None:
     except ValueError:
         return None
     return round(moment.timestamp() * 1000)
-
-
-class PartialRecords:
-    """Records that show as several output records (a KPL aggregate's user records, a log
-    envelope's events) and that --limit cut short: how many of them were printed."""
-
-    def __init__(self, resume: Mapping[str, Resume]) -> None:
-        #: (shard, seq) -> output records already printed, from the checkpoint
-        self.skip = {(shard, r.seq): r.part for shard, r in resume.items() if r.part}
-        self.skipped: dict[tuple[str, str], int] = {}
-
-    def unprinted(self, items: list[Item]) -> list[Item]:
-        """Leave out what an earlier run printed of a record it cut short."""
-        if not self.skip:
-            return items
-        kept: list[Item] = []
-        for item in items:
-            key = (item[0].shard, item[0].seq)
-            printed = self.skip.get(key)
-            if printed is not None:
-                seen = self.skipped.get(key, 0)
-                if seen < printed:
-                    self.skipped[key] = seen + 1
-                    continue
-                del self.skip[key]
-            kept.append(item)
-        return kept
-
-    def cut(self, items: list[Item], last: Item) -> tuple[Record, int] | None:
-        """The record `last` came from and how many of its output records are printed up to it,
-        when that is not all of them."""
-        record = last[0]
-        key = (record.shard, record.seq)
-        mine = [i for i, item in enumerate(items) if (item[0].shard, item[0].seq) == key]
-        upto = next(i for i, item in enumerate(items) if item is last)
-        printed = sum(1 for i in mine if i <= upto)
-        if printed == len(mine):
-            return None
-        return record, printed + self.skipped.get(key, 0)

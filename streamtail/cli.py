@@ -238,6 +238,8 @@ def _read(
     no_color: bool,
     quiet: bool,
 ) -> None:
+    """`read` and `follow`: their options into a `ReadRequest`. Keyword-only and without
+    defaults, so that mypy checks that each command passes every option, by name."""
     from streamtail.core import ReadRequest, run_read
     from streamtail.decode import DecodeMode
 
@@ -299,7 +301,36 @@ def read(
     debug: Debug = False,
 ) -> None:
     """Read from --from (default trim-horizon) up to the tip of every shard, then exit."""
-    _read(follow=False, idle_exit=None, **locals())
+    _read(
+        follow=False,
+        idle_exit=None,
+        stream=stream,
+        start=start,
+        until=until,
+        limit=limit,
+        output=output,
+        decode=decode,
+        shard=shard,
+        key=key,
+        hash_key=hash_key,
+        grep=grep,
+        event=event,
+        checkpoint=checkpoint,
+        retry_timeout=retry_timeout,
+        efo=efo,
+        consumer=consumer,
+        expand_logs=expand_logs,
+        skip_control=skip_control,
+        avro_schema=avro_schema,
+        proto_descriptor=proto_descriptor,
+        proto_message=proto_message,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        quiet=quiet,
+        no_color=no_color,
+        debug=debug,
+    )
 
 
 @app.command()
@@ -336,7 +367,36 @@ def follow(
     debug: Debug = False,
 ) -> None:
     """Follow new records (from --from, default latest) across resharding until Ctrl-C."""
-    _read(follow=True, **locals())
+    _read(
+        follow=True,
+        idle_exit=idle_exit,
+        stream=stream,
+        start=start,
+        until=until,
+        limit=limit,
+        output=output,
+        decode=decode,
+        shard=shard,
+        key=key,
+        hash_key=hash_key,
+        grep=grep,
+        event=event,
+        checkpoint=checkpoint,
+        retry_timeout=retry_timeout,
+        efo=efo,
+        consumer=consumer,
+        expand_logs=expand_logs,
+        skip_control=skip_control,
+        avro_schema=avro_schema,
+        proto_descriptor=proto_descriptor,
+        proto_message=proto_message,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        quiet=quiet,
+        no_color=no_color,
+        debug=debug,
+    )
 
 
 @app.command()

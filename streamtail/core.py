@@ -6,13 +6,13 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamtail import memory
-from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand_all
+from streamtail.decode import DecodeMode, DecodeOptions
 from streamtail.efo import check_consumer_option, reading_source
 from streamtail.env import Env
 from streamtail.errors import (
@@ -23,21 +23,17 @@ from streamtail.errors import (
     UsageError,
 )
 from streamtail.filters import RecordFilter, check_filters, parse_hash_key, shards_for
-from streamtail.model import Record, SourceKind, StreamRef
+from streamtail.model import SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
 from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
-from streamtail.signals import shielded
 from streamtail.status import status_line
 
 if TYPE_CHECKING:
     from streamtail.aws import Clients, Connection
-    from streamtail.checkpoint import Checkpoint, PartialRecords
-    from streamtail.reader import Pacing, Walker, WalkPlan
-    from streamtail.render import Renderer
+    from streamtail.checkpoint import Checkpoint
+    from streamtail.reader import Pacing, WalkPlan
     from streamtail.sources.base import Source
-
-_NOT_DECODED = Decoded("base64", None)
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ class ReadRequest:
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
-    #: --hash-key HASH (decimal text, checked in _read_plan)
+    #: --hash-key HASH (decimal text, checked in _read_setup)
     hash_key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
@@ -103,18 +99,30 @@ def _debug_log(env: Env) -> Callable[[str], None] | None:
     return env.line if env.debug else None
 
 
+@dataclass(frozen=True)
+class ReadSetup:
+    """A read request checked before any call: the walk's plan, the output format, the record
+    filter and the stream."""
+
+    request: ReadRequest
+    plan: WalkPlan
+    output: str
+    record_filter: RecordFilter
+    ref: StreamRef
+
+
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
     """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
-    plan, output, record_filter, ref = _read_plan(request, env)
+    setup = _read_setup(request, env)
     # A bad checkpoint file is refused before anything is asked of the service.
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     memory.tune()
     try:
         # --efo: the source is a subscription one while the run's consumer is registered
-        clients = clients_for(ref, request.conn, env, pool=64)
+        clients = clients_for(setup.ref, request.conn, env, pool=64)
         options = decode_options(request, clients)  # a bad schema file costs no call
-        with reading_source(request, ref, clients, env, pacing) as (source, pace):
-            _read(request, env, plan, output, record_filter, options, source, checkpoint, pace)
+        with reading_source(request, setup.ref, clients, env, pacing) as (source, pace):
+            _read(setup, env, source=source, options=options, checkpoint=checkpoint, pacing=pace)
     finally:
         if checkpoint is not None:
             checkpoint.close()
@@ -128,23 +136,30 @@ def _open_checkpoint(path: str) -> Checkpoint:
     return Checkpoint.open(Path(path))
 
 
-def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
-    request: ReadRequest,
+def _read(
+    setup: ReadSetup,
     env: Env,
-    plan: WalkPlan,
-    output: str,
-    record_filter: RecordFilter,
-    options: DecodeOptions,
+    *,
     source: Source,
+    options: DecodeOptions,
     checkpoint: Checkpoint | None,
     pacing: Pacing | None,
 ) -> None:
-    from streamtail.checkpoint import PartialRecords
+    from streamtail.printing import (
+        DecodeProblems,
+        PartialRecords,
+        Printing,
+        guarded,
+        save,
+        save_last,
+    )
     from streamtail.reader import Walker
+    from streamtail.reader.start import skips_by_time
 
+    request, plan, record_filter = setup.request, setup.plan, setup.record_filter
     if checkpoint is not None:
         plan = _resumed(plan, checkpoint, source, env, from_given=request.start is not None)
-    if plan.position.timestamp is not None and not source.supports_timestamp:
+    if skips_by_time(plan.position, source):
         start = "the checkpoint's start" if checkpoint and checkpoint.existed else "--from"
         env.warn(
             "this stream has no AT_TIMESTAMP: reading from the trim horizon and skipping "
@@ -158,7 +173,8 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
         plan,
         pacing=pacing,
         warn=lambda m: env.warn(m, every=10.0),
-        on_start=None if checkpoint is None else lambda: _save(checkpoint, walker),
+        clock=env.time_source,
+        on_start=None if checkpoint is None else lambda: save(checkpoint, walker),
     )
     ref = source.ref
     ctx = RenderContext(
@@ -167,10 +183,10 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
         raw_bytes=options.mode is DecodeMode.NONE,
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
     )
-    renderer = make_renderer(output, ctx)
+    renderer = make_renderer(setup.output, ctx)
     # `aws` prints records as the API returned them; filters still look at what they hold.
     decoding = renderer.needs_decoded or record_filter.active or request.skip_control
-    printing = _Printing(
+    printing = Printing(
         renderer=renderer,
         record_filter=record_filter,
         options=options,
@@ -188,7 +204,7 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
     # be written (an idle `follow` would otherwise poll on until its next record).
     watch = env.watch_reader(walker.stop)
     with status_line(env, walker.stats, ref.display, lambda: printing.shown) as status, watch as w:
-        printing.write = _guarded(
+        printing.write = guarded(
             renderer.write, env, shared=status is not None and env.stdout_isatty
         )
         try:
@@ -201,55 +217,9 @@ def _read(  # noqa: PLR0917  (the parts of a checked request, passed on)
                 renderer.close()
                 printing.problems.close()
             finally:
-                _save_last(checkpoint, walker)
+                save_last(checkpoint, walker)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
-
-
-@dataclass
-class _Printing:
-    """One read's way from batches to stdout: expand, filter, --limit, print, checkpoint."""
-
-    renderer: Renderer
-    record_filter: RecordFilter
-    options: DecodeOptions
-    decoding: bool
-    #: print the records themselves (`aws`) rather than what they expand to
-    originals: bool
-    problems: DecodeProblems
-    parts: PartialRecords
-    checkpoint: Checkpoint | None
-    walker: Walker
-    remaining: int | None
-    write: Callable[[Sequence[Item]], None]
-    shown: int = 0
-
-    def batch(self, records: list[Record]) -> bool:
-        """Print one batch; True once --limit is reached."""
-        items: list[Item]
-        if self.decoding:
-            items = self.parts.unprinted(expand_all(records, self.options))
-        else:
-            items = [(record, _NOT_DECODED) for record in records]
-        if self.renderer.needs_decoded:
-            self.problems.note(items)
-        kept = self.record_filter.apply(items)
-        kept = _originals(records, kept) if self.originals else list(kept)
-        partial = None
-        if self.remaining is not None:
-            if len(kept) > self.remaining and not self.originals:
-                partial = self.parts.cut(items, kept[self.remaining - 1])
-            kept = kept[: self.remaining]
-            self.remaining -= len(kept)
-        # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
-        with shielded():
-            if kept:
-                self.write(kept)
-                self.shown += len(kept)
-            if self.checkpoint is not None:
-                self.checkpoint.note((r for r, _ in kept), partial)
-                _save(self.checkpoint, self.walker)
-        return self.remaining == 0
 
 
 def _resumed(
@@ -284,19 +254,6 @@ def _identity(source: Source, env: Env) -> dict[str, str] | None:
         return None
 
 
-def _save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
-    """The save on the way out: even when stdout went away (| head) or the walk failed; not
-    when the stream was never listed (a mistyped name leaves no checkpoint behind)."""
-    if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
-        with shielded():
-            _save(checkpoint, walker)
-
-
-def _save(checkpoint: Checkpoint, walker: Walker) -> None:
-    """Save what has been printed, and which shards have nothing left to read."""
-    checkpoint.save(walker.finished, walker.lineage.shards.keys())
-
-
 def decode_options(request: ReadRequest, clients: Clients) -> DecodeOptions:
     """How payloads are decoded: `--decode`, and the schemas (the registry for GSR frames, the
     files given). `--avro-schema` alone means `--decode avro`, `--proto-message` `protobuf`."""
@@ -328,23 +285,7 @@ def decode_options(request: ReadRequest, clients: Clients) -> DecodeOptions:
 _SCHEMA_READY = frozenset({DecodeMode.AUTO, DecodeMode.GSR, DecodeMode.AVRO, DecodeMode.PROTOBUF})
 
 
-def _guarded(
-    write: Callable[[Sequence[Item]], None], env: Env, *, shared: bool
-) -> Callable[[Sequence[Item]], None]:
-    """Records on the terminal that also shows the status line: erase it first, under the lock
-    that every writer of that terminal holds, so a row never lands on the status line."""
-    if not shared:
-        return write
-
-    def guarded(items: Sequence[Item]) -> None:
-        with env.terminal_lock:
-            env.erase_status()
-            write(items)
-
-    return guarded
-
-
-def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFilter, StreamRef]:
+def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     """Check a read request: the walk plan, the output format, the filter, the stream."""
     from streamtail.model import LATEST, TRIM_HORIZON
     from streamtail.reader import WalkPlan
@@ -376,37 +317,7 @@ def _read_plan(request: ReadRequest, env: Env) -> tuple[WalkPlan, str, RecordFil
         accept=shards_for(record_filter.key, hash_key),
         retry_timeout=request.retry_timeout,
     )
-    return plan, output, record_filter, ref
-
-
-def _originals(records: list[Record], kept: Sequence[Item]) -> list[Item]:
-    """The records (as read) that any kept item came from, once each, in order."""
-    wanted = {record.seq for record, _ in kept}
-    return [(record, _NOT_DECODED) for record in records if record.seq in wanted]
-
-
-class DecodeProblems:
-    """Payloads that did not decode as they claimed: the first of each kind named on stderr
-    (shard and sequence number), a count of each kind at the end."""
-
-    def __init__(self, env: Env) -> None:
-        self.env = env
-        self.counts: dict[str, int] = {}
-
-    def note(self, items: Sequence[Item]) -> None:
-        for record, decoded in items:
-            warning = decoded.warning
-            if warning is None:
-                continue
-            count = self.counts.get(warning, 0)
-            self.counts[warning] = count + 1
-            if count == 0:
-                self.env.warn(f"shard {record.shard} seq {record.seq}: {warning}")
-
-    def close(self) -> None:
-        for warning, count in self.counts.items():
-            if count > 1:
-                self.env.warn(f"{count} records in all: {warning}")
+    return ReadSetup(request, plan, output, record_filter, ref)
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

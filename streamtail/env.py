@@ -1,8 +1,8 @@
 """The environment a command runs in: its streams, terminal facts, clocks.
 
 All I/O and time go through an `Env`, so tests pass one with byte buffers and a fake clock
-instead of patching globals (tests/unit/conftest.py's `make_env`; tests/reader/fakes.py's
-`FakeClock` as `wall`).
+instead of patching globals (tests/unit/conftest.py's `make_env`; a `time_source` such as
+tests/reader/fakes.py's `VirtualClock`).
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+from streamtail.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
     from streamtail.hangup import ReaderWatch
@@ -54,10 +55,8 @@ class Env:
     stderr_isatty: bool = False
     color: bool = False
     width: int | None = None
-    #: monotonic seconds, for rates and intervals
-    clock: Callable[[], float] = time.monotonic
-    #: wall-clock seconds since the epoch, for positions and `--until`
-    wall: Callable[[], float] = time.time
+    #: monotonic and wall time, and waiting (streamtail/clock.py): the reader runs on it too
+    time_source: Clock = SYSTEM
     debug: bool = False
     #: `--quiet`: no live status line
     quiet: bool = False
@@ -90,6 +89,16 @@ class Env:
             stdin=sys.stdin.buffer if sys.stdin is not None else None,
             stdin_isatty=sys.stdin is not None and sys.stdin.isatty(),
         )
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """Monotonic seconds, for rates and intervals."""
+        return self.time_source.monotonic
+
+    @property
+    def wall(self) -> Callable[[], float]:
+        """Wall-clock seconds since the epoch, for positions and `--until`."""
+        return self.time_source.wall
 
     @property
     def terminal_lock(self) -> threading.RLock:

@@ -39,6 +39,18 @@ def parse_time(text: str, now: float) -> float | None:
     return moment.timestamp()
 
 
+#: "now" as a start position is taken this many seconds early: the time is this machine's, the
+#: records' arrival times the service's, and a clock a little ahead must not skip what came
+#: just before the start
+CLOCK_SKEW = 1.0
+
+
+def now_position(now: float) -> Position:
+    """The time to read from for a start at "now" (LATEST remembered as a time: a renewed
+    iterator, a checkpoint's first run), a second early for clock skew with the service."""
+    return Position(PositionKind.AT_TIMESTAMP, timestamp=now - CLOCK_SKEW)
+
+
 def _in_range(moment: float, option: str, text: str) -> float:
     try:
         datetime.fromtimestamp(moment, UTC)

@@ -28,10 +28,9 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import time
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator
 
+from streamtail.clock import SYSTEM, Clock
 from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lineage import Lineage
 from streamtail.model import (
@@ -39,69 +38,18 @@ from streamtail.model import (
     Position,
     PositionKind,
     Record,
-    Resume,
     Shard,
     seq_value,
 )
 from streamtail.positions import format_ts
-from streamtail.reader.retry import STALL_SECONDS, Backoff, Notices
-from streamtail.reader.shard import ShardWorker, _Done, _Failed, _Message, _Records
+from streamtail.reader.messages import Done, Failed, Message, Records
+from streamtail.reader.plan import Pacing, WalkPlan
+from streamtail.reader.retry import Backoff, Notices
+from streamtail.reader.shard import ShardWorker
 from streamtail.sources.base import Source
 from streamtail.stats import WalkStats
 
 __all__ = ["Pacing", "WalkPlan", "WalkStats", "Walker"]
-
-
-@dataclass(frozen=True)
-class Pacing:
-    """Polling manners. The defaults keep the contract's ceiling of 5 GetRecords calls a second."""
-
-    #: least time between two GetRecords (or GetShardIterator) calls on one shard: any six calls
-    #: span 1.1 s, so that the service sees no more than 5 in a second even when the network
-    #: delays one call by up to 100 ms more than the next
-    min_interval: float = 0.22
-    #: time between calls on an idle shard: about one a second, under it by enough that a record
-    #: landing on an idle shard is printed within a second, round trip included (p99 of
-    #: put-to-print in bench/: 0.9 s left it at 1.0 s)
-    idle_interval: float = 0.8
-    #: `follow`: how often the shard listing is refreshed to find resharding
-    relist_interval: float = 10.0
-    #: backoff after a failed call: full jitter, doubling from base up to cap
-    retry_base: float = 0.2
-    retry_cap: float = 5.0
-    #: `read` gives up on a shard that has failed without a break for this long (exit 1), unless
-    #: `WalkPlan.retry_timeout` says otherwise; `follow` keeps trying by default
-    retry_window: float = 180.0
-    #: at most one warning line per kind of trouble (throttled, failing) this often
-    notice_interval: float = 10.0
-    #: the least time a run of empty batches far behind lasts before it counts as trimmed data
-    stall_after: float = STALL_SECONDS
-
-
-@dataclass(frozen=True)
-class WalkPlan:
-    """What to read: where to start, whether to keep following, when to stop."""
-
-    position: Position
-    follow: bool = False
-    #: epoch seconds; records that arrived after it end the walk
-    until: float | None = None
-    #: `follow`: stop after this many seconds without a record
-    idle_exit: float | None = None
-    #: read only these shards and their descendants
-    shards: frozenset[str] = frozenset()
-    #: of those, read only the shards this accepts (e.g. the hash ranges that can hold a key);
-    #: a parent it rejects is not waited for, so its children start when their other parent ends
-    accept: Callable[[Shard], bool] | None = None
-    #: GetRecords Limit; None means the source's largest
-    limit: int | None = None
-    #: give up (exit 1) on a shard failing without a break for this long; None: the default
-    #: (`Pacing.retry_window` for `read`, never for `follow`); math.inf: never
-    retry_timeout: float | None = None
-    #: shards to resume right after a record (from a checkpoint); the others start at `position`
-    resume: Mapping[str, Resume] = field(default_factory=dict)
-    #: shards with nothing left to read (from a checkpoint): never read again
-    finished: frozenset[str] = frozenset()
 
 
 class Walker:
@@ -114,8 +62,7 @@ class Walker:
         *,
         pacing: Pacing | None = None,
         warn: Callable[[str], None] | None = None,
-        wall: Callable[[], float] = time.time,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM,
         queue_size: int = 4,
         record_budget: int = 30_000,
         on_start: Callable[[], None] | None = None,
@@ -126,14 +73,17 @@ class Walker:
         self.plan = plan
         self.pacing = pacing or Pacing()
         self.warn = warn or (lambda _message: None)
-        self.wall = wall
-        self.clock = clock
+        #: every wait and every reading of the time goes through it (streamtail/clock.py)
+        self.time_source = clock
+        self.wall = clock.wall
+        self.clock = clock.monotonic
         self._queue_size = queue_size
         self._record_budget = record_budget
         self.lineage = Lineage()
         self.stats = WalkStats()
-        #: None: a wake-up (see `stop`)
-        self._queue: queue.Queue[_Message | None] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Message] = queue.Queue(maxsize=queue_size)
+        #: set by each message put and by `stop`: what the caller's thread waits on
+        self._wake = threading.Event()
         self._stop = threading.Event()
         #: shards in the plan's scope (`shards` and descendants), and those of them to read
         self._scope: set[str] = set()
@@ -152,7 +102,7 @@ class Walker:
         )
         self.notices = Notices(
             self.warn,
-            clock,
+            self.clock,
             give_up_after=self.give_up_after,
             interval=self.pacing.notice_interval,
         )
@@ -186,8 +136,7 @@ class Walker:
     def stop(self) -> None:
         """End the walk from any thread: `batches()` returns at once (woken if it waits)."""
         self._stop.set()
-        with contextlib.suppress(queue.Full):  # full: the caller is busy, and looks soon
-            self._queue.put_nowait(None)
+        self._wake.set()
 
     def _start(self) -> None:
         self.lineage.update(self.source.list_shards())
@@ -263,19 +212,16 @@ class Walker:
             timeout = self._relist_due - self.clock() if relisting else 1.0
             if self.plan.idle_exit is not None:
                 timeout = min(timeout, last_record + self.plan.idle_exit - self.clock())
-            try:
-                message = self._queue.get(timeout=max(timeout, 0.0))
-            except queue.Empty:
-                message = None
+            message = self._next_message(timeout)
             if self._stop.is_set():
                 return
-            if isinstance(message, _Records):
+            if isinstance(message, Records):
                 last_record = self.clock()
                 self.stats.records += len(message.records)
                 yield message.records
-            elif isinstance(message, _Done):
+            elif isinstance(message, Done):
                 self._finish(message)
-            elif isinstance(message, _Failed):
+            elif isinstance(message, Failed):
                 self._failed(message)
             if (
                 self.plan.idle_exit is not None
@@ -285,12 +231,25 @@ class Walker:
             if (self.plan.follow or self._relist_owed) and self.clock() >= self._relist_due:
                 self._relist()
 
+    def _next_message(self, timeout: float) -> Message | None:
+        """A worker's next message, waiting up to `timeout` seconds for one (on the walk's
+        clock); None when none came, or when `stop` woke the wait."""
+        with contextlib.suppress(queue.Empty):
+            return self._queue.get_nowait()
+        self._wake.clear()
+        with contextlib.suppress(queue.Empty):  # put between the first look and the clear
+            return self._queue.get_nowait()
+        self.time_source.wait(self._wake, max(timeout, 0.0))
+        with contextlib.suppress(queue.Empty):
+            return self._queue.get_nowait()
+        return None
+
     def _finished(self) -> bool:
         if not self.plan.follow:
             return True
         return self.plan.until is not None and self.wall() > self.plan.until
 
-    def _failed(self, message: _Failed) -> None:
+    def _failed(self, message: Failed) -> None:
         """A worker failed for good. A shard the service says is not found may have aged out
         (it is skipped) or the stream may have been deleted (exit 3): the listing tells."""
         error = message.error
@@ -308,7 +267,7 @@ class Walker:
             f"shard {message.shard} is no longer in the stream (past its retention) before it "
             "was read to its end: its remaining records are gone"
         )
-        self._finish(_Done(message.shard, "gone"))
+        self._finish(Done(message.shard, "gone"))
 
     def _deleted(self, exc: NotFoundError) -> NotFoundError:
         return NotFoundError(
@@ -317,7 +276,7 @@ class Walker:
             aws_code=exc.aws_code,
         )
 
-    def _finish(self, message: _Done) -> None:
+    def _finish(self, message: Done) -> None:
         shard_id = message.shard
         self._running.pop(shard_id, None)
         self._done.add(shard_id)
@@ -402,20 +361,21 @@ class Walker:
 
     # -- the workers' side ------------------------------------------------------------------
 
-    def put(self, message: _Message) -> bool:
+    def put(self, message: Message) -> bool:
         """Hand a message to the caller, waiting while the queue is full; False once stopped."""
         while not self._stop.is_set():
             try:
                 self._queue.put(message, timeout=0.1)
-                return True
             except queue.Full:
                 continue
+            self._wake.set()
+            return True
         return False
 
     def sleep(self, seconds: float) -> bool:
         """Wait, waking early when the walk stops; False once stopped."""
         if seconds > 0:
-            self._stop.wait(seconds)
+            self.time_source.wait(self._stop, seconds)
         return not self._stop.is_set()
 
     @property
@@ -430,6 +390,9 @@ class Walker:
             return self.plan.limit
         share = self._record_budget // (self._queue_size + max(len(self._running), 1))
         return max(100, min(self.source.max_limit, share))
+
+    def shard(self, shard_id: str) -> Shard:
+        return self.lineage.shards[shard_id]
 
     def is_closed(self, shard_id: str) -> bool:
         shard = self.lineage.shards.get(shard_id)

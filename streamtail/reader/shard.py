@@ -1,6 +1,7 @@
 """One shard's reader: iterator, paced GetRecords loop, retries, stop rules for that shard.
 
-Runs in its own thread, started by `Walker`; hands batches and its end to the walker's queue.
+Runs in its own thread, started by `Walker`; sees of the walk only its `ShardContext`
+(reader/context.py), and hands batches and its end to it as messages (reader/messages.py).
 
 Where a shard resumes is always right after the last record read from it (`after`): a renewed
 iterator (ExpiredIteratorException) starts there, and so does a shard resumed from a checkpoint.
@@ -25,42 +26,20 @@ from streamtail.model import (
     Shard,
     seq_value,
 )
-from streamtail.positions import format_duration, format_ts
+from streamtail.positions import format_duration, format_ts, now_position
+from streamtail.reader.messages import Done, Failed, Records
 from streamtail.reader.retry import Backoff, Stall
+from streamtail.reader.start import start_for
 from streamtail.sources.base import Lag
 
 if TYPE_CHECKING:
-    from streamtail.reader import Walker
+    from streamtail.reader.context import ShardContext
 
 EXPIRED_ITERATOR = "ExpiredIteratorException"
 #: DynamoDB Streams: the position asked for lies before the oldest record kept (trimmed)
 TRIMMED = "TrimmedDataAccessException"
 #: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
 EMPTY_BATCHES_AT_TIP = 3
-
-
-@dataclass
-class _Records:
-    shard: str
-    records: list[Record]
-
-
-@dataclass
-class _Done:
-    shard: str
-    #: "closed" (drained), "tip" (caught up, `read`), "until" (a record after --until),
-    #: "quiet-until" (caught up after --until: children it may have are still read), "stopped"
-    reason: str
-    children: list[Shard] | None = None
-
-
-@dataclass
-class _Failed:
-    shard: str
-    error: BaseException
-
-
-_Message = _Records | _Done | _Failed
 
 
 @dataclass
@@ -78,19 +57,16 @@ class ShardWorker:
     """Reads one shard from its position to its end (or the tip, or a stop)."""
 
     def __init__(
-        self, walker: Walker, shard_id: str, position: Position, resume: Resume | None = None
+        self, ctx: ShardContext, shard_id: str, position: Position, resume: Resume | None = None
     ) -> None:
-        self.walker = walker
-        self.shard = walker.lineage.shards[shard_id]
-        self.position = position
+        self.ctx = ctx
+        self.shard = ctx.shard(shard_id)
         #: records at or below this sequence number are skipped (set when a server refuses an
         #: iterator at a sequence number, and the shard is read from its trim horizon instead)
         self.floor: int | None = None
-        #: records older than this are skipped: a time position on a source without AT_TIMESTAMP,
-        #: and on Kinesis too, where botocore sends the Timestamp in whole seconds
-        self.time_floor_ms: int | None = None
-        if position.timestamp is not None:
-            self.time_floor_ms = int(position.timestamp * 1000)
+        #: records older than this are skipped (a time position: see reader/start.py)
+        self.time_floor_ms: int | None
+        self.position, self.time_floor_ms = start_for(position, ctx.source)
         #: the last record read (delivered, or skipped on purpose) and its arrival time
         self.after: str | None = resume.seq if resume else None
         self.after_ts_ms: int | None = resume.ts_ms if resume else None
@@ -99,7 +75,8 @@ class ShardWorker:
             self.after = None
             self.position = Position(PositionKind.AT_SEQUENCE_NUMBER, sequence=resume.seq)
         self.trimmed: _Trimmed | None = None
-        self.latest_since: float | None = None
+        #: a walk begun at LATEST: the time it began (see `_start`)
+        self.latest_since: Position | None = None
         self.empty_streak = 0
         self.wall_at_call = 0.0
         self.closed_at_call = False
@@ -108,21 +85,21 @@ class ShardWorker:
         #: GetShardIterator is limited to 5 calls a second per shard too (an iterator renewed
         #: after every expiry, say): paced like GetRecords
         self.next_iterator_call = 0.0
-        pacing = walker.pacing
-        self.backoff = Backoff(pacing.retry_base, pacing.retry_cap, walker.give_up_after)
+        pacing = ctx.pacing
+        self.backoff = Backoff(pacing.retry_base, pacing.retry_cap, ctx.give_up_after)
         self.stall = Stall(pacing.stall_after)
 
     def run(self) -> None:
         try:
             reason, children = self._walk()
         except BaseException as exc:  # handed to the caller's thread, which raises it
-            self.walker.put(_Failed(self.shard.shard_id, exc))
+            self.ctx.put(Failed(self.shard.shard_id, exc))
             return
-        self.walker.put(_Done(self.shard.shard_id, reason, children))
+        self.ctx.put(Done(self.shard.shard_id, reason, children))
 
     def _walk(self) -> tuple[str, list[Shard] | None]:
-        walker = self.walker
-        until_ms = None if walker.plan.until is None else int(walker.plan.until * 1000)
+        ctx = self.ctx
+        until_ms = None if ctx.plan.until is None else int(ctx.plan.until * 1000)
         iterator = self._iterator()
         while iterator is not None:
             batch = self._fetch(iterator)
@@ -136,7 +113,7 @@ class ShardWorker:
             if until_ms is not None and records and records[-1].ts_ms > until_ms:
                 records = [r for r in records if r.ts_ms <= until_ms]
                 cut = True
-            if records and not walker.put(_Records(self.shard.shard_id, records)):
+            if records and not ctx.put(Records(self.shard.shard_id, records)):
                 return "stopped", None
             if batch.records:
                 self.after = batch.records[-1].seq
@@ -149,52 +126,48 @@ class ShardWorker:
             if self.closed_at_call and ((caught_up and not batch.records) or self._past_end()):
                 # Servers that never return a null iterator at a closed shard's end (moto).
                 return "closed", batch.child_shards
-            if caught_up and not walker.plan.follow:
+            if caught_up and not ctx.plan.follow:
                 return "tip", None
-            if (
-                caught_up
-                and walker.plan.until is not None
-                and self.wall_at_call > walker.plan.until
-            ):
+            if caught_up and ctx.plan.until is not None and self.wall_at_call > ctx.plan.until:
                 return "quiet-until", None
             self.empty_streak = 0 if batch.records else self.empty_streak + 1
-            pause = walker.pacing.min_interval
+            pause = ctx.pacing.min_interval
             if caught_up and not batch.records:
                 # Idle: back off from the fastest rate to about one call a second, so a shard
                 # that receives a record now and then is still polled quickly after it.
-                pause = min(walker.pacing.idle_interval, pause * 2 ** (self.empty_streak - 1))
+                pause = min(ctx.pacing.idle_interval, pause * 2 ** (self.empty_streak - 1))
             self.next_call = max(self.next_call, self.last_call + pause)
         return "closed", None
 
     def _caught_up(self, batch: Batch) -> bool:
         behind = batch.millis_behind
-        if self.walker.source.service.lag is Lag.AGE:
+        if self.ctx.source.service.lag is Lag.AGE:
             return self._caught_up_by_age(batch)
         if behind is None:
             empty_streak = 0 if batch.records else self.empty_streak + 1
             return empty_streak >= EMPTY_BATCHES_AT_TIP
-        self.walker.stats.set_behind(self.shard.shard_id, behind)
+        self.ctx.stats.set_behind(self.shard.shard_id, behind)
         if behind != 0:
             return False
         if not batch.records:
             return True
         full = len(batch.records) >= batch.limit > 0
-        return not full and batch.records[-1].ts_ms >= self.walker.started_ms
+        return not full and batch.records[-1].ts_ms >= self.ctx.started_ms
 
     def _caught_up_by_age(self, batch: Batch) -> bool:
         """The tip where MillisBehindLatest is the data's age (YDS): an empty batch, or a batch
         that is not full whose last record arrived after the walk began. The lag is unknown
         while records come (the age is not shown as lag)."""
-        stats = self.walker.stats
+        stats = self.ctx.stats
         if not batch.records:
             stats.set_behind(self.shard.shard_id, 0)
             return True
         stats.set_behind(self.shard.shard_id, None)
         full = len(batch.records) >= batch.limit > 0
-        return not full and batch.records[-1].ts_ms >= self.walker.started_ms
+        return not full and batch.records[-1].ts_ms >= self.ctx.started_ms
 
     def _past_end(self) -> bool:
-        end = self.walker.lineage.shards[self.shard.shard_id].last_seq
+        end = self.ctx.shard(self.shard.shard_id).last_seq
         after = seq_value(self.after)
         return end is not None and after is not None and after >= end
 
@@ -215,13 +188,13 @@ class ShardWorker:
         """An iterator after the last record read, or at the start position (None: stopped)."""
         if position is None:
             position = self._start()
-        walker = self.walker
+        ctx = self.ctx
         while True:
-            if not walker.sleep(self.next_iterator_call - walker.clock()):
+            if not ctx.sleep(self.next_iterator_call - ctx.clock()):
                 return None
-            self.next_iterator_call = walker.clock() + walker.pacing.min_interval
+            self.next_iterator_call = ctx.clock() + ctx.pacing.min_interval
             try:
-                return walker.source.get_iterator(self.shard, position)
+                return ctx.source.get_iterator(self.shard, position)
             except (UsageError, ServiceError) as exc:
                 trimmed = exc.aws_code == TRIMMED
                 if position.sequence is not None and (isinstance(exc, UsageError) or trimmed):
@@ -240,11 +213,10 @@ class ShardWorker:
         if position.kind is PositionKind.LATEST:
             if self.latest_since is None:
                 # Remembered so that an iterator expiring before the first record is replaced
-                # by one at this time, not by a new LATEST that would skip what came meanwhile
-                # (a second early, for clock skew between this machine and the service).
-                self.latest_since = self.walker.wall() - 1.0
+                # by one at this time, not by a new LATEST that would skip what came meanwhile.
+                self.latest_since = now_position(self.ctx.wall())
             else:
-                return self._since(self.latest_since)
+                position, self.time_floor_ms = start_for(self.latest_since, self.ctx.source)
         return position
 
     def _refused(self, position: Position, *, trimmed: bool) -> Position:
@@ -281,12 +253,6 @@ class ShardWorker:
         self.trimmed = _Trimmed(self.after, self.after_ts_ms, stalled=True)
         return self._iterator(TRIM_HORIZON) or iterator
 
-    def _since(self, moment: float) -> Position:
-        if self.walker.source.supports_timestamp:
-            return Position(PositionKind.AT_TIMESTAMP, timestamp=moment)
-        self.time_floor_ms = int(moment * 1000)
-        return TRIM_HORIZON
-
     def _tell_trimmed(self, batch: Batch, records: list[Record], ended: bool) -> None:
         """Say how far the stream moved on past the records that were trimmed before being read,
         once the first record kept after the jump (or the shard's end or tip) shows it."""
@@ -322,25 +288,25 @@ class ShardWorker:
             if note.ts_ms is not None and first.ts_ms >= note.ts_ms:
                 moved = format_duration((first.ts_ms - note.ts_ms) / 1000)
                 message += f": the stream moved on {moved}, and what it held in between was lost"
-        self.walker.warn(message)
+        self.ctx.warn(message)
 
     # -- calls ----------------------------------------------------------------------------------
 
     def _fetch(self, iterator: str) -> Batch | None:
         """One GetRecords call, paced and retried; None once the walk stops."""
-        walker = self.walker
+        ctx = self.ctx
         while True:
-            if not walker.sleep(self.next_call - walker.clock()):
+            if not ctx.sleep(self.next_call - ctx.clock()):
                 return None
-            self.last_call = walker.clock()
+            self.last_call = ctx.clock()
             # What the batch can be judged by is what was true when it was asked for: a listing
             # refreshed or a wall clock read after the answer could be newer than the answer.
-            self.wall_at_call = walker.wall()
-            self.closed_at_call = walker.is_closed(self.shard.shard_id)
-            self.next_call = self.last_call + walker.pacing.min_interval
-            walker.stats.count_call()
+            self.wall_at_call = ctx.wall()
+            self.closed_at_call = ctx.is_closed(self.shard.shard_id)
+            self.next_call = self.last_call + ctx.pacing.min_interval
+            ctx.stats.count_call()
             try:
-                batch = walker.source.get_records(self.shard, iterator, walker.limit)
+                batch = ctx.source.get_records(self.shard, iterator, ctx.limit)
             except ServiceError as exc:
                 fresh: str | None
                 if exc.aws_code == EXPIRED_ITERATOR:
@@ -359,22 +325,22 @@ class ShardWorker:
                     return None
                 iterator = fresh
                 continue
-            lasted = self.backoff.succeeded(walker.clock())
+            lasted = self.backoff.succeeded(ctx.clock())
             if lasted is not None:
-                walker.notices.recovered(self.shard.shard_id, lasted)
+                ctx.notices.recovered(self.shard.shard_id, lasted)
             return batch
 
     def _backoff(self, exc: ServiceError) -> bool:
         """Wait before retrying a failed call; raises once retrying is over (see Backoff)."""
-        walker = self.walker
-        now = walker.clock()
+        ctx = self.ctx
+        now = ctx.clock()
         delay = self.backoff.failed(exc, now)
-        walker.stats.count_retry(throttled=exc.aws_code in THROTTLING_CODES)
-        walker.notices.failure(self.shard.shard_id, exc)
+        ctx.stats.count_retry(throttled=exc.aws_code in THROTTLING_CODES)
+        ctx.notices.failure(self.shard.shard_id, exc)
         # GetRecords keeps its pace through next_call; GetShardIterator retries no faster either.
-        delay = max(delay, walker.pacing.min_interval)
+        delay = max(delay, ctx.pacing.min_interval)
         self.next_call = max(self.next_call, now + delay)
-        return walker.sleep(delay)
+        return ctx.sleep(delay)
 
 
 def _after(seq: str, floor: int) -> bool:

@@ -85,8 +85,9 @@ class Source(Protocol):
 
     #: the largest Limit GetRecords accepts
     max_limit: int
-    #: False when the API has no AT_TIMESTAMP: the reader then starts at the trim horizon and
-    #: skips records older than the time (DynamoDB Streams)
+    #: False when the API has no AT_TIMESTAMP (DynamoDB Streams): the reader then starts at the
+    #: trim horizon and skips records older than the time (reader/start.py), and never asks
+    #: `get_iterator` for an AT_TIMESTAMP
     supports_timestamp: bool
 
     def list_shards(self) -> list[Shard]:

@@ -3,8 +3,8 @@
 Differences the reader must not need to know about are absorbed here: a table name resolves to
 its LatestStreamArn; shards are listed with DescribeStream (paged by ExclusiveStartShardId);
 GetRecords takes at most 1,000 records and reports no MillisBehindLatest; there is no
-AT_TIMESTAMP (`supports_timestamp = False` makes the reader start at the trim horizon and skip
-older records).
+AT_TIMESTAMP: `supports_timestamp = False` says so, and the reader starts at the trim horizon and
+skips older records (reader/start.py); this source refuses an AT_TIMESTAMP iterator.
 """
 
 from __future__ import annotations
@@ -91,13 +91,14 @@ class DynamoDBSource:
         return {"arn": self.arn, "label": label} if label else {"arn": self.arn}
 
     def get_iterator(self, shard: Shard, position: Position) -> str:
-        kind = position.kind
-        if kind is PositionKind.AT_TIMESTAMP:  # no AT_TIMESTAMP here: the reader skips by time
-            kind = PositionKind.TRIM_HORIZON
+        if position.kind is PositionKind.AT_TIMESTAMP:
+            # `supports_timestamp` is False: the reader asks for the trim horizon and skips by
+            # time (reader/start.py); an AT_TIMESTAMP here is a bug, never silently rewritten.
+            raise ValueError("DynamoDB Streams has no AT_TIMESTAMP iterator")
         args: dict[str, Any] = {
             "StreamArn": self.arn,
             "ShardId": shard.shard_id,
-            "ShardIteratorType": kind.value,
+            "ShardIteratorType": position.kind.value,
         }
         if position.sequence is not None:
             args["SequenceNumber"] = position.sequence

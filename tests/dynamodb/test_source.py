@@ -138,11 +138,6 @@ def test_list_shards_pages_with_exclusive_start_shard_id() -> None:
             Position(PositionKind.AFTER_SEQUENCE_NUMBER, sequence="123"),
             {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": "123"},
         ),
-        # no AT_TIMESTAMP in DynamoDB Streams: the trim horizon, the reader skips by time
-        (
-            Position(PositionKind.AT_TIMESTAMP, timestamp=1_700_000_000.0),
-            {"ShardIteratorType": "TRIM_HORIZON"},
-        ),
     ],
 )
 def test_get_iterator_requests(position: Position, expected: dict[str, str]) -> None:
@@ -154,6 +149,28 @@ def test_get_iterator_requests(position: Position, expected: dict[str, str]) -> 
     assert fake.calls == [
         ("get_shard_iterator", {"StreamArn": ARN, "ShardId": fake.ids[0], **expected})
     ]
+
+
+def test_an_at_timestamp_iterator_is_refused_not_rewritten() -> None:
+    """No AT_TIMESTAMP in DynamoDB Streams: the source says so (`supports_timestamp`), the
+    reader decides what to ask instead (reader/start.py), and asking anyway is a bug."""
+    fake = FakeStreams(1)
+    source = _source(fake)
+    at = Position(PositionKind.AT_TIMESTAMP, timestamp=1_700_000_000.0)
+    with pytest.raises(ValueError, match="no AT_TIMESTAMP"):
+        source.get_iterator(Shard(shard_id=fake.ids[0]), at)
+    assert fake.calls == []
+
+
+def test_the_reader_starts_a_time_position_at_the_trim_horizon_with_a_time_floor() -> None:
+    from streamtail.reader.start import Start, skips_by_time, start_for
+
+    source = _source(FakeStreams(1))
+    at = Position(PositionKind.AT_TIMESTAMP, timestamp=1_700_000_000.25)
+    assert skips_by_time(at, source)
+    assert start_for(at, source) == Start(TRIM_HORIZON, 1_700_000_000_250)
+    assert not skips_by_time(LATEST, source)
+    assert start_for(LATEST, source) == Start(LATEST, None)
 
 
 def test_get_records_sends_the_limit_and_reports_no_lag() -> None:

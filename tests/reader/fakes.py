@@ -33,7 +33,7 @@ removes the stream: every call then raises ResourceNotFoundException.
 
 Faults: `fail_at` makes chosen calls raise; `fault_hook` decides per call; `after_get_records` runs
 after a GetRecords response is computed and before it is returned (to stage races). Every call is
-logged with its `time.monotonic()` time.
+logged with its `call_clock` time (`time.monotonic()`, or a `VirtualClock`'s).
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def make_error(kind: str | BaseException) -> BaseException:
 
 
 class FakeClock:
-    """A wall clock (epoch seconds) that moves only when told; thread-safe."""
+    """A wall clock (epoch seconds) that moves only when told; thread-safe. As a walk's
+    `streamtail.clock.Clock`, monotonic time and waits stay real (see `VirtualClock`)."""
 
     def __init__(self, start: float | None = None) -> None:
         self._now = time.time() if start is None else start
@@ -126,6 +127,81 @@ class FakeClock:
         with self._lock:
             self._now += seconds
             return self._now
+
+    def wall(self) -> float:
+        return self()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(seconds) if seconds > 0 else event.is_set()
+
+
+class VirtualClock:
+    """A `streamtail.clock.Clock` whose time moves only while `drive` runs a walk: whenever the
+    walk's threads (as many as `drive` is told) all wait on it, the earliest deadline among their
+    waits comes at once. A walk that idles for seconds by design takes milliseconds, and the
+    times it sees are exact: what it does at each moment no longer depends on the machine's load.
+
+    A wait whose event is set ends at once, as `Event.wait` does (the event is looked at every
+    millisecond of real time: setting it does not notify this clock)."""
+
+    def __init__(self, wall_start: float = 1_700_000_000.0) -> None:
+        self._now = 0.0
+        self._wall_start = wall_start
+        self._cond = threading.Condition()
+        #: deadline of each wait in progress
+        self._waits: dict[int, float] = {}
+        self._next_wait = 0
+
+    def monotonic(self) -> float:
+        with self._cond:
+            return self._now
+
+    def wall(self) -> float:
+        with self._cond:
+            return self._wall_start + self._now
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        with self._cond:
+            me = self._next_wait
+            self._next_wait += 1
+            self._waits[me] = self._now + max(seconds, 0.0)
+            self._cond.notify_all()  # `drive` looks again at once
+            try:
+                while not event.is_set():
+                    if self._now >= self._waits[me]:
+                        return False
+                    self._cond.wait(0.001)
+                return True
+            finally:
+                del self._waits[me]
+                self._cond.notify_all()
+
+    def waiting(self) -> int:
+        """How many threads wait on this clock now."""
+        with self._cond:
+            return len(self._waits)
+
+    def drive(self, consumer: Consumer, timeout: float = 10.0) -> Consumer:
+        """Run the consumer's walk to its end in virtual time. Time moves only while every
+        thread of the walk waits on this clock: the caller's, and each running shard's worker
+        (`WalkStats.open_shards`, which the caller's thread updates before it waits again; a
+        worker started and not yet waiting holds time still, as one that is working does)."""
+        consumer.start()
+        give_up = time.monotonic() + timeout
+        while consumer.running():
+            assert time.monotonic() < give_up, f"the walk did not end within {timeout} s"
+            threads = 1 + consumer.walker.stats.open_shards
+            with self._cond:
+                if len(self._waits) >= threads:
+                    earliest = min(self._waits.values())
+                    if earliest > self._now:  # none is due yet: every thread waits
+                        self._now = earliest
+                        self._cond.notify_all()
+                self._cond.wait(0.001)
+        return consumer.join(timeout=1.0)
 
 
 @dataclass
@@ -174,6 +250,7 @@ class SimulatedStream:
         name: str = "sim",
         clock: Callable[[], float] = time.time,
         max_limit: int = 10_000,
+        call_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         modes = {mode} if isinstance(mode, str) else set(mode)
         unknown = modes - set(MODES) - {DDB_TRIM, STALL_TRIM}
@@ -185,6 +262,8 @@ class SimulatedStream:
         self.supports_timestamp = True
         self.service = KINESIS
         self.clock = clock
+        #: the time each call is logged with (`get_records_times`)
+        self.call_clock = call_clock
         self._lock = threading.RLock()
         self._shards: dict[str, _SimShard] = {}
         self._next_shard = 0
@@ -379,7 +458,7 @@ class SimulatedStream:
             return sum(1 for c in self.calls if c.kind == kind and shard_id in (None, c.shard))
 
     def get_records_times(self, shard_id: str) -> list[float]:
-        """time.monotonic() of each GetRecords call on the shard, failed ones included."""
+        """The `call_clock` time of each GetRecords call on the shard, failed ones included."""
         with self._lock:
             return [c.at for c in self.calls if c.kind == "get_records" and c.shard == shard_id]
 
@@ -407,7 +486,7 @@ class SimulatedStream:
 
     def _enter(self, kind: str, shard_id: str) -> None:
         """Log a call and raise the fault planned for it, if any (called with the lock held)."""
-        self.calls.append(Call(kind, shard_id, time.monotonic()))
+        self.calls.append(Call(kind, shard_id, self.call_clock()))
         if self.deleted:
             raise NotFoundError(
                 f"stream {self.ref.display!r} not found", aws_code="ResourceNotFoundException"

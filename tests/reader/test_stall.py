@@ -25,7 +25,7 @@ from streamtail.reader import Walker, WalkPlan
 from streamtail.reader.retry import STALL_BATCHES, STALL_MIN_BEHIND_MS
 from streamtail.sources.base import KINESIS
 
-from .fakes import FAST, read_all
+from .fakes import FAST, Consumer, VirtualClock
 
 SHARD = "shardId-000000000000"
 DAY_MS = 86_400_000
@@ -82,8 +82,9 @@ def walk(source: ScriptedSource, *, follow: bool = False) -> tuple[list[Record],
         idle_exit=1.5 if follow else None,
         resume={SHARD: Resume("100", TS + 100)},
     )
-    walker = Walker(source, plan, pacing=FAST, warn=warnings.append)
-    return read_all(walker, timeout=20), warnings
+    clock = VirtualClock()
+    walker = Walker(source, plan, pacing=FAST, warn=warnings.append, clock=clock)
+    return clock.drive(Consumer(walker), timeout=20).records, warnings
 
 
 def tip(n: int) -> tuple[list[Record], int]:

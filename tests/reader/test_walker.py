@@ -27,6 +27,7 @@ from .fakes import (
     Consumer,
     FakeClock,
     SimulatedStream,
+    VirtualClock,
     assert_correct_walk,
     assert_exactly_once,
     assert_shard_order,
@@ -218,6 +219,20 @@ def test_closing_the_generator_stops_the_walk() -> None:
     wait_for(lambda: set(threading.enumerate()) <= before, what="the walk's threads to end")
 
 
+def test_stop_from_another_thread_ends_an_idle_walk_at_once() -> None:
+    """`Walker.stop` (what the watcher of stdout's reader calls) wakes the caller's thread and
+    the workers: on a clock that never moves, only that wake-up can end the walk."""
+    clock = VirtualClock()
+    sim = SimulatedStream(2, clock=clock.wall, call_clock=clock.monotonic)
+    walker = make_walker(sim, WalkPlan(LATEST, follow=True), clock=clock)
+    consumer = Consumer(walker).start()
+    wait_for(lambda: clock.waiting() == 3, what="the caller and both workers waiting")
+    walker.stop()
+    consumer.join(timeout=5.0)
+    assert clock.monotonic() == 0.0
+    assert consumer.records == []
+
+
 def test_follow_idle_exit() -> None:
     sim = SimulatedStream(2)
     sim.put_to(S[0], 3)
@@ -238,7 +253,7 @@ def test_follow_until_a_record_after_until_ends_it() -> None:
     clock = FakeClock()
     sim = SimulatedStream(3, clock=clock)
     until = clock() + 10
-    walker = make_walker(sim, WalkPlan(LATEST, follow=True, until=until), wall=clock)
+    walker = make_walker(sim, WalkPlan(LATEST, follow=True, until=until), clock=clock)
     consumer = Consumer(walker).start()
     wait_for_first_calls(sim)
     clock.advance(1)
@@ -260,14 +275,14 @@ def test_follow_until_a_batch_cut_at_until() -> None:
     early = [sim.put(f"early-{i}") for i in range(3)]
     clock.advance(10)
     sim.put("late")
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, follow=True, until=until), wall=clock)
+    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, follow=True, until=until), clock=clock)
     assert ids(read_all(walker)) == ids(early)
 
 
 def test_follow_until_a_quiet_stream_ends_once_until_passes() -> None:
     clock = FakeClock()
     sim = SimulatedStream(2, clock=clock)
-    walker = make_walker(sim, WalkPlan(LATEST, follow=True, until=clock() + 5), wall=clock)
+    walker = make_walker(sim, WalkPlan(LATEST, follow=True, until=clock() + 5), clock=clock)
     consumer = Consumer(walker).start()
     wait_for_first_calls(sim)
     # Both shards polled again and found quiet, with --until still ahead: the walk goes on.
@@ -287,7 +302,7 @@ def test_follow_until_reads_children_of_a_split_not_yet_listed_moto() -> None:
     sim = SimulatedStream(1, mode=MOTO_LIKE, clock=clock)
     pacing = dataclasses.replace(FAST, relist_interval=60.0)
     walker = Walker(
-        sim, WalkPlan(LATEST, follow=True, until=clock() + 5), pacing=pacing, wall=clock
+        sim, WalkPlan(LATEST, follow=True, until=clock() + 5), pacing=pacing, clock=clock
     )
     consumer = Consumer(walker).start()
     wait_for_first_calls(sim)
@@ -314,7 +329,7 @@ def test_follow_until_judges_a_quiet_shard_by_the_time_of_its_call() -> None:
             clock.advance(5)
 
     sim.after_get_records = during_call
-    walker = make_walker(sim, WalkPlan(LATEST, follow=True, until=clock() + 5), wall=clock)
+    walker = make_walker(sim, WalkPlan(LATEST, follow=True, until=clock() + 5), clock=clock)
     consumer = Consumer(walker).start()
     consumer.join(timeout=3.0)
     assert len(wanted) == 4
@@ -592,14 +607,16 @@ def test_read_gives_up_after_the_retry_window() -> None:
 
 
 def test_no_shard_gets_more_than_five_calls_a_second_even_while_retrying() -> None:
-    sim = SimulatedStream(2)
+    """In virtual time: the call times are exact, whatever the machine's load."""
+    clock = VirtualClock()
+    sim = SimulatedStream(2, clock=clock.wall, call_clock=clock.monotonic)
     sim.put_to(S[0], 7)
     sim.put_to(S[1], 5)
     sim.fail_at("get_records", [3, 4], "throttle", shard=S[0])
     sim.fail_at("get_records", [2, 5], "throttle", shard=S[1])
     sim.fail_at("get_records", [6], "expired", shard=S[1])
-    walker = Walker(sim, WalkPlan(TRIM_HORIZON, limit=1))
-    delivered = read_all(walker, timeout=15.0)
+    walker = Walker(sim, WalkPlan(TRIM_HORIZON, limit=1), clock=clock)
+    delivered = clock.drive(Consumer(walker)).records
     assert_correct_walk(delivered, sim.records(), sim)
     for shard_id in (S[0], S[1]):
         times = sim.get_records_times(shard_id)
@@ -609,10 +626,12 @@ def test_no_shard_gets_more_than_five_calls_a_second_even_while_retrying() -> No
 
 def test_an_idle_shard_is_polled_about_once_a_second() -> None:
     """Once idle, about one call a second. (The walker ramps down from 5/s to 1/s over the first
-    ~1.4 s of idleness; the rate is measured over ~3 s after that.)"""
-    sim = SimulatedStream(1)
-    walker = Walker(sim, WalkPlan(LATEST, follow=True, idle_exit=4.6))
-    read_all(walker, timeout=10.0)
+    ~1.4 s of idleness; the rate is measured over ~3 s after that.) In virtual time: the 4.6 s
+    of the walk take milliseconds, and the times are exact."""
+    clock = VirtualClock()
+    sim = SimulatedStream(1, clock=clock.wall, call_clock=clock.monotonic)
+    walker = Walker(sim, WalkPlan(LATEST, follow=True, idle_exit=4.6), clock=clock)
+    clock.drive(Consumer(walker))
     times = sim.get_records_times(S[0])
     assert max_calls_in_window(times) <= 5
     settled = [t for t in times if t >= times[0] + 1.4]

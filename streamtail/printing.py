@@ -1,0 +1,170 @@
+"""One read's print pipeline: a batch of records to stdout and the checkpoint.
+
+`Printing` takes each batch the walker yields: expanded and decoded (`decode.expand_all`),
+what an earlier run printed of a record it cut short left out (`PartialRecords`), filtered,
+cut to `--limit`, written, and recorded in the checkpoint, the last two together under
+`signals.shielded()`. `DecodeProblems` names payloads that did not decode as they claimed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from streamtail.decode import Decoded, DecodeOptions, Item, expand_all
+from streamtail.env import Env
+from streamtail.filters import RecordFilter
+from streamtail.model import Record, Resume
+from streamtail.signals import shielded
+
+if TYPE_CHECKING:
+    from streamtail.checkpoint import Checkpoint
+    from streamtail.reader import Walker
+    from streamtail.render import Renderer
+
+_NOT_DECODED = Decoded("base64", None)
+
+
+@dataclass
+class Printing:
+    """One read's way from batches to stdout: expand, filter, --limit, print, checkpoint."""
+
+    renderer: Renderer
+    record_filter: RecordFilter
+    options: DecodeOptions
+    decoding: bool
+    #: print the records themselves (`aws`) rather than what they expand to
+    originals: bool
+    problems: DecodeProblems
+    parts: PartialRecords
+    checkpoint: Checkpoint | None
+    walker: Walker
+    remaining: int | None
+    write: Callable[[Sequence[Item]], None]
+    shown: int = 0
+
+    def batch(self, records: list[Record]) -> bool:
+        """Print one batch; True once --limit is reached."""
+        items: list[Item]
+        if self.decoding:
+            items = self.parts.unprinted(expand_all(records, self.options))
+        else:
+            items = [(record, _NOT_DECODED) for record in records]
+        if self.renderer.needs_decoded:
+            self.problems.note(items)
+        kept = self.record_filter.apply(items)
+        kept = records_of(records, kept) if self.originals else list(kept)
+        partial = None
+        if self.remaining is not None:
+            if len(kept) > self.remaining and not self.originals:
+                partial = self.parts.cut(items, kept[self.remaining - 1])
+            kept = kept[: self.remaining]
+            self.remaining -= len(kept)
+        # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
+        with shielded():
+            if kept:
+                self.write(kept)
+                self.shown += len(kept)
+            if self.checkpoint is not None:
+                self.checkpoint.note((r for r, _ in kept), partial)
+                save(self.checkpoint, self.walker)
+        return self.remaining == 0
+
+
+def save(checkpoint: Checkpoint, walker: Walker) -> None:
+    """Save what has been printed, and which shards have nothing left to read."""
+    checkpoint.save(walker.finished, walker.lineage.shards.keys())
+
+
+def save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
+    """The save on the way out: even when stdout went away (| head) or the walk failed; not
+    when the stream was never listed (a mistyped name leaves no checkpoint behind)."""
+    if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
+        with shielded():
+            save(checkpoint, walker)
+
+
+def records_of(records: list[Record], kept: Sequence[Item]) -> list[Item]:
+    """The records (as read) that any kept item came from, once each, in order."""
+    wanted = {record.seq for record, _ in kept}
+    return [(record, _NOT_DECODED) for record in records if record.seq in wanted]
+
+
+def guarded(
+    write: Callable[[Sequence[Item]], None], env: Env, *, shared: bool
+) -> Callable[[Sequence[Item]], None]:
+    """Records on the terminal that also shows the status line: erase it first, under the lock
+    that every writer of that terminal holds, so a row never lands on the status line."""
+    if not shared:
+        return write
+
+    def guarded(items: Sequence[Item]) -> None:
+        with env.terminal_lock:
+            env.erase_status()
+            write(items)
+
+    return guarded
+
+
+class DecodeProblems:
+    """Payloads that did not decode as they claimed: the first of each kind named on stderr
+    (shard and sequence number), a count of each kind at the end."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.counts: dict[str, int] = {}
+
+    def note(self, items: Sequence[Item]) -> None:
+        for record, decoded in items:
+            warning = decoded.warning
+            if warning is None:
+                continue
+            count = self.counts.get(warning, 0)
+            self.counts[warning] = count + 1
+            if count == 0:
+                self.env.warn(f"shard {record.shard} seq {record.seq}: {warning}")
+
+    def close(self) -> None:
+        for warning, count in self.counts.items():
+            if count > 1:
+                self.env.warn(f"{count} records in all: {warning}")
+
+
+class PartialRecords:
+    """Records that show as several output records (a KPL aggregate's user records, a log
+    envelope's events) and that --limit cut short: how many of them were printed."""
+
+    def __init__(self, resume: Mapping[str, Resume]) -> None:
+        #: (shard, seq) -> output records already printed, from the checkpoint
+        self.skip = {(shard, r.seq): r.part for shard, r in resume.items() if r.part}
+        self.skipped: dict[tuple[str, str], int] = {}
+
+    def unprinted(self, items: list[Item]) -> list[Item]:
+        """Leave out what an earlier run printed of a record it cut short."""
+        if not self.skip:
+            return items
+        kept: list[Item] = []
+        for item in items:
+            key = (item[0].shard, item[0].seq)
+            printed = self.skip.get(key)
+            if printed is not None:
+                seen = self.skipped.get(key, 0)
+                if seen < printed:
+                    self.skipped[key] = seen + 1
+                    continue
+                del self.skip[key]
+            kept.append(item)
+        return kept
+
+    def cut(self, items: list[Item], last: Item) -> tuple[Record, int] | None:
+        """The record `last` came from and how many of its output records are printed up to it,
+        when that is not all of them."""
+        record = last[0]
+        key = (record.shard, record.seq)
+        mine = [i for i, item in enumerate(items) if (item[0].shard, item[0].seq) == key]
+        upto = next(i for i, item in enumerate(items) if item is last)
+        printed = sum(1 for i in mine if i <= upto)
+        if printed == len(mine):
+            return None
+        return record, printed + self.skipped.get(key, 0)

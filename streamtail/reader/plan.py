@@ -1,0 +1,61 @@
+"""What a walk is asked to do (`WalkPlan`) and how politely it polls (`Pacing`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from streamtail.model import Position, Resume, Shard
+from streamtail.reader.retry import STALL_SECONDS
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Polling manners. The defaults keep the contract's ceiling of 5 GetRecords calls a second."""
+
+    #: least time between two GetRecords (or GetShardIterator) calls on one shard: any six calls
+    #: span 1.1 s, so that the service sees no more than 5 in a second even when the network
+    #: delays one call by up to 100 ms more than the next
+    min_interval: float = 0.22
+    #: time between calls on an idle shard: about one a second, under it by enough that a record
+    #: landing on an idle shard is printed within a second, round trip included (p99 of
+    #: put-to-print in bench/: 0.9 s left it at 1.0 s)
+    idle_interval: float = 0.8
+    #: `follow`: how often the shard listing is refreshed to find resharding
+    relist_interval: float = 10.0
+    #: backoff after a failed call: full jitter, doubling from base up to cap
+    retry_base: float = 0.2
+    retry_cap: float = 5.0
+    #: `read` gives up on a shard that has failed without a break for this long (exit 1), unless
+    #: `WalkPlan.retry_timeout` says otherwise; `follow` keeps trying by default
+    retry_window: float = 180.0
+    #: at most one warning line per kind of trouble (throttled, failing) this often
+    notice_interval: float = 10.0
+    #: the least time a run of empty batches far behind lasts before it counts as trimmed data
+    stall_after: float = STALL_SECONDS
+
+
+@dataclass(frozen=True)
+class WalkPlan:
+    """What to read: where to start, whether to keep following, when to stop."""
+
+    position: Position
+    follow: bool = False
+    #: epoch seconds; records that arrived after it end the walk
+    until: float | None = None
+    #: `follow`: stop after this many seconds without a record
+    idle_exit: float | None = None
+    #: read only these shards and their descendants
+    shards: frozenset[str] = frozenset()
+    #: of those, read only the shards this accepts (e.g. the hash ranges that can hold a key);
+    #: a parent it rejects is not waited for, so its children start when their other parent ends
+    accept: Callable[[Shard], bool] | None = None
+    #: GetRecords Limit; None means the source's largest
+    limit: int | None = None
+    #: give up (exit 1) on a shard failing without a break for this long; None: the default
+    #: (`Pacing.retry_window` for `read`, never for `follow`); math.inf: never
+    retry_timeout: float | None = None
+    #: shards to resume right after a record (from a checkpoint); the others start at `position`
+    resume: Mapping[str, Resume] = field(default_factory=dict)
+    #: shards with nothing left to read (from a checkpoint): never read again
+    finished: frozenset[str] = frozenset()
