@@ -29,7 +29,7 @@ from streamtail.model import (
 from streamtail.positions import format_duration, format_ts, now_position
 from streamtail.reader.messages import Done, Failed, Records
 from streamtail.reader.retry import Backoff, Stall
-from streamtail.reader.start import start_for
+from streamtail.reader.start import skips_by_time, start_for
 from streamtail.sources.base import Lag
 
 if TYPE_CHECKING:
@@ -216,7 +216,13 @@ class ShardWorker:
                 # by one at this time, not by a new LATEST that would skip what came meanwhile.
                 self.latest_since = now_position(self.ctx.wall())
             else:
-                position, self.time_floor_ms = start_for(self.latest_since, self.ctx.source)
+                start = start_for(self.latest_since, self.ctx.source)
+                position = start.position
+                if skips_by_time(self.latest_since, self.ctx.source):
+                    # Only where the service has no AT_TIMESTAMP: on Kinesis the iterator at the
+                    # time (a second early, whole seconds) is the whole rule, as for a LATEST
+                    # start, so clock skew beyond that second never drops a record.
+                    self.time_floor_ms = start.time_floor_ms
         return position
 
     def _refused(self, position: Position, *, trimmed: bool) -> Position:
