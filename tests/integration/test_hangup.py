@@ -19,16 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from .servers import Admin, Cli, ServerProcess, wait_until
+from .servers import Admin, Cli, wait_until
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture
-def moto(moto_server: ServerProcess) -> Admin:
-    admin = Admin(moto_server)
-    yield admin  # type: ignore[misc]
-    admin.close()
 
 
 @pytest.mark.timeout(60)

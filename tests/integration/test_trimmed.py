@@ -7,7 +7,7 @@ up to a sequence number are gone from every answer, and an iterator after one of
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 
 from tests.proxy import Proxy, Reply
 
-from .servers import Admin, Cli, ServerProcess
+from .servers import Admin, Cli
 
 pytestmark = pytest.mark.server
 
@@ -58,15 +58,6 @@ class Trimming:
             kept = [r for r in response["Records"] if int(r["SequenceNumber"]) > self.through]
             response = {**response, "Records": kept}
         return response
-
-
-@pytest.fixture
-def moto(moto_server: ServerProcess) -> Iterator[Admin]:
-    admin = Admin(moto_server)
-    try:
-        yield admin
-    finally:
-        admin.close()
 
 
 @pytest.mark.timeout(90)
