@@ -17,7 +17,7 @@ Each frame's headers say what it is (botocore/parsers.py, BaseEventStreamParser)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,9 +122,3 @@ class EventDecoder:
             millis_behind=int(behind) if behind is not None else None,
             child_shards=[child_from_api(c) for c in children] if children else None,
         )
-
-
-def decode_all(decoder: EventDecoder, chunks: Iterable[bytes]) -> Iterator[ShardEvent]:
-    """Every event in a body read in chunks."""
-    for chunk in chunks:
-        yield from decoder.feed(chunk)

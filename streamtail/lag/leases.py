@@ -33,7 +33,6 @@ TRIM_HORIZON = "TRIM_HORIZON"
 LATEST = "LATEST"
 SHARD_END = "SHARD_END"
 AT_TIMESTAMP = "AT_TIMESTAMP"
-SENTINELS = frozenset({TRIM_HORIZON, LATEST, SHARD_END, AT_TIMESTAMP})
 #: MultiStreamLease.getLeaseKey: StreamIdentifier.serialize() (`account:stream:epoch`) + ":" + shard
 _MULTI_KEY = re.compile(r"^(\d{12}:[^:]+:\d+):([^:]+)$")
 

@@ -75,7 +75,6 @@ YDS = Service(
 )
 #: DescribeStream's page when Limit is left out (`TDescribeStreamActor::ReplyAndDie`)
 DESCRIBE_PAGE = 100
-ENDPOINT = "https://yds.serverless.yandexcloud.net"
 _HOST_SUFFIX = ".yandexcloud.net"
 #: `GetShardName`: "shard-%06d"
 _SHARD_ID = re.compile(r"^shard-\d{6,}$")
