@@ -29,7 +29,19 @@ from streamtail.sources.yds import YDS
 MAX_LIMIT = 10_000
 #: ListShards accepts MaxResults up to 10,000; 1,000 keeps each page small.
 LIST_PAGE = 1_000
-_TOKEN_WANTS_STREAM = frozenset({"InvalidToken", "InvalidArgumentException", "ValidationException"})
+#: What a page turn with a bare NextToken (what AWS requires) answers on a server that wants the
+#: stream beside it: moto up to 5.2.5 checks the token against the first page's parameters
+#: (InvalidToken); moto 5.2.6 pages ListShards generically (moto/kinesis/responses.py
+#: `list_shards` returns a `PaginatedResult`) and looks the stream up by the parameters of the
+#: page itself, so a bare token finds no stream (ResourceNotFoundException).
+_TOKEN_WANTS_STREAM = frozenset(
+    {
+        "InvalidToken",
+        "InvalidArgumentException",
+        "ValidationException",
+        "ResourceNotFoundException",
+    }
+)
 
 
 def _arn_refused(exc: StreamtailError) -> bool:
@@ -134,8 +146,8 @@ class KinesisSource:
                     MaxResults=self._page_size,
                 )
             except StreamtailError as exc:
-                # moto checks the token against the first page's parameters, so a bare NextToken
-                # (what AWS requires) fails there with InvalidToken: send the stream beside it.
+                # moto wants the stream beside the token (`_TOKEN_WANTS_STREAM`): send it. A
+                # stream deleted between the pages is still not found, and that is raised.
                 if exc.aws_code not in _TOKEN_WANTS_STREAM:
                     raise
                 self._name_with_token = True

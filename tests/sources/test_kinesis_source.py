@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from streamtail.errors import NotFoundError
 from streamtail.model import TRIM_HORIZON, SourceKind, StreamRef
@@ -82,3 +83,36 @@ def test_missing_stream_is_not_found(kinesis: Any) -> None:
         _source(kinesis, "nope").list_shards()
     assert caught.value.code == 3
     assert "nope" in caught.value.message
+
+
+class _BareTokenNotFound:
+    """moto 5.2.6's ListShards: its generic paging looks the stream up by the parameters of each
+    page (moto/kinesis/responses.py `list_shards`), so a page turn with a bare NextToken, which
+    AWS requires, answers ResourceNotFoundException. Every other call goes to moto in-process."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.meta = client.meta
+        self.turns: list[dict[str, Any]] = []
+
+    def list_shards(self, **args: Any) -> Any:
+        if "NextToken" in args:
+            self.turns.append(args)
+            if "StreamName" not in args and "StreamARN" not in args:
+                raise ClientError(
+                    {"Error": {"Code": "ResourceNotFoundException", "Message": "not found"}},
+                    "ListShards",
+                )
+        return self._client.list_shards(**args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_listing_pages_where_a_bare_token_finds_no_stream_as_moto_5_2_6(kinesis: Any) -> None:
+    kinesis.create_stream(StreamName="paged526", ShardCount=5)
+    client = _BareTokenNotFound(kinesis)
+    shards = _source(client, "paged526", page_size=2).list_shards()
+    assert [s.shard_id for s in shards] == [f"shardId-00000000000{i}" for i in range(5)]
+    # one bare turn refused, then the name beside the token on every turn after it
+    assert ["StreamName" in turn for turn in client.turns] == [False, True, True]
