@@ -10,14 +10,13 @@
   and the rewritten files are read before they are committed.
 - Every test that needs a server process is marked `server` (`python -m pytest -m "not server"`
   is the fast tier, README "Development"); collection fails when a test reaches a server fixture
-  without the mark.
+  without the mark, and a test that reaches one through `getfixturevalue` fails at teardown.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(
             "these tests use a server but are not marked `@pytest.mark.server`:\n  "
             + "\n  ".join(unmarked)
+        )
+
+
+@pytest.fixture(autouse=True)
+def _server_marker_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The same rule for what collection cannot see: a server fixture reached at run time through
+    `request.getfixturevalue` (`request.fixturenames` lists those too once they ran)."""
+    yield
+    used = SERVER_FIXTURES & set(request.fixturenames)
+    if used and request.node.get_closest_marker("server") is None:
+        pytest.fail(
+            f"{request.node.nodeid} uses a server ({', '.join(sorted(used))}) through "
+            "getfixturevalue but is not marked `@pytest.mark.server`",
+            pytrace=False,
         )
 
 
@@ -71,22 +84,25 @@ def _shared_botocore_loader() -> Iterator[None]:
         botocore.session.create_loader = original
 
 
-@dataclass(frozen=True)
-class FastPacing(Pacing):
-    """Same rules, shorter waits: moto in-process neither throttles nor needs the politeness."""
-
-    min_interval: float = 0.01
-    idle_interval: float = 0.05
+#: the waits in-process CLI runs poll with: same rules, shorter waits (moto in-process neither
+#: throttles nor needs the politeness)
+FAST_PACING = {"min_interval": 0.01, "idle_interval": 0.05}
 
 
 @pytest.fixture
 def fast_pacing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process CLI runs poll with `FastPacing` unless the test is marked `real_pacing`."""
-    import streamtail.reader
+    """In-process CLI runs poll with `FAST_PACING` unless the test is marked `real_pacing`.
 
+    The patch is on the `Pacing` class itself (its defaults, through `__init__`), not on a module's
+    name for it: every `Pacing()` is fast wherever it is built and however the module imported
+    the class; values given explicitly (`dataclasses.replace` included) still win."""
     if request.node.get_closest_marker("real_pacing") is None:
-        # Walker builds `Pacing()` when the CLI passes none.
-        monkeypatch.setattr(streamtail.reader, "Pacing", FastPacing)
+        original = Pacing.__init__
+
+        def fast_init(self: Pacing, **given: Any) -> None:
+            original(self, **(FAST_PACING | given))
+
+        monkeypatch.setattr(Pacing, "__init__", fast_init)
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,8 @@ PATH = re.compile(
 CHECKED = re.compile(r"\.(?:py|md|json|txt|toml|ndjson|js)$|/$")
 #: `docs/NAME.md, "Section"` or `docs/NAME.md, Section` as the code cites a part of a document
 SECTION = re.compile(r"(docs/\w+\.md), (?:\"([^\"]+)\"|([A-Z][A-Za-z ]*[a-z]))")
+#: a path on some machine (a home, a work folder, a sibling of the checkout): never cited
+MACHINE_PATH = re.compile(r"(?<![\w.])(?:/work/|/home/\w|/Users/\w|\.\./shared\b)")
 BARE_DOC = re.compile(r"(?<![\w/])(?:CONTRACT|SERVERS|ARCHITECTURE|PERFORMANCE)\.md")
 
 
@@ -71,6 +73,17 @@ def test_documents_are_cited_by_their_path() -> None:
         for match in BARE_DOC.finditer(_text(path))
     ]
     assert bare == []
+
+
+def test_no_machine_path_is_cited() -> None:
+    """What the repository cites must exist for every reader: no path on a developer's machine."""
+    cited = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in CITING
+        if path != Path(__file__).resolve()
+        for match in MACHINE_PATH.finditer(_text(path))
+    ]
+    assert cited == []
 
 
 def _headings(path: Path) -> set[str]:

@@ -12,10 +12,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from streamtail.sources.dynamodb import DynamoDBSource
+
 from .helpers import (
-    ACCOUNT,
     NO_TIMESTAMP_NOTICE,
-    REGION,
     ChangeClock,
     api_records,
     change_line,
@@ -299,48 +299,59 @@ def test_read_of_a_stream_without_records_exits_0(ddb: Any) -> None:
 # -- follow --------------------------------------------------------------------------------------
 
 
-def _iterators() -> int:
-    """How many shard iterators moto has handed out: one per GetShardIterator (a follower's
-    LATEST) and one per GetRecords (moto/dynamodbstreams/models.py, `ShardIterator.get`, stores
-    the next iterator it returns)."""
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
+class Calls:
+    """The follower's calls, counted where streamtail makes them (`DynamoDBSource`'s
+    GetShardIterator and GetRecords), not in moto's private state."""
 
-    return len(dynamodbstreams_backends[ACCOUNT][REGION].shard_iterators)
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+        for name in ("get_iterator", "get_records"):
+            monkeypatch.setattr(DynamoDBSource, name, self._counted(getattr(DynamoDBSource, name)))
+
+    def _counted(self, method: Any) -> Any:
+        def counted(source: DynamoDBSource, *args: Any) -> Any:
+            try:
+                return method(source, *args)
+            finally:
+                with self.changed:
+                    self.count += 1
+                    self.changed.notify_all()
+
+        return counted
+
+    def wait_for(self, count: int) -> None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.count >= count, timeout=20):
+                raise TimeoutError(f"the follower never got to {count} calls")
 
 
 class Writer(threading.Thread):
     """Writes `items` once the follower has its iterator (so none is written before it)."""
 
-    def __init__(self, ddb: Any, table: str, items: list[dict[str, Any]]) -> None:
+    def __init__(self, ddb: Any, table: str, items: list[dict[str, Any]], calls: Calls) -> None:
         super().__init__(daemon=True)
-        self.ddb, self.table, self.items = ddb, table, items
-        self.before = _iterators()
+        self.ddb, self.table, self.items, self.calls = ddb, table, items, calls
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
             # The follower's iterator, then two polls that found nothing new.
-            _wait_for_iterators(self.before + 3)
+            self.calls.wait_for(3)
             for item in self.items:
                 self.ddb.put_item(TableName=self.table, Item=item)
         except BaseException as exc:
             self.error = exc
 
 
-def _wait_for_iterators(count: int) -> None:
-    deadline = time.monotonic() + 20
-    while _iterators() < count:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the follower never got to {count} shard iterators")
-        time.sleep(0.02)
-
-
-def test_follow_picks_up_changes_written_after_it_started(ddb: Any, streams: Any) -> None:
+def test_follow_picks_up_changes_written_after_it_started(
+    ddb: Any, streams: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     arn = create_table(ddb, "Live", "NEW_IMAGE")
     assert arn is not None
     ddb.put_item(TableName="Live", Item={"pk": {"S": "before"}})  # before: not followed
     items = [{"pk": {"S": f"after-{n}"}} for n in range(3)]
-    writer = Writer(ddb, "Live", items)
+    writer = Writer(ddb, "Live", items, Calls(monkeypatch))
     writer.start()
 
     result = cli("follow", "ddb:Live", "-o", "ndjson", "--limit", "3")

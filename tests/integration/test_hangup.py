@@ -66,21 +66,33 @@ def test_follow_into_head_stops_once_head_exits_on_an_idle_stream(
 def test_follow_into_a_file_or_a_terminal_does_not_stop_early(
     moto: Admin, cli: Cli, stream_name: Callable[[str], str], tmp_path: Path
 ) -> None:
-    """The watch never fires on a regular file or a live terminal: the record written after a
-    quiet spell still arrives, and --limit ends the run."""
+    """The watch never fires on a regular file or a live terminal: each process goes on polling
+    after its first record (its `--debug` log shows the GetRecords calls: a watch that fired
+    would have stopped the walk, and the calls with it; it fires at once when it fires, since
+    poll(2) returns the state it is asked about), the record written after that still arrives,
+    and --limit ends the run."""
     name = moto.create_stream(stream_name("nohangup"), shards=1)
     moto.put_counted(name, 0, 1)
     argv = cli.argv(
-        ["follow", name, "--from", "trim-horizon", "--limit", "2", "-o", "ndjson"],
+        ["follow", name, "--from", "trim-horizon", "--limit", "2", "-o", "ndjson", "--debug"],
         moto.server.endpoint,
     )
     out = tmp_path / "out.ndjson"
+    logs = [tmp_path / "file.log", tmp_path / "tty.log"]
     master, slave = pty.openpty()
     seen = bytearray()
-    with out.open("wb") as file_out:
-        into_file = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=file_out, env=cli.env)
-        into_tty = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, env=cli.env)
+    with out.open("wb") as file_out, logs[0].open("wb") as log0, logs[1].open("wb") as log1:
+        into_file = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=file_out, stderr=log0, env=cli.env
+        )
+        into_tty = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=log1, env=cli.env
+        )
     os.close(slave)
+
+    def polls(log: Path) -> int:
+        return log.read_text(errors="replace").count("← kinesis.GetRecords 200")
+
     try:
 
         def tty_lines() -> int:
@@ -96,7 +108,9 @@ def test_follow_into_a_file_or_a_terminal_does_not_stop_early(
 
         wait_until(lambda: out.read_bytes().count(b"\n") == 1, timeout=30, what="first record")
         wait_until(lambda: tty_lines() == 1, timeout=30, what="first record on the terminal")
-        time.sleep(1.5)  # a quiet spell, longer than the watch needs to notice a closed pipe
+        for log in logs:  # a quiet spell: three more polls each, the watch silent throughout
+            after_first = polls(log)
+            wait_until(lambda log=log, n=after_first: polls(log) >= n + 3, timeout=30, what="polls")
         assert into_file.poll() is None and into_tty.poll() is None
         moto.put_counted(name, 1, 1)
         assert into_file.wait(timeout=30) == 0

@@ -1,9 +1,10 @@
 """`lag`'s measurement against a scripted source, for what no local server shows: throttling
-(moto and kinesis-mock never throttle, /work/shared/SERVERS.md "Neither raises"), Kinesis's empty
-pages before a sparse shard's records (GetRecords may return no records with MillisBehindLatest
-above 0: the Kinesis API reference, GetRecords), the null NextShardIterator of a drained closed
-shard (moto never sends one), and a checkpoint past the retention. The pacing is checked on a fake
-clock: calls on one shard never closer than the reader's `Pacing.min_interval`."""
+(moto and kinesis-mock never throttle: docs/SERVERS.md, "Faults neither server produces"),
+Kinesis's empty pages before a sparse shard's records (GetRecords may return no records with
+MillisBehindLatest above 0: the Kinesis API reference, GetRecords), the null NextShardIterator of a
+drained closed shard (moto never sends one), and a checkpoint past the retention. The pacing is
+checked on a fake clock: calls on one shard never closer than the reader's
+`Pacing.min_interval`."""
 
 from __future__ import annotations
 

@@ -139,20 +139,22 @@ def test_future_times_are_rejected_for_from(text: str) -> None:
     assert info.value.message == f"invalid --from {text!r}: the time is in the future"
 
 
-@pytest.mark.parametrize("text", ["-99999999999d", "-9999999999999999w", "0001-01-01T00:00:00Z"])
-def test_times_far_in_the_past_never_break_later(text: str) -> None:
-    """A time is either refused as usage (exit 2) or one that the Kinesis source can send.
+@pytest.mark.parametrize("text", ["-99999999999d", "-9999999999999999w"])
+def test_relative_times_beyond_the_calendar_are_usage_errors(text: str) -> None:
+    """A relative time that would fall before year 1 is refused as usage (exit 2), never an
+    "unexpected OverflowError" (exit 1)."""
+    with pytest.raises(UsageError) as info:
+        parse_position(text, NOW)
+    assert info.value.code == 2
+    assert info.value.message == f"invalid --from {text!r}: the time is out of range"
 
-    KinesisSource.get_iterator turns the timestamp into a datetime; a position it cannot convert
-    would end the run with "unexpected ValueError" (exit 1) instead of exit 2.
-    """
-    try:
-        position = parse_position(text, NOW)
-    except UsageError as exc:
-        assert exc.code == 2
-        return
-    assert position.timestamp is not None
-    datetime.fromtimestamp(position.timestamp, UTC)  # must not raise
+
+def test_the_first_day_of_the_calendar_is_a_time_the_source_can_send() -> None:
+    """KinesisSource.get_iterator turns the timestamp into a datetime; a position it could not
+    convert would end the run with "unexpected ValueError" (exit 1) instead of reading."""
+    position = parse_position("0001-01-01T00:00:00Z", NOW)
+    assert position.timestamp == utc(1, 1, 1)
+    assert datetime.fromtimestamp(position.timestamp, UTC) == datetime(1, 1, 1, tzinfo=UTC)
 
 
 # -- --until -----------------------------------------------------------------------------------
