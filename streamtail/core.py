@@ -23,10 +23,11 @@ from streamtail.errors import (
     UsageError,
 )
 from streamtail.filters import RecordFilter, check_filters, parse_hash_key, shards_for
+from streamtail.formats import LISTING_FORMATS
 from streamtail.model import SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import parse_position, parse_until
-from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
+from streamtail.render import RenderContext, make_listing, make_renderer, output_format
 from streamtail.status import status_line
 
 if TYPE_CHECKING:
@@ -324,7 +325,7 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
     """`shards STREAM`: the lineage as a tree on a terminal, NDJSON otherwise."""
     from streamtail.lineage import Lineage
 
-    listing = make_listing(output_format(output, env, LISTINGS), env)
+    listing = make_listing(output_format(output, env, LISTING_FORMATS), env)
     source = open_stream(name, conn, env)
     listing.shards(source.ref.display, Lineage(source.list_shards()))
 
@@ -336,7 +337,7 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     from streamtail.sources.kinesis import list_streams
     from streamtail.sources.yds import endpoint_is_yds
 
-    listing = make_listing(output_format(output, env, LISTINGS), env)
+    listing = make_listing(output_format(output, env, LISTING_FORMATS), env)
     clients = Clients(conn, log=_debug_log(env))
     kinesis = clients.client("kinesis")
     streams = list_streams(kinesis)

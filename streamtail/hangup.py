@@ -32,16 +32,7 @@ from typing import IO, Any
 #: how often the watching thread looks up from poll(2) to see whether it should end: the event
 #: itself wakes it at once, so this only bounds how long leaving the `with` block can take
 _WAKE = 0.25
-_GONE = select.POLLERR | select.POLLHUP if hasattr(select, "poll") else 0
-
-
-def reader_gone(fd: int) -> bool:
-    """Whether nobody can read from `fd` any more (checked now, without waiting or writing)."""
-    if not hasattr(select, "poll"):  # pragma: no cover - Windows
-        return False
-    poller = select.poll()
-    poller.register(fd, 0)
-    return any(events & _GONE for _, events in poller.poll(0))
+GONE = select.POLLERR | select.POLLHUP if hasattr(select, "poll") else 0
 
 
 class ReaderWatch:
@@ -74,7 +65,7 @@ class ReaderWatch:
                 events = poller.poll(int(_WAKE * 1000))
             except OSError:  # pragma: no cover - the descriptor was closed under us
                 return
-            if any(mask & _GONE for _, mask in events):
+            if any(mask & GONE for _, mask in events):
                 self.gone = True
                 self.on_gone()
                 return

@@ -143,14 +143,10 @@ def _schema_result(result: Result) -> Decoded:
     return Decoded(result.enc, result.value, result.warning, None, result.schema)
 
 
-def expand(record: Record, options: DecodeOptions) -> list[Item]:
-    """The items a record shows as: usually one; one per user record of a KPL aggregate, one per
-    log event of an expanded CloudWatch Logs envelope, none for a skipped control message."""
-    return expand_all((record,), options)
-
-
 def expand_all(records: Iterable[Record], options: DecodeOptions) -> list[Item]:
-    """`expand` for a whole batch, in order: the loop the reader's output runs for every record.
+    """The items each record of a batch shows as, in order: usually one a record; one per user
+    record of a KPL aggregate, one per log event of an expanded CloudWatch Logs envelope, none for
+    a skipped control message. The loop the reader's output runs for every record.
 
     The common case, a Kinesis payload whose first byte no container starts with, is handled
     inline: orjson checks it is JSON and it is kept as it arrived (`basic.kept`).
@@ -208,13 +204,6 @@ def decode_change(record: Record) -> Decoded:
             "old": plain_item(change.old),
         },
     )
-
-
-def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
-    """A record's payload decoded as one value (no KPL or log expansion)."""
-    if record.change is not None:
-        return decode_change(record)
-    return decode(record.data, mode)
 
 
 #: the last steps of `enc` whose value is JSON
@@ -295,8 +284,6 @@ __all__ = [
     "LogEvent",
     "decode",
     "decode_change",
-    "decode_record",
-    "expand",
     "expand_all",
     "is_json",
     "text_of",

@@ -82,8 +82,9 @@ def run_lag(
 ) -> None:
     """Show the application's progress; raise LagExceeded for `--max-lag`."""
     from streamtail.aws import Clients
+    from streamtail.formats import LAG_FORMATS
     from streamtail.lag.leases import check_lease_table
-    from streamtail.render import LAGS, load, output_format
+    from streamtail.render import load, output_format
 
     interval = parse_duration(request.interval, "--interval")
     max_lag = None if request.max_lag is None else parse_duration(request.max_lag, "--max-lag")
@@ -96,7 +97,9 @@ def run_lag(
     table = request.table or request.app
     dynamodb = Clients(request.conn, log=env.line if env.debug else None).client("dynamodb")
     check_lease_table(dynamodb, table)
-    renderer = load(LAGS[output_format(request.output, env, LAGS)])(env, redraw=request.watch)
+    renderer = load(LAG_FORMATS[output_format(request.output, env, LAG_FORMATS)])(
+        env, redraw=request.watch
+    )
     streams = _Streams(request, env)
     from streamtail.lag.leases import read_leases
     from streamtail.lag.rows import summarize

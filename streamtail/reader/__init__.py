@@ -42,7 +42,7 @@ from streamtail.model import (
     seq_value,
 )
 from streamtail.positions import format_ts
-from streamtail.reader.messages import Done, Failed, Message, Records
+from streamtail.reader.messages import Done, Ended, Failed, Message, Records
 from streamtail.reader.plan import Pacing, WalkPlan
 from streamtail.reader.retry import Backoff, Notices
 from streamtail.reader.shard import ShardWorker
@@ -267,7 +267,7 @@ class Walker:
             f"shard {message.shard} is no longer in the stream (past its retention) before it "
             "was read to its end: its remaining records are gone"
         )
-        self._finish(Done(message.shard, "gone"))
+        self._finish(Done(message.shard, Ended.GONE))
 
     def _deleted(self, exc: NotFoundError) -> NotFoundError:
         return NotFoundError(
@@ -280,12 +280,12 @@ class Walker:
         shard_id = message.shard
         self._running.pop(shard_id, None)
         self._done.add(shard_id)
-        if message.reason in {"closed", "gone"}:
+        if message.reason in {Ended.CLOSED, Ended.GONE}:
             self._exhausted.add(shard_id)
         self.stats.shard_finished(
-            shard_id, drained=message.reason == "closed", still_open=len(self._running)
+            shard_id, drained=message.reason is Ended.CLOSED, still_open=len(self._running)
         )
-        if message.reason == "until":
+        if message.reason is Ended.UNTIL:
             # Records after --until in a parent mean its children hold only later records.
             for descendant in self.lineage.descendants([shard_id]):
                 self._pending.pop(descendant, None)
@@ -297,7 +297,7 @@ class Walker:
             p not in self.lineage for child in message.children or () for p in child.parents
         )
         if unknown_parent or (
-            message.reason in {"closed", "quiet-until", "gone"}
+            message.reason in {Ended.CLOSED, Ended.QUIET_UNTIL, Ended.GONE}
             and not self.lineage.children.get(shard_id)
         ):
             # Nothing says where the shard's records went on, or a merged child names a parent
@@ -386,10 +386,8 @@ class Walker:
         held in memory; the Limit shrinks with the number of running shards so that this stays
         within `record_budget` records however wide the stream (64 shards: ~880 a call).
         """
-        if self.plan.limit is not None:
-            return self.plan.limit
         share = self._record_budget // (self._queue_size + max(len(self._running), 1))
-        return max(100, min(self.source.max_limit, share))
+        return min(self.source.max_limit, max(100, share))
 
     def shard(self, shard_id: str) -> Shard:
         return self.lineage.shards[shard_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from streamtail.model import Record, Shard
 
@@ -15,15 +16,29 @@ class Records:
     records: list[Record]
 
 
+class Ended(StrEnum):
+    """Why a shard's worker ended."""
+
+    #: drained: a null NextShardIterator, or the end the service's rules declare
+    CLOSED = "closed"
+    #: caught up (`read`)
+    TIP = "tip"
+    #: a record after --until (its descendants hold only later records)
+    UNTIL = "until"
+    #: caught up after --until: children it may have are still read
+    QUIET_UNTIL = "quiet-until"
+    #: the walk was stopped
+    STOPPED = "stopped"
+    #: the walker's own: a shard aged out of the stream before it was read
+    GONE = "gone"
+
+
 @dataclass
 class Done:
     """The shard's worker ended."""
 
     shard: str
-    #: "closed" (drained), "tip" (caught up, `read`), "until" (a record after --until),
-    #: "quiet-until" (caught up after --until: children it may have are still read), "stopped",
-    #: and "gone" (the walker's own: a shard aged out of the stream before it was read)
-    reason: str
+    reason: Ended
     #: the shard's children, when its last answer named them (ChildShards)
     children: list[Shard] | None = None
 

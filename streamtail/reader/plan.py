@@ -50,8 +50,6 @@ class WalkPlan:
     #: of those, read only the shards this accepts (e.g. the hash ranges that can hold a key);
     #: a parent it rejects is not waited for, so its children start when their other parent ends
     accept: Callable[[Shard], bool] | None = None
-    #: GetRecords Limit; None means the source's largest
-    limit: int | None = None
     #: give up (exit 1) on a shard failing without a break for this long; None: the default
     #: (`Pacing.retry_window` for `read`, never for `follow`); math.inf: never
     retry_timeout: float | None = None

@@ -27,7 +27,7 @@ from streamtail.model import (
     seq_value,
 )
 from streamtail.positions import format_duration, format_ts, now_position
-from streamtail.reader.messages import Done, Failed, Records
+from streamtail.reader.messages import Done, Ended, Failed, Records
 from streamtail.reader.retry import Backoff, Stall
 from streamtail.reader.start import skips_by_time, start_for
 from streamtail.sources.base import Lag
@@ -97,14 +97,14 @@ class ShardWorker:
             return
         self.ctx.put(Done(self.shard.shard_id, reason, children))
 
-    def _walk(self) -> tuple[str, list[Shard] | None]:
+    def _walk(self) -> tuple[Ended, list[Shard] | None]:
         ctx = self.ctx
         until_ms = None if ctx.plan.until is None else int(ctx.plan.until * 1000)
         iterator = self._iterator()
         while iterator is not None:
             batch = self._fetch(iterator)
             if batch is None:
-                return "stopped", None
+                return Ended.STOPPED, None
             records = self._keep(batch.records)
             caught_up = self._caught_up(batch)
             if self.trimmed is not None:
@@ -114,22 +114,22 @@ class ShardWorker:
                 records = [r for r in records if r.ts_ms <= until_ms]
                 cut = True
             if records and not ctx.put(Records(self.shard.shard_id, records)):
-                return "stopped", None
+                return Ended.STOPPED, None
             if batch.records:
                 self.after = batch.records[-1].seq
                 self.after_ts_ms = batch.records[-1].ts_ms
             if cut:
-                return "until", None
+                return Ended.UNTIL, None
             if batch.next_iterator is None:
-                return "closed", batch.child_shards
+                return Ended.CLOSED, batch.child_shards
             iterator = self._onward(batch.next_iterator, batch)
             if self.closed_at_call and ((caught_up and not batch.records) or self._past_end()):
                 # Servers that never return a null iterator at a closed shard's end (moto).
-                return "closed", batch.child_shards
+                return Ended.CLOSED, batch.child_shards
             if caught_up and not ctx.plan.follow:
-                return "tip", None
+                return Ended.TIP, None
             if caught_up and ctx.plan.until is not None and self.wall_at_call > ctx.plan.until:
-                return "quiet-until", None
+                return Ended.QUIET_UNTIL, None
             self.empty_streak = 0 if batch.records else self.empty_streak + 1
             pause = ctx.pacing.min_interval
             if caught_up and not batch.records:
@@ -137,7 +137,7 @@ class ShardWorker:
                 # that receives a record now and then is still polled quickly after it.
                 pause = min(ctx.pacing.idle_interval, pause * 2 ** (self.empty_streak - 1))
             self.next_call = max(self.next_call, self.last_call + pause)
-        return "closed", None
+        return Ended.CLOSED, None
 
     def _caught_up(self, batch: Batch) -> bool:
         behind = batch.millis_behind

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from streamtail.decode import Item
 from streamtail.env import Env
 from streamtail.errors import UsageError
-from streamtail.formats import LAG_FORMATS, LISTING_FORMATS, RECORD_FORMATS, default_format
+from streamtail.formats import LISTING_FORMATS, RECORD_FORMATS, default_format
 from streamtail.lineage import Lineage
 
 
@@ -48,15 +48,9 @@ class Listing(Protocol):
     def streams(self, rows: list[dict[str, Any]]) -> None: ...
 
 
-#: format name -> "module:class", imported on use so `table` alone pulls in rich
-FORMATS = RECORD_FORMATS
-#: the same for `ls` and `shards`
-LISTINGS = LISTING_FORMATS
-#: the same for `lag`: rows of shard progress, not records
-LAGS = LAG_FORMATS
-
-
-def output_format(requested: str | None, env: Env, formats: Mapping[str, str] = FORMATS) -> str:
+def output_format(
+    requested: str | None, env: Env, formats: Mapping[str, str] = RECORD_FORMATS
+) -> str:
     """The format asked for, else `table` on a terminal and `ndjson` otherwise (formats.py);
     a format `formats` does not hold is a usage error."""
     name = requested or default_format(env.stdout_isatty)
@@ -72,10 +66,10 @@ def load(spec: str) -> Any:
 
 
 def make_renderer(name: str, ctx: RenderContext) -> Renderer:
-    renderer: Renderer = load(FORMATS[name])(ctx)
+    renderer: Renderer = load(RECORD_FORMATS[name])(ctx)
     return renderer
 
 
 def make_listing(name: str, env: Env) -> Listing:
-    listing: Listing = load(LISTINGS[name])(env)
+    listing: Listing = load(LISTING_FORMATS[name])(env)
     return listing

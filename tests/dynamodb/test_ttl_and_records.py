@@ -15,13 +15,13 @@ from typing import Any
 import orjson
 import pytest
 
-from streamtail.decode import decode_record
 from streamtail.env import Env
 from streamtail.render import RenderContext
 from streamtail.render.aws import AwsRenderer
 from streamtail.render.ndjson import NdjsonRenderer
 from streamtail.render.table import TableRenderer, describe_change
 from streamtail.sources.dynamodb import is_ttl_delete, record_from_api
+from tests.decoding import decoded
 
 ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/Sessions/stream/2026-11-21T00:00:00.000"
 SHARD = "shardId-00000001700000000000-abcdef01"
@@ -80,7 +80,7 @@ def _ndjson(record: dict[str, Any]) -> str:
     env = _env()
     item = record_from_api(record, SHARD)
     renderer = NdjsonRenderer(RenderContext(env=env, stream=ARN, table="Sessions"))
-    renderer.write([(item, decode_record(item))])
+    renderer.write([(item, decoded(item))])
     renderer.close()
     out = env.stdout
     assert isinstance(out, io.BytesIO)
@@ -136,7 +136,7 @@ def test_table_row_says_ttl() -> None:
     env = _env()
     record = record_from_api(api_record(identity=TTL_IDENTITY), SHARD)
     renderer = TableRenderer(RenderContext(env=env, stream=ARN, table="Sessions"))
-    renderer.write([(record, decode_record(record))])
+    renderer.write([(record, decoded(record))])
     renderer.close()
     out = env.stdout
     assert isinstance(out, io.BytesIO)
@@ -154,7 +154,7 @@ def test_output_aws_keeps_the_ttl_identity_and_api_forms() -> None:
         api_record(identity=TTL_IDENTITY, created=CREATED.timestamp(), blob="AP8="), SHARD
     )
     renderer = AwsRenderer(RenderContext(env=env, stream=ARN, table="Sessions"))
-    renderer.write([(record, decode_record(record))])
+    renderer.write([(record, decoded(record))])
     out = env.stdout
     assert isinstance(out, io.BytesIO)
     got = orjson.loads(out.getvalue())
@@ -162,7 +162,7 @@ def test_output_aws_keeps_the_ttl_identity_and_api_forms() -> None:
     # from boto3's parsed form the same JSON comes out
     env2 = _env()
     record2 = record_from_api(api_record(identity=TTL_IDENTITY), SHARD)
-    AwsRenderer(RenderContext(env=env2, stream=ARN)).write([(record2, decode_record(record2))])
+    AwsRenderer(RenderContext(env=env2, stream=ARN)).write([(record2, decoded(record2))])
     out2 = env2.stdout
     assert isinstance(out2, io.BytesIO)
     assert out2.getvalue() == out.getvalue()

@@ -840,3 +840,11 @@ def max_calls_in_window(times: Sequence[float], window: float = 1.0) -> int:
             j += 1
         best = max(best, j - i)
     return best
+
+
+def limited(sim: SimulatedStream, limit: int | None) -> SimulatedStream:
+    """`sim` taking at most `limit` records a GetRecords call (None: as built), so that a walk
+    reads in small batches: the Walker never asks more than its source's `max_limit`."""
+    if limit is not None:
+        sim.max_limit = limit
+    return sim

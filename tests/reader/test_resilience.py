@@ -28,6 +28,7 @@ from .fakes import (
     SimulatedStream,
     assert_correct_walk,
     ids,
+    limited,
     make_error,
     read_all,
     reshard,
@@ -57,7 +58,7 @@ def test_resume_reads_after_each_position_and_never_reads_finished_shards(mode: 
         S[2]: _resume(sim.records(S[2])[5]),
     }
     finished = frozenset({S[1]})
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, limit=3, resume=resume, finished=finished))
+    walker = make_walker(limited(sim, 3), WalkPlan(TRIM_HORIZON, resume=resume, finished=finished))
     delivered = read_all(walker)
     expected = (
         sim.records(S[3])[2:]
@@ -113,8 +114,8 @@ def test_a_trimmed_resume_position_reads_on_from_the_trim_horizon_and_says_how_f
     new = sim.put_to(S[0], 5)
     sim.trim(S[0], 7)  # the five old ones and two new ones are past retention
     warnings: list[str] = []
-    plan = WalkPlan(TRIM_HORIZON, limit=2, resume={S[0]: _resume(old[2])})
-    delivered = read_all(make_walker(sim, plan, warn=warnings.append))
+    plan = WalkPlan(TRIM_HORIZON, resume={S[0]: _resume(old[2])})
+    delivered = read_all(make_walker(limited(sim, 2), plan, warn=warnings.append))
     assert ids(delivered) == ids(new[2:])
     assert warnings == [
         f"shard {S[0]}: seq {old[2].seq} (the last record read, arrived "
@@ -161,7 +162,7 @@ def test_dynamodb_records_trimmed_under_a_live_iterator_are_skipped_with_a_warni
 
     sim.after_get_records = trim_after_first_call
     warnings: list[str] = []
-    delivered = read_all(make_walker(sim, WalkPlan(TRIM_HORIZON, limit=3), warn=warnings.append))
+    delivered = read_all(make_walker(limited(sim, 3), WalkPlan(TRIM_HORIZON), warn=warnings.append))
     assert ids(delivered) == ids(records[:3] + records[5:])
     [warning] = warnings
     assert f"seq {records[2].seq} (the last record read" in warning
@@ -180,7 +181,7 @@ def test_kinesis_records_trimmed_under_a_live_iterator_stall_then_read_on() -> N
 
     sim.after_get_records = trim_after_first_call
     warnings: list[str] = []
-    delivered = read_all(make_walker(sim, WalkPlan(TRIM_HORIZON, limit=3), warn=warnings.append))
+    delivered = read_all(make_walker(limited(sim, 3), WalkPlan(TRIM_HORIZON), warn=warnings.append))
     assert ids(delivered) == ids(records[:3] + records[5:])
     assert sim.stalled_responses >= 25  # STALL_BATCHES
     [warning] = warnings
@@ -225,7 +226,7 @@ def test_a_shard_aging_out_while_it_is_read_is_skipped_and_its_children_read() -
 
     sim.after_get_records = age_out
     warnings: list[str] = []
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, limit=2), warn=warnings.append)
+    walker = make_walker(limited(sim, 2), WalkPlan(TRIM_HORIZON), warn=warnings.append)
     delivered = read_all(walker)
     assert sorted(ids(delivered)) == sorted(ids(parent[:2] + children))
     assert warnings == [

@@ -33,6 +33,7 @@ from .fakes import (
     assert_exactly_once,
     assert_shard_order,
     ids,
+    limited,
     make_error,
     max_calls_in_window,
     read_all,
@@ -64,7 +65,7 @@ def wait_for_first_calls(sim: SimulatedStream, shards: list[str] | None = None) 
 def test_trim_horizon_reads_a_resharded_stream_once_in_order(mode: str, limit: int | None) -> None:
     sim = SimulatedStream(2, mode=mode)
     reshard(sim)
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, limit=limit))
+    walker = make_walker(limited(sim, limit), WalkPlan(TRIM_HORIZON))
     delivered = read_all(walker)
     assert_correct_walk(delivered, sim.records(), sim)
     assert walker.stats.records == len(delivered)
@@ -79,7 +80,7 @@ def test_trim_horizon_with_many_records_per_shard(mode: str) -> None:
     sim.split(sim.open_shards()[1])
     for i in range(90, 150):
         sim.put(f"user-{i}")
-    delivered = read_all(make_walker(sim, WalkPlan(TRIM_HORIZON, limit=100)))
+    delivered = read_all(make_walker(limited(sim, 100), WalkPlan(TRIM_HORIZON)))
     assert_correct_walk(delivered, sim.records(), sim)
 
 
@@ -89,7 +90,7 @@ def test_trim_horizon_with_many_records_per_shard(mode: str) -> None:
 def test_read_does_not_stop_at_an_empty_batch_with_records_ahead() -> None:
     sim = SimulatedStream(1, mode=EMPTY_GAPS)
     sim.put_to(S[0], 10)
-    delivered = read_all(make_walker(sim, WalkPlan(TRIM_HORIZON, limit=4)))
+    delivered = read_all(make_walker(limited(sim, 4), WalkPlan(TRIM_HORIZON)))
     assert ids(delivered) == ids(sim.records())
     # every batch of records was preceded by an empty one that said more lay ahead
     assert sim.empty_responses >= 3
@@ -113,7 +114,7 @@ def test_read_stops_when_caught_up_on_a_stream_written_continuously(mode: str) -
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     try:
-        consumer = Consumer(make_walker(sim, WalkPlan(TRIM_HORIZON, limit=5))).start()
+        consumer = Consumer(make_walker(limited(sim, 5), WalkPlan(TRIM_HORIZON))).start()
         consumer.join(timeout=5.0)
     finally:
         writing.clear()
@@ -169,7 +170,7 @@ def test_follow_finds_the_children_of_a_split_and_reads_them_after_the_parent(mo
     # without relisting (AWS-like servers) the children can only be learnt from ChildShards
     relist = FAST.relist_interval if mode == MOTO_LIKE else 60.0
     pacing = dataclasses.replace(FAST, relist_interval=relist)
-    walker = Walker(sim, WalkPlan(LATEST, follow=True, idle_exit=1.0, limit=2), pacing=pacing)
+    walker = Walker(limited(sim, 2), WalkPlan(LATEST, follow=True, idle_exit=1.0), pacing=pacing)
     consumer = Consumer(walker, stop_after=16).start()
     wait_for_first_calls(sim)
     before = sim.put_to(S[0], 6)
@@ -185,7 +186,7 @@ def test_follow_finds_the_children_of_a_split_and_reads_them_after_the_parent(mo
 
 def test_follow_across_a_split_and_a_merge() -> None:
     sim = SimulatedStream(2)
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, follow=True, idle_exit=0.5, limit=3))
+    walker = make_walker(limited(sim, 3), WalkPlan(TRIM_HORIZON, follow=True, idle_exit=0.5))
     consumer = Consumer(walker).start()
     wait_for_first_calls(sim)
     sim.put_to(S[0], 4)
@@ -206,7 +207,7 @@ def test_closing_the_generator_stops_the_walk() -> None:
     sim.put_to(S[0], 5)
     sim.put_to(S[1], 5)
     before = set(threading.enumerate())
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, follow=True, limit=1), queue_size=1)
+    walker = make_walker(limited(sim, 1), WalkPlan(TRIM_HORIZON, follow=True), queue_size=1)
     batches = walker.batches()
     first = next(batches)
     assert len(first) == 1
@@ -515,7 +516,7 @@ def test_throttling_and_service_errors_are_retried(mode: str) -> None:
     sim.fail_at("get_iterator", [6], "generic")
     sim.fail_at("get_records", [1, 2], "throttle", shard=S[4])
     warnings: list[str] = []
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, limit=3), warn=warnings.append)
+    walker = make_walker(limited(sim, 3), WalkPlan(TRIM_HORIZON), warn=warnings.append)
     delivered = read_all(walker)
     assert sim.pending_faults() == 0
     assert_correct_walk(delivered, sim.records(), sim)
@@ -534,7 +535,7 @@ def test_expired_iterators_resume_after_the_last_delivered_record(mode: str) -> 
     sim.fail_at("get_records", [2, 4, 5, 9, 14], "expired")
     sim.fail_at("get_records", 1, "expired", shard=S[5])  # before any record of the shard
     sim.fail_at("get_records", 3, "expired", shard=S[2])
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, limit=3))
+    walker = make_walker(limited(sim, 3), WalkPlan(TRIM_HORIZON))
     delivered = read_all(walker)
     assert sim.pending_faults() == 0
     assert_correct_walk(delivered, sim.records(), sim)
@@ -544,7 +545,7 @@ def test_expired_iterators_resume_after_the_last_delivered_record(mode: str) -> 
 
 def test_expired_iterator_in_follow_resumes_after_the_last_delivered_record() -> None:
     sim = SimulatedStream(1)
-    walker = make_walker(sim, WalkPlan(LATEST, follow=True, idle_exit=0.5, limit=2))
+    walker = make_walker(limited(sim, 2), WalkPlan(LATEST, follow=True, idle_exit=0.5))
     consumer = Consumer(walker).start()
     wait_for_first_calls(sim)
     first = sim.put_to(S[0], 3)
@@ -580,7 +581,7 @@ def test_not_found_propagates(call: str) -> None:
     sim = SimulatedStream(2)
     reshard(sim)
     sim.fail_at(call, 3, NotFoundError("stream 'sim' not found"))
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, limit=2))
+    walker = make_walker(limited(sim, 2), WalkPlan(TRIM_HORIZON))
     with pytest.raises(NotFoundError):
         read_all(walker)
 
@@ -616,7 +617,7 @@ def test_no_shard_gets_more_than_five_calls_a_second_even_while_retrying() -> No
     sim.fail_at("get_records", [3, 4], "throttle", shard=S[0])
     sim.fail_at("get_records", [2, 5], "throttle", shard=S[1])
     sim.fail_at("get_records", [6], "expired", shard=S[1])
-    walker = Walker(sim, WalkPlan(TRIM_HORIZON, limit=1), clock=clock)
+    walker = Walker(limited(sim, 1), WalkPlan(TRIM_HORIZON), clock=clock)
     delivered = clock.drive(Consumer(walker)).records
     assert_correct_walk(delivered, sim.records(), sim)
     for shard_id in (S[0], S[1]):
@@ -652,7 +653,7 @@ def test_a_slow_consumer_does_not_make_the_walker_buffer() -> None:
         outstanding.append(sim.nonempty_responses - len(consumer.batches))
         time.sleep(0.005)
 
-    walker = make_walker(sim, WalkPlan(TRIM_HORIZON, limit=1), queue_size=queue_size)
+    walker = make_walker(limited(sim, 1), WalkPlan(TRIM_HORIZON), queue_size=queue_size)
     consumer = Consumer(walker, on_batch=slow).start().join(timeout=10.0)
     assert_correct_walk(consumer.records, sim.records(), sim)
     assert max(outstanding) <= queue_size + 3

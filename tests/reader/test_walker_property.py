@@ -33,6 +33,7 @@ from .fakes import (
     SimulatedStream,
     assert_correct_walk,
     ids,
+    limited,
     read_all,
 )
 
@@ -123,7 +124,7 @@ def test_trim_horizon_read_is_complete_ordered_and_lineage_ordered(
     sim = SimulatedStream(shard_count, mode=mode)
     build(sim, history)
     plan_faults(sim, planned)
-    walker = Walker(sim, WalkPlan(TRIM_HORIZON, limit=limit), pacing=FAST)
+    walker = Walker(limited(sim, limit), WalkPlan(TRIM_HORIZON), pacing=FAST)
     delivered = read_all(walker, timeout=20.0)
     assert_correct_walk(delivered, sim.records(), sim)
 
@@ -154,7 +155,7 @@ def test_follow_while_resharding_is_complete_ordered_and_lineage_ordered(
     sim = SimulatedStream(shard_count, mode=mode)
     plan_faults(sim, planned)
     walker = Walker(
-        sim, WalkPlan(TRIM_HORIZON, follow=True, idle_exit=0.25, limit=limit), pacing=FAST
+        limited(sim, limit), WalkPlan(TRIM_HORIZON, follow=True, idle_exit=0.25), pacing=FAST
     )
     consumer = Consumer(walker).start()
     build(sim, history, pause)
@@ -304,9 +305,9 @@ def run_once(
     printed: list[Record] = []
     try:
         start = checkpoint.adopt(sim.ref, TRIM_HORIZON, time.time())
+        limited(sim, limit)
         plan = WalkPlan(
             start,
-            limit=limit,
             resume=dict(checkpoint.positions),
             finished=frozenset(checkpoint.finished),
         )

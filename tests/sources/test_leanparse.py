@@ -9,11 +9,11 @@ import orjson
 import pytest
 
 from streamtail.aws import Clients, Connection
-from streamtail.decode import decode_record
 from streamtail.errors import ServiceError, StreamtailError
 from streamtail.model import TRIM_HORIZON, SourceKind, StreamRef
 from streamtail.sources.dynamodb import DynamoDBSource, resolve_stream
 from streamtail.sources.kinesis import KinesisSource
+from tests.decoding import decoded
 from tests.inprocess_moto import mock_aws_as_aws
 
 PAYLOADS = [
@@ -129,8 +129,8 @@ def test_dynamodb_records_identical(aws: None) -> None:
     assert [(r.seq, r.ts_ms, r.change.event) for r in lean_records] == [
         (r.seq, r.ts_ms, r.change.event) for r in parsed_records
     ]
-    assert [orjson.dumps(decode_record(r).value) for r in lean_records] == [
-        orjson.dumps(decode_record(r).value) for r in parsed_records
+    assert [orjson.dumps(decoded(r).value) for r in lean_records] == [
+        orjson.dumps(decoded(r).value) for r in parsed_records
     ]
 
 

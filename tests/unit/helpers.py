@@ -10,7 +10,7 @@ import orjson
 from typer.testing import CliRunner
 
 from streamtail.cli import app
-from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand, is_json
+from streamtail.decode import Decoded, DecodeMode, DecodeOptions, Item, expand_all, is_json
 from streamtail.decode.basic import loads
 from streamtail.env import Env
 from streamtail.model import Record
@@ -69,7 +69,7 @@ def render(items: Sequence[Item], fmt: str = "ndjson", *, width: int | None = No
 
 def ndjson(data: bytes, mode: DecodeMode = DecodeMode.AUTO, **options: bool) -> str:
     """The NDJSON lines `read` prints for one record with this payload."""
-    return render(expand(record(data), DecodeOptions(mode, **options)))
+    return render(expand_all([record(data)], DecodeOptions(mode, **options)))
 
 
 @dataclass

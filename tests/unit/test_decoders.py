@@ -10,7 +10,7 @@ import zlib
 import orjson
 import pytest
 
-from streamtail.decode import DecodeMode, DecodeOptions, decode, expand, text_of
+from streamtail.decode import DecodeMode, DecodeOptions, decode, expand_all, text_of
 from streamtail.decode.compress import InflateError, container, inflate
 from tests.unit import kplbuild
 from tests.unit.helpers import ndjson, record
@@ -187,7 +187,7 @@ def test_kpl_aggregate_becomes_one_line_per_user_record() -> None:
 def test_kpl_with_a_bad_checksum_is_base64_with_a_warning() -> None:
     data = kplbuild.aggregate([("k", b"v")])
     data = data[:-1] + bytes([data[-1] ^ 0xFF])
-    (item,) = expand(record(data), DecodeOptions())
+    (item,) = expand_all([record(data)], DecodeOptions())
     assert item[0].subseq is None
     assert item[0].key == "user-42"
     assert item[1].enc == "base64"
@@ -196,7 +196,7 @@ def test_kpl_with_a_bad_checksum_is_base64_with_a_warning() -> None:
 
 def test_kpl_is_not_unpacked_when_a_mode_is_forced() -> None:
     data = kplbuild.aggregate([("k", b"v")])
-    (item,) = expand(record(data), DecodeOptions(DecodeMode.BASE64))
+    (item,) = expand_all([record(data)], DecodeOptions(DecodeMode.BASE64))
     assert item[1].enc == "base64"
     assert item[1].warning is None
 
@@ -268,20 +268,20 @@ def test_control_messages_are_shown_unless_skipped() -> None:
 
 def test_malformed_envelope_is_shown_as_it_is_with_a_warning() -> None:
     bad = {**ENVELOPE, "logEvents": [{"id": "1", "message": "no timestamp"}]}
-    (item,) = expand(record(_gz(bad)), DecodeOptions(expand_logs=True))
+    (item,) = expand_all([record(_gz(bad))], DecodeOptions(expand_logs=True))
     assert item[1].enc == "gzip+json"
     assert item[1].value == bad
     assert item[1].warning == (
         "CloudWatch Logs envelope: a log event lacks message or timestamp; shown as it is"
     )
     not_list = {**ENVELOPE, "logEvents": "nope"}
-    (item,) = expand(record(_gz(not_list)), DecodeOptions(expand_logs=True))
+    (item,) = expand_all([record(_gz(not_list))], DecodeOptions(expand_logs=True))
     assert item[1].warning is not None
 
 
 def test_kpl_of_cloudwatch_envelopes() -> None:
     data = kplbuild.aggregate([("a", _gz(ENVELOPE)), ("b", _gz(CONTROL))])
-    items = expand(record(data), DecodeOptions(expand_logs=True, skip_control=True))
+    items = expand_all([record(data)], DecodeOptions(expand_logs=True, skip_control=True))
     assert [(r.subseq, r.key, d.enc) for r, d in items] == [
         (0, "a", "kpl+gzip+cwlogs+text"),
         (0, "a", "kpl+gzip+cwlogs+json"),

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from streamtail.decode import DecodeOptions, expand
+from streamtail.decode import DecodeOptions, expand_all
 from streamtail.entries import (
     MAX_RECORD_BYTES,
     KeySource,
@@ -90,7 +90,7 @@ def test_binary_chunks() -> None:
 
 
 def _read_lines(data: bytes) -> bytes:
-    return render(expand(record(data), DecodeOptions())).encode()
+    return render(expand_all([record(data)], DecodeOptions())).encode()
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,21 @@ import contextlib
 import io
 import os
 import pty
+import select
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from streamtail.hangup import ReaderWatch, descriptor, reader_gone, watch_reader
+from streamtail.hangup import GONE, ReaderWatch, descriptor, watch_reader
+
+
+def reader_gone(fd: int) -> bool:
+    """What the watch's poll(2) reports for `fd` now (no wait): the kernel facts it relies on."""
+    poller = select.poll()
+    poller.register(fd, 0)
+    return any(events & GONE for _, events in poller.poll(0))
 
 
 @pytest.fixture

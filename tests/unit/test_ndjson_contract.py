@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from streamtail.decode import Decoded, DecodeMode, decode, decode_record
+from streamtail.decode import Decoded, DecodeMode, decode
 from streamtail.env import Env
 from streamtail.model import Change, Record
 from streamtail.render import RenderContext
 from streamtail.render.ndjson import NdjsonRenderer, record_object
+from tests.decoding import decoded
 
 #: every key of a Kinesis record, in the contract's order
 KINESIS_V1_KEYS = ("stream", "shard", "seq", "subseq", "key", "ts", "enc", "data", "schema", "log")
@@ -191,7 +192,7 @@ def change_record(change: Change) -> Record:
 
 def render_changes(env: Env, records: list[Record]) -> list[bytes]:
     renderer = NdjsonRenderer(RenderContext(env=env, stream=DDB_ARN, table="Orders"))
-    renderer.write([(r, decode_record(r)) for r in records])
+    renderer.write([(r, decoded(r)) for r in records])
     renderer.close()
     out: bytes = env.stdout.getvalue()  # type: ignore[attr-defined]
     return out.split(b"\n")[:-1]

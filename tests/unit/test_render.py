@@ -12,13 +12,12 @@ from typing import Any
 import orjson
 import pytest
 
-from streamtail.decode import DecodeMode, decode, decode_record
+from streamtail.decode import DecodeMode, decode
 from streamtail.env import Env
 from streamtail.errors import UsageError
+from streamtail.formats import LISTING_FORMATS, RECORD_FORMATS
 from streamtail.model import Change, Record
 from streamtail.render import (
-    FORMATS,
-    LISTINGS,
     Item,
     RenderContext,
     make_listing,
@@ -27,6 +26,7 @@ from streamtail.render import (
 )
 from streamtail.render.safe import inert
 from streamtail.render.table import fit, short_shard, tail
+from tests.decoding import decoded
 
 MARKUP = "[bold red]x[/]"
 #: text that stays text (no BEL: a BEL makes a payload binary) but is full of terminal escapes:
@@ -99,16 +99,16 @@ def test_golden(
 
 
 def test_formats_registry() -> None:
-    assert list(FORMATS) == ["table", "ndjson", "raw", "aws"]
-    assert list(LISTINGS) == ["table", "ndjson"]
+    assert list(RECORD_FORMATS) == ["table", "ndjson", "raw", "aws"]
+    assert list(LISTING_FORMATS) == ["table", "ndjson"]
 
 
 def test_the_cli_offers_exactly_the_formats_render_can_write() -> None:
     from streamtail.cli_options import ListFormat, OutputFormat
 
-    assert [f.value for f in OutputFormat] == list(FORMATS)
-    assert [f.value for f in ListFormat] == list(LISTINGS)
-    for name in LISTINGS:
+    assert [f.value for f in OutputFormat] == list(RECORD_FORMATS)
+    assert [f.value for f in ListFormat] == list(LISTING_FORMATS)
+    for name in LISTING_FORMATS:
         assert callable(make_listing(name, Env(stdout=io.BytesIO(), stderr=io.StringIO())).shards)
 
 
@@ -131,7 +131,7 @@ def test_the_default_format_follows_stdout(
 def test_a_format_a_command_cannot_write_is_a_usage_error() -> None:
     env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
     with pytest.raises(UsageError, match="invalid --output 'raw': choose one of table, ndjson"):
-        output_format("raw", env, LISTINGS)
+        output_format("raw", env, LISTING_FORMATS)
 
 
 @pytest.mark.parametrize(
@@ -344,7 +344,7 @@ def test_change_golden(
 ) -> None:
     env = make_env(width=120)
     renderer = make_renderer(fmt, RenderContext(env=env, stream=DDB_ARN, table="Orders"))
-    items: list[Item] = [(r, decode_record(r)) for r in CHANGES]
+    items: list[Item] = [(r, decoded(r)) for r in CHANGES]
     renderer.write(items[:2])
     renderer.write(items[2:])
     renderer.close()
@@ -361,7 +361,7 @@ def test_raw_change_records_are_one_json_object_per_line(make_env: Callable[...,
     """`-o raw` on a DynamoDB stream: the decoded change as JSON, never a Python repr."""
     env = make_env()
     renderer = make_renderer("raw", RenderContext(env=env, stream=DDB_ARN, table="Orders"))
-    renderer.write([(r, decode_record(r)) for r in CHANGES])
+    renderer.write([(r, decoded(r)) for r in CHANGES])
     renderer.close()
     out: bytes = env.stdout.getvalue()  # type: ignore[attr-defined]
     lines = out.splitlines()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from streamtail.decode import DecodeOptions, expand
+from streamtail.decode import DecodeOptions, expand_all
 from tests.unit import kplbuild
 from tests.unit.helpers import record, render
 from tests.unit.test_decoders import ENVELOPE
@@ -22,7 +22,7 @@ PAYLOADS = [
 
 def _items() -> list:  # type: ignore[type-arg]
     options = DecodeOptions(expand_logs=True)
-    return [item for data in PAYLOADS for item in expand(record(data), options)]
+    return [item for data in PAYLOADS for item in expand_all([record(data)], options)]
 
 
 def test_table_rows() -> None:
@@ -48,13 +48,13 @@ def test_table_rows_fit_any_width() -> None:
 
 
 def test_small_binary_is_shown_whole() -> None:
-    row = render(expand(record(b"\x00\x01\xfe\xff"), DecodeOptions()), "table", width=100)
+    row = render(expand_all([record(b"\x00\x01\xfe\xff")], DecodeOptions()), "table", width=100)
     assert row.splitlines()[1].endswith("<4 B> 00 01 fe ff")
 
 
 def test_escape_sequences_in_decoded_data_are_inert() -> None:
     evil = gzip.compress(b"\x1b]0;pwned\x1b\\\x1b[2J hello")
-    row = render(expand(record(evil), DecodeOptions()), "table", width=100).splitlines()[1]
+    row = render(expand_all([record(evil)], DecodeOptions()), "table", width=100).splitlines()[1]
     assert "\x1b" not in row
     assert row.endswith("gzip \\e]0;pwned\\e\\\\e[2J hello")
 

@@ -9,12 +9,12 @@ import pytest
 import typer.main
 
 from streamtail.cli import app
-from streamtail.decode import decode_record
 from streamtail.env import Env
 from streamtail.errors import ExitCode
 from streamtail.model import Change, Record
 from streamtail.render import RenderContext
 from streamtail.render.ndjson import record_object
+from tests.decoding import decoded
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -49,7 +49,7 @@ def _ndjson_fields() -> set[str]:
     ctx = RenderContext(env=env, stream="s", table="t")
     fields: set[str] = set()
     for record in (kinesis, dynamodb):
-        fields |= record_object(ctx, (record, decode_record(record))).keys()
+        fields |= record_object(ctx, (record, decoded(record))).keys()
     return fields
 
 

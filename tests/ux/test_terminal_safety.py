@@ -15,13 +15,14 @@ from typing import Any
 import orjson
 import pytest
 
-from streamtail.decode import DecodeMode, decode_record
+from streamtail.decode import DecodeMode
 from streamtail.env import Env
 from streamtail.lineage import Lineage
 from streamtail.model import Change, Record, Shard
 from streamtail.render import RenderContext, make_renderer
 from streamtail.render.listing import shards_tree, streams_table
 from streamtail.render.safe import inert
+from tests.decoding import decoded
 
 HOSTILE = (
     "[bold red]markup[/] [link=http://x]l[/link] :smile: "
@@ -84,7 +85,7 @@ def test_kinesis_table_rows_show_every_column_inert(payload: bytes, color: bool)
     )
     renderer = make_renderer("table", RenderContext(env=env, stream=HOSTILE))
     for mode in (DecodeMode.AUTO, DecodeMode.TEXT, DecodeMode.JSON, DecodeMode.BASE64):
-        renderer.write([(record, decode_record(record, mode))])
+        renderer.write([(record, decoded(record, mode))])
     renderer.close()
     out = env.stdout.getvalue()  # type: ignore[attr-defined]
     text = _assert_inert(out, color)
@@ -114,7 +115,7 @@ def test_dynamodb_change_rows_show_every_column_inert(event: str, color: bool) -
         change=change,
     )
     renderer = make_renderer("table", RenderContext(env=env, stream=HOSTILE, table=HOSTILE))
-    renderer.write([(record, decode_record(record))])
+    renderer.write([(record, decoded(record))])
     renderer.close()
     _assert_inert(env.stdout.getvalue(), color)  # type: ignore[attr-defined]
 
@@ -162,7 +163,7 @@ def test_ndjson_is_byte_faithful_json() -> None:
         data=TEXT_HOSTILE.encode("utf-8"),
     )
     renderer = make_renderer("ndjson", RenderContext(env=env, stream=HOSTILE))
-    renderer.write([(record, decode_record(record, DecodeMode.TEXT))])
+    renderer.write([(record, decoded(record, DecodeMode.TEXT))])
     renderer.close()
     out = env.stdout.getvalue()  # type: ignore[attr-defined]
     assert b"\x1b" not in out and b"\x07" not in out and b"\x00" not in out  # JSON-escaped
