@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import botocore
@@ -16,7 +16,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
-from streamtail import __version__, leanparse
+from streamtail import __version__, leanparse, yandex
 from streamtail.errors import (
     ServiceError,
     StreamtailError,
@@ -24,18 +24,14 @@ from streamtail.errors import (
     from_client_error,
 )
 
+if TYPE_CHECKING:
+    from streamtail.env import Env
+    from streamtail.model import StreamRef
+
 T = TypeVar("T")
 
 #: A region for endpoints that do not care (local servers) when none is configured anywhere.
 LOCAL_DEFAULT_REGION = "us-east-1"
-#: Yandex Data Streams lives in this region; its stream paths start with it.
-YANDEX_REGION = "ru-central1"
-#: a Yandex Cloud IAM token (`yc iam create-token`), sent instead of a signature to Kinesis
-#: endpoints that are not AWS's: YDS takes it in X-YaCloud-SubjectToken
-#: (ydb/core/http_proxy/http_req.cpp, `THttpRequestContext::ParseHeaders`, and `GetSignature`:
-#: no signature is checked when an IAM token came)
-IAM_TOKEN_ENV = "YC_IAM_TOKEN"
-_IAM_HEADER = "X-YaCloud-SubjectToken"
 #: services beside the stream whose own endpoint variable wins over --endpoint-url (which names
 #: the stream's endpoint); botocore reads the variable itself when no endpoint_url is passed
 _OWN_ENDPOINT_ENV = {"glue": "AWS_ENDPOINT_URL_GLUE"}
@@ -48,6 +44,21 @@ class Connection:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+
+
+def clients_for(
+    conn: Connection, env: Env, ref: StreamRef | None = None, *, pool: int = 16
+) -> Clients:
+    """A command's clients: the region the stream's name gives (an ARN's, or what a Yandex path
+    suggests), and `--debug`'s request log on stderr as lines that keep clear of the status
+    line (`Env.line`). The one place commands build their clients."""
+    return Clients(
+        conn,
+        region_hint=None if ref is None else ref.region,
+        default_region=None if ref is None else ref.default_region,
+        pool=pool,
+        log=env.line if env.debug else None,
+    )
 
 
 class Clients:
@@ -95,8 +106,8 @@ class Clients:
             or default_region
         )
         endpoint_env = any(name.startswith("AWS_ENDPOINT_URL") for name in os.environ)
-        if region is None and _yandex_host(conn.endpoint_url):
-            region = YANDEX_REGION  # YDS checks signatures for ru-central1
+        if region is None and yandex.recognise(conn.endpoint_url):
+            region = yandex.REGION  # YDS checks signatures for ru-central1
         if region is None and (conn.endpoint_url or endpoint_env):
             region = LOCAL_DEFAULT_REGION
         self.region = region
@@ -151,7 +162,7 @@ class Clients:
 
 def iam_token_for(endpoint: str | None) -> str | None:
     """The IAM token to send to `endpoint`: never to AWS's own endpoints."""
-    token = os.environ.get(IAM_TOKEN_ENV, "").strip()
+    token = os.environ.get(yandex.IAM_TOKEN_ENV, "").strip()
     host = (urlsplit(endpoint or "").hostname or "").lower()
     if not token or not host or host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
         return None
@@ -167,16 +178,10 @@ def _use_iam_token(client: Any) -> None:
         return botocore.UNSIGNED
 
     def add_token(request: Any, **_: Any) -> None:
-        request.headers[_IAM_HEADER] = token
+        request.headers[yandex.IAM_HEADER] = token
 
     client.meta.events.register("choose-signer.kinesis", unsigned)
     client.meta.events.register("before-sign.kinesis", add_token)
-
-
-def _yandex_host(endpoint: str | None) -> bool:
-    from streamtail.sources.yds import endpoint_is_yds
-
-    return endpoint_is_yds(endpoint)
 
 
 def translate(exc: BaseException, what: str) -> StreamtailError:

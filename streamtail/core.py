@@ -6,7 +6,6 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,26 +77,10 @@ def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Sou
 
 
 def open_ref(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Source:
+    from streamtail.aws import clients_for
     from streamtail.sources import open_source
 
-    return open_source(ref, clients_for(ref, conn, env, pool=pool))
-
-
-def clients_for(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Clients:
-    from streamtail.aws import Clients
-
-    return Clients(
-        conn,
-        region_hint=ref.region,
-        default_region=ref.default_region,
-        pool=pool,
-        log=_debug_log(env),
-    )
-
-
-def _debug_log(env: Env) -> Callable[[str], None] | None:
-    """Where `--debug` request logs go: stderr, as lines that keep clear of the status line."""
-    return env.line if env.debug else None
+    return open_source(ref, clients_for(conn, env, ref, pool=pool))
 
 
 @dataclass(frozen=True)
@@ -114,13 +97,15 @@ class ReadSetup:
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
     """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
+    from streamtail.aws import clients_for
+
     setup = _read_setup(request, env)
     # A bad checkpoint file is refused before anything is asked of the service.
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     memory.tune()
     try:
         # --efo: the source is a subscription one while the run's consumer is registered
-        clients = clients_for(setup.ref, request.conn, env, pool=64)
+        clients = clients_for(request.conn, env, setup.ref, pool=64)
         options = decode_options(request, clients)  # a bad schema file costs no call
         with reading_source(request, setup.ref, clients, env, pacing) as (source, pace):
             _read(setup, env, source=source, options=options, checkpoint=checkpoint, pacing=pace)
@@ -332,17 +317,17 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
 
 def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     """`ls`: the account's Kinesis streams and DynamoDB tables that have a stream."""
-    from streamtail.aws import Clients
+    from streamtail import yandex
+    from streamtail.aws import clients_for
     from streamtail.sources.dynamodb import list_table_streams
     from streamtail.sources.kinesis import list_streams
-    from streamtail.sources.yds import endpoint_is_yds
 
     listing = make_listing(output_format(output, env, LISTING_FORMATS), env)
-    clients = Clients(conn, log=_debug_log(env))
+    clients = clients_for(conn, env)
     kinesis = clients.client("kinesis")
     streams = list_streams(kinesis)
     # Yandex Data Streams has no DynamoDB Streams (sources/yds.YDS.lacks): not asked there.
-    if not endpoint_is_yds(kinesis.meta.endpoint_url):
+    if not yandex.recognise(kinesis.meta.endpoint_url):
         try:
             streams += list_table_streams(clients.client("dynamodbstreams"))
         except (ServiceError, CredentialsError, UsageError) as exc:

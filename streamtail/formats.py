@@ -23,8 +23,8 @@ LISTING_FORMATS: dict[str, str] = {
 
 #: `lag`: format -> "module:class" of its renderer (rows of shard progress, not records)
 LAG_FORMATS: dict[str, str] = {
-    "table": "streamtail.render.lag:LagTable",
-    "ndjson": "streamtail.render.lag:LagNdjson",
+    "table": "streamtail.lag.output:LagTable",
+    "ndjson": "streamtail.lag.output:LagNdjson",
 }
 
 

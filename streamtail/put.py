@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from streamtail.core import clients_for
+from streamtail.aws import clients_for
 from streamtail.env import Env
 from streamtail.errors import ServiceError, UsageError
 from streamtail.model import SourceKind
@@ -64,7 +64,7 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
         raise UsageError("put writes to Kinesis streams only")
     if env.stdin is None:
         raise UsageError("put reads records from standard input, and there is none")
-    clients = clients_for(ref, request.conn, env)
+    clients = clients_for(request.conn, env, ref)
     encoder = _encoder(request, clients)
     sink = KinesisSource(
         ref, clients.client("kinesis"), data=clients.client("kinesis", data_plane=True)

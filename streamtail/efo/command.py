@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 def run_consumers(
     name: str, conn: Connection, env: Env, output: str | None, *, prune: bool = False
 ) -> None:
-    from streamtail.core import clients_for
+    from streamtail.aws import clients_for
 
     ref = resolve(name)
     if ref.kind is not SourceKind.KINESIS:
         raise UsageError("consumers applies to Kinesis streams only (DynamoDB Streams has none)")
-    client = clients_for(ref, conn, env).client("kinesis")
+    client = clients_for(conn, env, ref).client("kinesis")
     consumers = Consumers(client, stream_arn(client, ref.arn, ref.name))
     listed = consumers.list()
     now = now_ms()

@@ -1,8 +1,8 @@
 """`streamtail lag APP`: where a KCL application is in its stream, shard by shard.
 
 Wiring only: read the lease table twice `--interval` apart (leases.py), list each stream's
-shards, build the rows (rows.py), measure each checkpoint's lag (measure.py), render
-(render/lag.py), and turn `--max-lag` into an exit status. `--watch` repeats it until Ctrl-C.
+shards, build the rows (rows.py), measure each checkpoint's lag (measure.py), write
+the output (output.py), and turn `--max-lag` into an exit status. `--watch` repeats it until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def run_lag(
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Show the application's progress; raise LagExceeded for `--max-lag`."""
-    from streamtail.aws import Clients
+    from streamtail.aws import clients_for
     from streamtail.formats import LAG_FORMATS
     from streamtail.lag.leases import check_lease_table
     from streamtail.render import load, output_format
@@ -95,7 +95,7 @@ def run_lag(
     if request.watch and interval <= 0:
         raise UsageError("--watch needs an --interval above 0")
     table = request.table or request.app
-    dynamodb = Clients(request.conn, log=env.line if env.debug else None).client("dynamodb")
+    dynamodb = clients_for(request.conn, env).client("dynamodb")
     check_lease_table(dynamodb, table)
     renderer = load(LAG_FORMATS[output_format(request.output, env, LAG_FORMATS)])(
         env, redraw=request.watch

@@ -22,10 +22,11 @@ def open_source(ref: StreamRef, clients: Clients) -> Source:
             data=clients.client("kinesis", data_plane=True),
             note=clients.log,
         )
+    from streamtail import yandex
     from streamtail.sources.dynamodb import DynamoDBSource, resolve_stream
-    from streamtail.sources.yds import YDS, endpoint_is_yds
+    from streamtail.sources.yds import YDS
 
-    if endpoint_is_yds(clients.conn.endpoint_url):
+    if yandex.recognise(clients.conn.endpoint_url):
         YDS.require("DynamoDB Streams", f"reading {ref.display!r}")
 
     resolved = resolve_stream(ref, clients.client("dynamodb"))

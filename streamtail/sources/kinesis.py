@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from streamtail import yandex
 from streamtail.aws import call
 from streamtail.errors import ServiceError, StreamtailError, UsageError
 from streamtail.model import (
@@ -83,10 +84,10 @@ class KinesisSource:
         self._name_with_token = False
         endpoint = getattr(getattr(client, "meta", None), "endpoint_url", None)
         self.service: Service = KINESIS
-        if yds.recognise(endpoint, ref):
+        sign = yandex.recognise(endpoint, ref.name)
+        if sign is not None:
             self.service = YDS
-            by = "endpoint" if yds.endpoint_is_yds(endpoint) else "stream path"
-            self._note(f"{YDS.name} (by its {by}): the shard tree comes from DescribeStream")
+            self._note(f"{YDS.name} (by its {sign}): the shard tree comes from DescribeStream")
         #: address the stream by the name in its ARN: the service takes no StreamARN
         self._by_name = False
         if ref.arn and not self.service.stream_arn:
@@ -125,7 +126,7 @@ class KinesisSource:
             if not token:
                 break
             response = self._next_page(token)
-        if yds.answers_like_yds(s.shard_id for s in shards):
+        if yandex.recognise(None, shard_ids=(s.shard_id for s in shards)):
             # ListShards' tree is made up there (no parents, even-share ranges): ask again.
             self.service = YDS
             self._note(

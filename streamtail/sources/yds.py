@@ -21,31 +21,22 @@ its source (ydb/services/datastreams/datastreams_proxy.cpp unless said otherwise
 - SubscribeToShard, SplitShard, MergeShards, DescribeStreamConsumer and DescribeLimits answer
   "Method is not implemented yet" (`DECLARE_RPC_NI`), as InvalidAction
   (ydb/core/http_proxy/exceptions_mapping.cpp, `UnsupportedExceptions`).
-- Shard ids are `shard-000001` (ydb/services/lib/sharding/sharding.cpp, `GetShardName`:
-  "shard-%06d"); sequence numbers are partition offsets ("0", "1", ...: `TGetRecordsActor::Handle`
-  writes the record's offset), so each shard counts from its own start, and GetShardIterator
-  takes any offset for any shard (`TGetShardIteratorActor`): a number from one shard cannot
-  place a read in another.
+- Shard ids are `shard-000001` (streamtail/yandex.py); sequence numbers are partition offsets
+  ("0", "1", ...: `TGetRecordsActor::Handle` writes the record's offset), so each shard counts
+  from its own start, and GetShardIterator takes any offset for any shard
+  (`TGetShardIteratorActor`): a number from one shard cannot place a read in another.
 
-Telling YDS apart (`recognise`): the endpoint's host (yandexcloud.net) settles it before any
-call; a stream path (`/ru-central1/<folder>/<database>/<stream>`) is YDS's naming, and AWS and
-its look-alikes do not take slashes in names; an endpoint that hides the host (a proxy, a
-tunnel, a test double) with a plain name is known by its answers: shard ids of YDB's form.
-Taking another service for YDS costs little (DescribeStream instead of ListShards, lag not
-shown); taking YDS for another service loses records (ListShards' made-up tree), so every sign
-counts.
+Telling YDS apart is streamtail/yandex.py's `recognise`, the one place that decides it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from streamtail.aws import call
-from streamtail.model import Shard, StreamRef
+from streamtail.model import Shard
 from streamtail.sources.base import Lag, Service
 
 YDS = Service(
@@ -75,27 +66,6 @@ YDS = Service(
 )
 #: DescribeStream's page when Limit is left out (`TDescribeStreamActor::ReplyAndDie`)
 DESCRIBE_PAGE = 100
-_HOST_SUFFIX = ".yandexcloud.net"
-#: `GetShardName`: "shard-%06d"
-_SHARD_ID = re.compile(r"^shard-\d{6,}$")
-
-
-def endpoint_is_yds(endpoint: str | None) -> bool:
-    """The endpoint's host is Yandex Cloud's (yds.serverless.yandexcloud.net)."""
-    if not endpoint:
-        return False
-    host = (urlsplit(endpoint).hostname or "").lower()
-    return host == _HOST_SUFFIX[1:] or host.endswith(_HOST_SUFFIX)
-
-
-def recognise(endpoint: str | None, ref: StreamRef) -> bool:
-    """YDS by what is known before any call: the endpoint, or a stream path."""
-    return endpoint_is_yds(endpoint) or (ref.name is not None and ref.name.startswith("/"))
-
-
-def answers_like_yds(shard_ids: Iterable[str]) -> bool:
-    """A listing whose shard ids have YDB's form (no AWS look-alike uses it)."""
-    return any(_SHARD_ID.match(shard_id) for shard_id in shard_ids)
 
 
 def describe_shards(

@@ -20,7 +20,8 @@ from streamtail.sources import open_source
 from streamtail.sources.base import KINESIS, Lag
 from streamtail.sources.dynamodb import DYNAMODB_STREAMS
 from streamtail.sources.kinesis import KinesisSource
-from streamtail.sources.yds import YDS, answers_like_yds, endpoint_is_yds, recognise, seal_parents
+from streamtail.sources.yds import YDS, seal_parents
+from streamtail.yandex import Sign, recognise
 
 ARN = "arn:aws:kinesis:ru-central1:000000000000:stream/orders"
 
@@ -118,13 +119,13 @@ def test_services_declare_what_they_lack() -> None:
     ],
 )
 def test_recognise(endpoint: str | None, name: str, yds: bool) -> None:
-    assert recognise(endpoint, resolve(name)) is yds
+    assert (recognise(endpoint, resolve(name).name) is not None) is yds
 
 
-def test_answers_like_yds_by_ydb_shard_ids() -> None:
-    assert answers_like_yds(["shard-000000", "shard-000001"])
-    assert not answers_like_yds(["shardId-000000000000"])
-    assert not answers_like_yds(["shardId-00000001700000000000-abcdef01"])
+def test_recognised_by_ydb_shard_ids() -> None:
+    assert recognise(None, shard_ids=["shard-000000", "shard-000001"]) is Sign.SHARD_IDS
+    assert recognise(None, shard_ids=["shardId-000000000000"]) is None
+    assert recognise(None, shard_ids=["shardId-00000001700000000000-abcdef01"]) is None
 
 
 def test_seal_parents_closes_shards_with_children() -> None:
@@ -203,7 +204,7 @@ def test_yds_endpoint_defaults_to_ru_central1(
         == "ru-central1"
     )
     assert Clients(Connection(endpoint_url="http://127.0.0.1:4567")).region == "us-east-1"
-    assert endpoint_is_yds("https://yds.serverless.yandexcloud.net")
+    assert recognise("https://yds.serverless.yandexcloud.net") is Sign.ENDPOINT
 
 
 def test_a_dynamodb_stream_on_yds_names_the_gap(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ from streamtail.lag.measure import Measured
 from streamtail.lag.rows import LagRow, over_limit, plan_rows, summarize, with_lag
 from streamtail.model import Shard
 from streamtail.positions import parse_duration
-from streamtail.render.lag import LagNdjson, LagTable, summary_line
+from streamtail.lag.output import LagNdjson, LagTable, summary_line
 
 
 def lease(shard: str, checkpoint: str = "5", owner: str | None = "w", counter: int = 1,

@@ -1,6 +1,8 @@
 """Output of `lag`: NDJSON, one object per shard, for programs; a table and a summary for people.
 
-Renderers get finished rows (streamtail.lag.rows); they know nothing of boto3 or lease tables.
+The writers get finished rows (lag/rows.py); they know nothing of boto3 or lease tables. They
+live with the command whose rows they write: render/ holds the record and listing writers every
+command shares, and never imports a command.
 """
 
 from __future__ import annotations
