@@ -6,13 +6,15 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamtail import memory
 from streamtail.decode import DecodeMode, DecodeOptions
-from streamtail.efo import check_consumer_option, reading_source
+from streamtail.efo import check_consumer_option
 from streamtail.env import Env
 from streamtail.errors import (
     CredentialsError,
@@ -71,16 +73,16 @@ class ReadRequest:
     consumer: str | None = None
 
 
-def open_stream(name: str, conn: Connection, env: Env, *, pool: int = 16) -> Source:
-    """Resolve a stream name and open its source (`source.ref` is the resolved name)."""
-    return open_ref(resolve(name), conn, env, pool=pool)
-
-
-def open_ref(ref: StreamRef, conn: Connection, env: Env, *, pool: int = 16) -> Source:
+@contextmanager
+def open_stream(name: str, conn: Connection, env: Env) -> Iterator[Source]:
+    """Resolve a stream name and open its polling source for the block (`source.ref` is the
+    resolved name): `shards` and `lag`."""
     from streamtail.aws import clients_for
     from streamtail.sources import open_source
 
-    return open_source(ref, clients_for(conn, env, ref, pool=pool))
+    ref = resolve(name)
+    with open_source(ref, clients_for(conn, env, ref), clock=env.time_source) as source:
+        yield source
 
 
 @dataclass(frozen=True)
@@ -98,17 +100,25 @@ class ReadSetup:
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
     """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
     from streamtail.aws import clients_for
+    from streamtail.sources import open_source
 
     setup = _read_setup(request, env)
     # A bad checkpoint file is refused before anything is asked of the service.
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     memory.tune()
     try:
-        # --efo: the source is a subscription one while the run's consumer is registered
         clients = clients_for(request.conn, env, setup.ref, pool=64)
         options = decode_options(request, clients)  # a bad schema file costs no call
-        with reading_source(request, setup.ref, clients, env, pacing) as (source, pace):
-            _read(setup, env, source=source, options=options, checkpoint=checkpoint, pacing=pace)
+        # --efo: the source is a subscription one while the run's consumer is registered
+        with open_source(
+            setup.ref,
+            clients,
+            efo=request.efo,
+            consumer=request.consumer,
+            clock=env.time_source,
+            env=env,
+        ) as source:
+            _read(setup, env, source=source, options=options, checkpoint=checkpoint, pacing=pacing)
     finally:
         if checkpoint is not None:
             checkpoint.close()
@@ -311,8 +321,8 @@ def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> Non
     from streamtail.lineage import Lineage
 
     listing = make_listing(output_format(output, env, LISTING_FORMATS), env)
-    source = open_stream(name, conn, env)
-    listing.shards(source.ref.display, Lineage(source.list_shards()))
+    with open_stream(name, conn, env) as source:
+        listing.shards(source.ref.display, Lineage(source.list_shards()))
 
 
 def run_ls(conn: Connection, env: Env, output: str | None) -> None:

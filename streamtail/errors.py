@@ -73,6 +73,16 @@ class ServiceError(StreamtailError):
         self.retryable = retryable
 
 
+class NotYet(ServiceError):
+    """The service asks to be called again a little later, as it says it may (a subscription it
+    still holds, its one-call-a-second limit): the reader retries through its backoff, waiting
+    `after` seconds at least, without a warning (it is not a fault)."""
+
+    def __init__(self, message: str, *, after: float, aws_code: str = "") -> None:
+        super().__init__(message, aws_code=aws_code, retryable=True)
+        self.after = after
+
+
 _CREDENTIAL_CODES = frozenset(
     {
         "AccessDeniedException",

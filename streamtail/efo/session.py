@@ -10,11 +10,11 @@ used as it is (registered if missing) and left registered.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from streamtail.clock import SYSTEM, Clock
 from streamtail.efo.consumers import Consumers, own_name, stream_arn
 from streamtail.efo.source import RENEW_AFTER, EfoSource
 from streamtail.errors import StreamtailError, UsageError
@@ -23,7 +23,6 @@ from streamtail.signals import shielded
 if TYPE_CHECKING:
     from streamtail.aws import Clients
     from streamtail.env import Env
-    from streamtail.reader import Pacing
     from streamtail.sources.base import Source
 
 COSTS = "billed per consumer-shard-hour and per GB retrieved: see the README"
@@ -47,6 +46,7 @@ def enhanced(
     *,
     consumer: str | None = None,
     renew_after: float | None = None,
+    clock: Clock = SYSTEM,
 ) -> Iterator[EfoSource]:
     """The walk's source while a consumer is registered for it (see the module's docstring)."""
     gap = efo_gap(source)
@@ -84,6 +84,7 @@ def enhanced(
             arn,
             verify=_verify(clients),
             renew_after=RENEW_AFTER if renew_after is None else renew_after,
+            clock=clock,
         )
         try:
             yield efo
@@ -92,14 +93,6 @@ def enhanced(
     finally:
         if registered is not None:
             _deregister(consumers, registered, env)
-
-
-def push_pacing(pacing: Pacing | None) -> Pacing:
-    """Pacing for a walk whose records are pushed: no pause between events (the service sets
-    the cadence); retries back off as usual."""
-    from streamtail.reader import Pacing
-
-    return dataclasses.replace(pacing or Pacing(), min_interval=0.0, idle_interval=0.0)
 
 
 def _verify(clients: Clients) -> str | bool:

@@ -10,14 +10,19 @@ FanOutRecordsPublisher resubscribes from (AFTER_SEQUENCE_NUMBER of the last
 continuationSequenceNumber, `isAtShardEnd` when it is null).
 
 Subscriptions are renewed before the service's 5-minute cut, and after it ends one; the shard's
-worker pacing is the service's push cadence (core.py gives an EFO walk no polling pauses).
-Listing shards goes to the polling source underneath.
+worker pacing is the service's push cadence (the source's `Service.pushed`: the Walker gives the
+walk no polling pauses). Listing shards goes to the polling source underneath.
+
+The source keeps no time and never waits: it reads the walk's `Clock` (streamtail/clock.py), and
+when the service says "not yet" (a subscription it still holds, its one-subscribe-a-second limit,
+a first connection dropped) it raises `NotYet` with the least wait, which the shard's worker
+takes through its Backoff on the walk's clock, where `Walker.stop` ends it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-import time
 from collections.abc import Callable, Generator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -26,9 +31,10 @@ from typing import Any, Protocol
 
 import orjson
 
+from streamtail.clock import SYSTEM, Clock
 from streamtail.efo.frames import ShardEvent
 from streamtail.efo.subscription import Dropped, Subscriber, Unsupported
-from streamtail.errors import ServiceError
+from streamtail.errors import NotYet, ServiceError, StreamtailError
 from streamtail.model import Batch, Position, PositionKind, Shard
 from streamtail.sources.base import Service, Source
 
@@ -36,8 +42,12 @@ from streamtail.sources.base import Service, Source
 RENEW_AFTER = 280.0
 #: the service refuses a second subscription for the same consumer and shard while it holds the
 #: previous one (AWS: within 5 s of a successful call; kinesis-mock: until it notices the closed
-#: connection): wait this long in all before telling the worker (which backs off and retries)
+#: connection): asked again quietly (`NotYet`) for this long, then a fault like any other
 IN_USE_PATIENCE = 12.0
+#: the least wait before asking again after a refusal for being in use: doubling to 2 s
+IN_USE_FIRST_WAIT = 0.25
+#: the least wait before subscribing again after a first connection dropped unanswered
+DROPPED_WAIT = 0.2
 IN_USE = "ResourceInUseException"
 #: SubscribeToShard allows one call a second per consumer and shard (API reference)
 SUBSCRIBE_INTERVAL = 1.0
@@ -120,21 +130,24 @@ class EfoSource:
         *,
         verify: str | bool = True,
         renew_after: float = RENEW_AFTER,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM,
         connect: Callable[[], Subscribing] | None = None,
     ) -> None:
         self.ref = polling.ref
         self._polling = polling
         self.consumer_arn = consumer_arn
         self.renew_after = renew_after
-        self._clock = clock
-        self._sleep = sleep
+        #: the walk's clock (monotonic time only: the source never waits)
+        self._clock = clock.monotonic
         #: a new connection for each subscription (one shard's fault stays its own)
         self._connect = connect or (lambda: Subscriber(client, verify=verify))
         self._live: dict[str, _Live] = {}
         #: when each shard's last SubscribeToShard was made (for SUBSCRIBE_INTERVAL)
         self._subscribed_at: dict[str, float] = {}
+        #: per shard: since when subscriptions are refused as in use, and how often in a row
+        self._in_use: dict[str, tuple[float, int]] = {}
+        #: per shard: first connections dropped unanswered (before any subscription worked)
+        self._dropped: dict[str, int] = {}
         self._lock = threading.Lock()
         #: a subscription has been answered with an event stream: the service has EFO
         self._proven = False
@@ -144,8 +157,9 @@ class EfoSource:
 
     @property
     def service(self) -> Service:
-        """The polling source's service (only one with SubscribeToShard gets here)."""
-        return self._polling.service
+        """The polling source's service (only one with SubscribeToShard gets here), its records
+        pushed."""
+        return dataclasses.replace(self._polling.service, pushed=True)
 
     def identity(self) -> dict[str, str]:
         return self._polling.identity()
@@ -206,48 +220,61 @@ class EfoSource:
         return self._subscribe(shard, token)
 
     def _subscribe(self, shard: Shard, token: str) -> ShardEvent:
-        what = f"stream {self.ref.display!r} shard {shard.shard_id}"
-        waited = 0.0
-        failures = 0
-        while True:
-            last = self._subscribed_at.get(shard.shard_id)
-            if last is not None and self._clock() - last < SUBSCRIBE_INTERVAL:
-                self._sleep(SUBSCRIBE_INTERVAL - (self._clock() - last))
-            subscriber = self._connect()
-            began = self._clock()
-            self._subscribed_at[shard.shard_id] = began
-            self.stats.count("subscribe_calls")
-            events = subscriber.subscribe(what, self.consumer_arn, shard.shard_id, _start_of(token))
-            try:
-                first = next(events)
-            except StopIteration:
-                subscriber.close()
-                raise ServiceError(
-                    f"{what}: the subscription ended before its first event"
-                ) from None
-            except ServiceError as exc:
-                subscriber.close()
-                if exc.aws_code == IN_USE and waited < IN_USE_PATIENCE:
-                    pause = min(0.25 * 2 ** min(failures, 3), IN_USE_PATIENCE - waited)
-                    failures += 1
-                    waited += pause
-                    self._sleep(pause)
-                    continue
-                if not self._proven and isinstance(exc, Dropped):
-                    failures += 1
-                    if failures >= FIRST_TRIES:
-                        raise self._unsupported(exc) from exc
-                    self._sleep(0.2)
-                    continue
+        """One SubscribeToShard and its first event; `NotYet` when the service asks to wait."""
+        shard_id = shard.shard_id
+        what = f"stream {self.ref.display!r} shard {shard_id}"
+        last = self._subscribed_at.get(shard_id)
+        if last is not None and self._clock() - last < SUBSCRIBE_INTERVAL:
+            raise NotYet(
+                f"{what}: one SubscribeToShard a second",
+                after=SUBSCRIBE_INTERVAL - (self._clock() - last),
+            )
+        subscriber = self._connect()
+        began = self._clock()
+        self._subscribed_at[shard_id] = began
+        self.stats.count("subscribe_calls")
+        events = subscriber.subscribe(what, self.consumer_arn, shard_id, _start_of(token))
+        try:
+            first = next(events)
+        except StopIteration:
+            subscriber.close()
+            raise ServiceError(f"{what}: the subscription ended before its first event") from None
+        except ServiceError as exc:
+            subscriber.close()
+            refusal = self._refused(shard_id, exc)
+            if refusal is exc:
                 raise
-            except BaseException:
-                subscriber.close()
-                raise
-            self._proven = True
-            self.http_version = subscriber.http_version
-            with self._lock:
-                self._live[shard.shard_id] = _Live(token, events, subscriber, began)
-            return first
+            raise refusal from exc
+        except BaseException:
+            subscriber.close()
+            raise
+        self._in_use.pop(shard_id, None)
+        self._proven = True
+        self.http_version = subscriber.http_version
+        with self._lock:
+            self._live[shard_id] = _Live(token, events, subscriber, began)
+        return first
+
+    def _refused(self, shard_id: str, exc: ServiceError) -> StreamtailError:
+        """What a refused subscription tells the worker: wait and ask again (`NotYet`), the
+        service has no EFO at all, or the fault itself."""
+        now = self._clock()
+        if exc.aws_code == IN_USE:
+            since, times = self._in_use.get(shard_id, (now, 0))
+            self._in_use[shard_id] = (since, times + 1)
+            if now - since < IN_USE_PATIENCE:
+                return NotYet(
+                    exc.message,
+                    after=IN_USE_FIRST_WAIT * 2 ** min(times, 3),
+                    aws_code=IN_USE,
+                )
+            return exc
+        if not self._proven and isinstance(exc, Dropped):
+            drops = self._dropped[shard_id] = self._dropped.get(shard_id, 0) + 1
+            if drops >= FIRST_TRIES:
+                return self._unsupported(exc)
+            return NotYet(exc.message, after=DROPPED_WAIT)
+        return exc
 
     def _unsupported(self, exc: ServiceError) -> Unsupported:
         return Unsupported(
@@ -267,7 +294,7 @@ class EfoSource:
                 live.events.close()
 
     def close(self) -> None:
-        """End every subscription (the walk is over)."""
+        """End every subscription (the walk is over; its source closes)."""
         with self._lock:
             shard_ids = list(self._live)
         for shard_id in shard_ids:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,8 @@ class _Streams:
 
     request: LagRequest
     env: Env
+    #: closes the sources when the command ends
+    opened: ExitStack
     sources: dict[str, Source | None] = field(default_factory=dict)
 
     def source(self, name: str, *, named_by_table: bool) -> Source | None:
@@ -64,7 +67,9 @@ class _Streams:
             from streamtail.core import open_stream
 
             try:
-                self.sources[name] = open_stream(name, self.request.conn, self.env)
+                self.sources[name] = self.opened.enter_context(
+                    open_stream(name, self.request.conn, self.env)
+                )
             except NotFoundError as exc:
                 if not named_by_table:
                     raise
@@ -100,22 +105,23 @@ def run_lag(
     renderer = load(LAG_FORMATS[output_format(request.output, env, LAG_FORMATS)])(
         env, redraw=request.watch
     )
-    streams = _Streams(request, env)
     from streamtail.lag.leases import read_leases
     from streamtail.lag.rows import summarize
 
     leases = read_leases(dynamodb, table)
-    while True:
-        if interval > 0:
-            sleep(interval)
-            later = read_leases(dynamodb, table)
-            rows = _rows(request, env, streams, leases, later, pacing)
-            leases = later
-        else:
-            rows = _rows(request, env, streams, None, leases, pacing)
-        renderer.write(rows, summarize(rows))
-        if not request.watch:
-            break
+    with ExitStack() as opened:
+        streams = _Streams(request, env, opened)
+        while True:
+            if interval > 0:
+                sleep(interval)
+                later = read_leases(dynamodb, table)
+                rows = _rows(request, env, streams, leases, later, pacing)
+                leases = later
+            else:
+                rows = _rows(request, env, streams, None, leases, pacing)
+            renderer.write(rows, summarize(rows))
+            if not request.watch:
+                break
     if max_lag is not None:
         _check(rows, max_lag)
 

@@ -71,7 +71,8 @@ class Walker:
         #: called once the stream has been listed and its shards started, before any batch
         self.on_start = on_start
         self.plan = plan
-        self.pacing = pacing or Pacing()
+        #: the polling manners, as the source's service is read (`Pacing.suited`)
+        self.pacing = (pacing or Pacing()).suited(source.service)
         self.warn = warn or (lambda _message: None)
         #: every wait and every reading of the time goes through it (streamtail/clock.py)
         self.time_source = clock

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from streamtail.model import Position, Resume, Shard
 from streamtail.reader.retry import STALL_SECONDS
+from streamtail.sources.base import Service
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,14 @@ class Pacing:
     notice_interval: float = 10.0
     #: the least time a run of empty batches far behind lasts before it counts as trimmed data
     stall_after: float = STALL_SECONDS
+
+    def suited(self, service: Service) -> Pacing:
+        """These manners for `service`: where records are pushed (`Service.pushed`) a "call" is
+        the next event, so there is no pause between calls (the service sets the cadence);
+        retries back off as usual."""
+        if service.pushed:
+            return replace(self, min_interval=0.0, idle_interval=0.0)
+        return self
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.errors import THROTTLING_CODES, ServiceError, UsageError
+from streamtail.errors import THROTTLING_CODES, NotYet, ServiceError, UsageError
 from streamtail.model import (
     TRIM_HORIZON,
     Batch,
@@ -342,7 +342,10 @@ class ShardWorker:
         now = ctx.clock()
         delay = self.backoff.failed(exc, now)
         ctx.stats.count_retry(throttled=exc.aws_code in THROTTLING_CODES)
-        ctx.notices.failure(self.shard.shard_id, exc)
+        if isinstance(exc, NotYet):
+            delay = max(delay, exc.after)  # the service said when: no fault to warn about
+        else:
+            ctx.notices.failure(self.shard.shard_id, exc)
         # GetRecords keeps its pace through next_call; GetShardIterator retries no faster either.
         delay = max(delay, ctx.pacing.min_interval)
         self.next_call = max(self.next_call, now + delay)

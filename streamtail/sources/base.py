@@ -56,6 +56,9 @@ class Service:
     #: sequence numbers count within each shard (partition offsets), so one says nothing about
     #: another shard's records; AWS's grow across the stream's shards
     shard_sequences: bool = False
+    #: records are pushed to the reader (enhanced fan-out's SubscribeToShard): GetRecords is the
+    #: next event, so the walk polls without pauses and the service sets the cadence
+    pushed: bool = False
 
     def require(self, operation: str, purpose: str) -> None:
         """Raise UnsupportedError (exit 2) when the service lacks `operation`."""
@@ -106,4 +109,9 @@ class Source(Protocol):
         """What tells this stream from another of the same name (one that was deleted and
         created again, or lives in another account or region), for `--checkpoint`: at most one
         call, made once per run."""
+        ...
+
+    def close(self) -> None:
+        """The walk is over: let go of what the source holds (subscriptions); `open_source`
+        calls it on the way out."""
         ...

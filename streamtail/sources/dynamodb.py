@@ -90,6 +90,9 @@ class DynamoDBSource:
         label = self.arn.rpartition("/stream/")[2]
         return {"arn": self.arn, "label": label} if label else {"arn": self.arn}
 
+    def close(self) -> None:
+        """Nothing to let go: the clients are the run's."""
+
     def get_iterator(self, shard: Shard, position: Position) -> str:
         if position.kind is PositionKind.AT_TIMESTAMP:
             # `supports_timestamp` is False: the reader asks for the trim horizon and skips by

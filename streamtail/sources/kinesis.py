@@ -160,6 +160,9 @@ class KinesisSource:
             **self._stream_args(),
         )
 
+    def close(self) -> None:
+        """Nothing to let go: the clients are the run's."""
+
     def get_iterator(self, shard: Shard, position: Position) -> str:
         args: dict[str, Any] = {
             "ShardId": shard.shard_id,

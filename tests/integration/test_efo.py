@@ -112,7 +112,7 @@ def test_subscriptions_use_http2_and_renew_without_gap_or_repeat(
 ) -> None:
     """In-process, to see the protocol used and to renew every 2.5 s instead of every 280 s."""
     from streamtail.aws import Clients, Connection
-    from streamtail.efo.session import enhanced, push_pacing
+    from streamtail.efo.session import enhanced
     from streamtail.env import Env
     from streamtail.model import TRIM_HORIZON, SourceKind, StreamRef
     from streamtail.reader import Walker, WalkPlan
@@ -128,9 +128,13 @@ def test_subscriptions_use_http2_and_renew_without_gap_or_repeat(
     env = Env.from_process()
     seen: list[Any] = []
     puts = km.put_counted(name, 0, 20)
-    with enhanced(open_source(ref, clients), clients, env, renew_after=2.5) as source:
+    with (
+        open_source(ref, clients) as polling,
+        enhanced(polling, clients, env, renew_after=2.5) as source,
+    ):
         plan = WalkPlan(position=TRIM_HORIZON, follow=True, idle_exit=9.0)
-        walker = Walker(source, plan, pacing=push_pacing(None))
+        walker = Walker(source, plan)
+        assert (walker.pacing.min_interval, walker.pacing.idle_interval) == (0.0, 0.0)  # pushed
         batches = walker.batches()
         for batch in batches:
             seen.extend(batch)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from streamtail.errors import NotFoundError, ServiceError, UsageError
+from streamtail.errors import NotFoundError, NotYet, ServiceError, UsageError
 from streamtail.model import LATEST, TRIM_HORIZON, Batch, Position, PositionKind, Record
 from streamtail.reader import Walker, WalkPlan
 
@@ -233,6 +233,45 @@ def test_stop_from_another_thread_ends_an_idle_walk_at_once() -> None:
     consumer.join(timeout=5.0)
     assert clock.monotonic() == 0.0
     assert consumer.records == []
+
+
+class NotYetSource:
+    """The simulated stream behind a service that keeps saying "not yet" (an enhanced fan-out
+    subscription still held: efo/source.py's `NotYet`), each time asking for a minute."""
+
+    def __init__(self, sim: SimulatedStream) -> None:
+        self.sim = sim
+        self.asked = 0
+
+    def get_records(self, shard: Any, iterator: str, limit: int) -> Batch:
+        self.asked += 1
+        raise NotYet("still held", after=60.0, aws_code="ResourceInUseException")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sim, name)
+
+
+def test_stop_reaches_a_worker_waiting_out_a_not_yet() -> None:
+    """A source's "not yet" is waited out by the worker on the walk's clock, without a warning;
+    `Walker.stop` ends that wait (a clock that never moves: only the stop can end it)."""
+    clock = VirtualClock()
+    sim = SimulatedStream(1, clock=clock.wall, call_clock=clock.monotonic)
+    source = NotYetSource(sim)
+    warnings: list[str] = []
+    walker = make_walker(
+        source,  # type: ignore[arg-type]
+        WalkPlan(TRIM_HORIZON, follow=True),
+        clock=clock,
+        warn=warnings.append,
+    )
+    consumer = Consumer(walker).start()
+    wait_for(lambda: source.asked == 1 and clock.waiting() == 2, what="the worker waiting")
+    walker.stop()
+    consumer.join(timeout=5.0)
+    assert consumer.error is None
+    assert clock.monotonic() == 0.0
+    assert (source.asked, warnings) == (1, [])
+    assert walker.stats.snapshot().retries == 1  # WalkStats sees it
 
 
 def test_follow_idle_exit() -> None:

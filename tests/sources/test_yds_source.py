@@ -213,8 +213,9 @@ def test_a_dynamodb_stream_on_yds_names_the_gap(monkeypatch: pytest.MonkeyPatch)
     clients = Clients(
         Connection(endpoint_url="https://yds.serverless.yandexcloud.net", region="ru-central1")
     )
-    with pytest.raises(UnsupportedError) as caught:
-        open_source(StreamRef(SourceKind.DYNAMODB, display="Orders", name="Orders"), clients)
+    ref = StreamRef(SourceKind.DYNAMODB, display="Orders", name="Orders")
+    with pytest.raises(UnsupportedError) as caught, open_source(ref, clients):
+        pass
     assert caught.value.message.startswith(
         "Yandex Data Streams does not implement DynamoDB Streams"
     )

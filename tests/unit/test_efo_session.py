@@ -1,10 +1,11 @@
-"""`enhanced()`: the run's consumer is deregistered on every way out of the walk; a named one
-is kept; services without SubscribeToShard are refused before anything is registered. On moto
-in-process (no subscription is made here: that needs HTTP/2, tests/integration/test_efo.py)."""
+"""`open_source(efo=True)` and `enhanced()`: the run's consumer is deregistered on every way out
+of the walk; a named one is kept; services without SubscribeToShard are refused before anything
+is registered. On moto in-process (no subscription is made here: that needs HTTP/2,
+tests/integration/test_efo.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from streamtail.aws import Clients, Connection
 from streamtail.efo.command import run_consumers
 from streamtail.efo.session import enhanced
+from streamtail.efo.source import EfoSource
 from streamtail.env import Env
 from streamtail.errors import UsageError
 from streamtail.model import SourceKind, StreamRef
@@ -24,13 +26,16 @@ def names(kinesis: Any) -> list[str]:
     return [c["ConsumerName"] for c in kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]]
 
 
+REF = StreamRef(SourceKind.KINESIS, display="s", name="s")
+
+
 @pytest.fixture
-def stream(kinesis: Any) -> tuple[Clients, KinesisSource]:
+def stream(kinesis: Any) -> Iterator[tuple[Clients, KinesisSource]]:
     kinesis.create_stream(StreamName="s", ShardCount=1)
     clients = Clients(Connection(region="us-east-1"))
-    source = open_source(StreamRef(SourceKind.KINESIS, display="s", name="s"), clients)
-    assert isinstance(source, KinesisSource)
-    return clients, source
+    with open_source(REF, clients) as source:
+        assert isinstance(source, KinesisSource)
+        yield clients, source
 
 
 @pytest.mark.parametrize(
@@ -42,12 +47,14 @@ def test_the_runs_consumer_is_deregistered_however_the_walk_ends(
     make_env: Callable[..., Env],
     way_out: type[BaseException],
 ) -> None:
-    clients, source = stream
+    clients, _ = stream
     env = make_env()
-    with pytest.raises(way_out), enhanced(source, clients, env) as efo:
+    with pytest.raises(way_out), open_source(REF, clients, efo=True, env=env) as efo:
         [name] = names(kinesis)
         assert name.startswith("streamtail-")
+        assert isinstance(efo, EfoSource)
         assert f"/consumer/{name}" in efo.consumer_arn
+        assert efo.service.pushed  # the walk paces it as pushed (Pacing.suited)
         raise way_out()
     assert names(kinesis) == []
     assert f"registering enhanced fan-out consumer {name}" in env.stderr.getvalue()  # type: ignore[attr-defined]

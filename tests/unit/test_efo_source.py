@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from streamtail.efo.frames import ShardEvent, service_error
-from streamtail.efo.source import FIRST_TRIES, EfoSource, token_of
+from streamtail.efo.source import FIRST_TRIES, IN_USE_PATIENCE, EfoSource, token_of
 from streamtail.efo.subscription import Dropped
-from streamtail.errors import ExitCode, NotFoundError, ServiceError, UsageError
+from streamtail.errors import ExitCode, NotFoundError, NotYet, ServiceError, UsageError
 from streamtail.model import (
     TRIM_HORIZON,
+    Batch,
     Position,
     PositionKind,
     Record,
@@ -103,9 +104,20 @@ def source(
         "arn:consumer",
         renew_after=renew_after,
         clock=clock,
-        sleep=clock.sleep,
         connect=script,
     )
+
+
+def next_batch(efo: EfoSource, iterator: str, clock: SleepingClock) -> tuple[Batch, list[float]]:
+    """`get_records` as the shard's worker calls it: asked again after each `NotYet`, once the
+    wait it names has passed on the walk's clock (the worker's Backoff waits at least that)."""
+    waits: list[float] = []
+    while True:
+        try:
+            return efo.get_records(SHARD, iterator, 0), waits
+        except NotYet as not_yet:
+            waits.append(round(not_yet.after, 6))
+            clock.now += not_yet.after
 
 
 def after(seq: int) -> str:
@@ -126,11 +138,14 @@ def test_events_continue_one_subscription_and_hand_back_the_continuation() -> No
 
 
 def test_a_subscription_the_service_ends_is_continued_after_the_last_continuation() -> None:
+    clock = SleepingClock()
     script = Script([ev(1, cont=1), ev(cont=4)], [ev(5, cont=5)])
-    efo = source(script)
+    efo = source(script, clock)
     batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
     batch = efo.get_records(SHARD, batch.next_iterator or "", 0)
-    batch = efo.get_records(SHARD, batch.next_iterator or "", 0)  # the stream ended: resubscribe
+    # the stream ended: resubscribe, a second after the last SubscribeToShard
+    batch, waits = next_batch(efo, batch.next_iterator or "", clock)
+    assert waits == [1.0]
     assert [r.seq for r in batch.records] == ["5"]
     assert script.starts[1] == {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": "4"}
     assert efo.stats.resubscribes == 1
@@ -151,26 +166,46 @@ def test_a_subscription_is_renewed_before_the_five_minute_cut() -> None:
 
 def test_a_fault_mid_subscription_is_raised_and_the_retry_resubscribes_from_the_token() -> None:
     fault = ServiceError("connection reset")
+    clock = SleepingClock()
     script = Script([ev(1, cont=1), fault], [ev(2, cont=2)])
-    efo = source(script)
+    efo = source(script, clock)
     batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as raised:
         efo.get_records(SHARD, batch.next_iterator or "", 0)
-    again = efo.get_records(SHARD, batch.next_iterator or "", 0)  # the worker retries
+    assert raised.value is fault
+    again, _ = next_batch(efo, batch.next_iterator or "", clock)  # the worker retries
     assert [r.seq for r in again.records] == ["2"]
     assert script.starts[1] == {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": "1"}
 
 
-def test_resource_in_use_is_waited_out_quietly() -> None:
+def test_resource_in_use_is_waited_out_quietly_on_the_walks_clock() -> None:
+    """The service still holds the last subscription: `NotYet` (no warning) with waits doubling
+    from 0.25 s, and never two SubscribeToShard calls within a second. The source itself never
+    waits: the worker does, on the walk's clock, where `Walker.stop` reaches it."""
     clock = SleepingClock()
     in_use = service_error("s", "ResourceInUseException", "still held", 400)
     script = Script(in_use, in_use, [ev(1, cont=1)])
     efo = source(script, clock)
-    batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
+    batch, waits = next_batch(efo, token_of(TRIM_HORIZON), clock)
     assert [r.seq for r in batch.records] == ["1"]
     assert len(script.starts) == 3
-    # short waits, and never two SubscribeToShard calls within a second
-    assert 2.0 <= clock.now < 3.0
+    # in use: 0.25 s; the second a subscribe needs: 0.75 s more; in use again: 0.5 s, and 0.5 s
+    assert waits == [0.25, 0.75, 0.5, 0.5]
+    assert clock.now == 2.0 and clock.slept == []
+
+
+def test_resource_in_use_beyond_the_patience_is_a_fault_like_any_other() -> None:
+    """After IN_USE_PATIENCE of refusals the refusal itself goes to the worker, whose Backoff
+    and notices handle it as any failed call."""
+    clock = SleepingClock()
+    in_use = service_error("s", "ResourceInUseException", "still held", 400)
+    script = Script(*([in_use] * 20))
+    efo = source(script, clock)
+    with pytest.raises(ServiceError) as raised:
+        next_batch(efo, token_of(TRIM_HORIZON), clock)
+    assert not isinstance(raised.value, NotYet)
+    assert raised.value.aws_code == "ResourceInUseException"
+    assert clock.now >= IN_USE_PATIENCE
 
 
 def test_the_end_of_a_shard_has_no_next_iterator_and_names_its_children() -> None:
@@ -184,30 +219,34 @@ def test_the_end_of_a_shard_has_no_next_iterator_and_names_its_children() -> Non
 def test_a_service_that_never_answers_a_subscription_has_no_efo() -> None:
     """moto drops the HTTP/2 connection (docs/SERVERS.md): after FIRST_TRIES, exit 2."""
     dropped = Dropped("SubscribeToShard connection failed (RemoteProtocolError)")
-    efo = source(Script(*([dropped] * FIRST_TRIES)))
+    clock = SleepingClock()
+    script = Script(*([dropped] * FIRST_TRIES))
+    efo = source(script, clock)
     with pytest.raises(UsageError, match="does not serve SubscribeToShard") as raised:
-        efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
+        next_batch(efo, token_of(TRIM_HORIZON), clock)
     assert raised.value.code == ExitCode.USAGE
+    assert len(script.starts) == FIRST_TRIES
 
 
 def test_once_a_subscription_worked_a_dropped_connection_is_a_fault_not_a_missing_feature() -> None:
     dropped = Dropped("SubscribeToShard connection failed (RemoteProtocolError)")
-    efo = source(Script([ev(1, cont=1), dropped], dropped))
+    clock = SleepingClock()
+    efo = source(Script([ev(1, cont=1), dropped], dropped), clock)
     batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
     for _ in range(2):
-        with pytest.raises(ServiceError) as raised:
-            efo.get_records(SHARD, batch.next_iterator or "", 0)
-        assert not isinstance(raised.value, UsageError)
+        with pytest.raises(Dropped):
+            next_batch(efo, batch.next_iterator or "", clock)
 
 
 def test_a_connection_that_fails_is_a_fault_not_a_missing_feature() -> None:
     """Refused, or TLS verification failed: retried by the worker like any call, never exit 2."""
     refused = ServiceError("SubscribeToShard connection failed (ConnectError: refused)")
-    efo = source(Script(*([refused] * (FIRST_TRIES + 1))))
+    clock = SleepingClock()
+    efo = source(Script(*([refused] * (FIRST_TRIES + 1))), clock)
     for _ in range(FIRST_TRIES + 1):
         with pytest.raises(ServiceError) as raised:
-            efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
-        assert not isinstance(raised.value, UsageError)
+            next_batch(efo, token_of(TRIM_HORIZON), clock)
+        assert raised.value is refused
 
 
 def test_errors_with_a_code_are_not_taken_for_a_missing_feature() -> None:
@@ -228,17 +267,18 @@ def test_timestamps_travel_as_datetimes() -> None:
 
 
 def test_subscriptions_to_a_shard_are_a_second_apart() -> None:
-    """One SubscribeToShard a second per consumer and shard (API reference)."""
+    """One SubscribeToShard a second per consumer and shard (API reference): asked again 0.1 s
+    after the last, the source says how long is left instead of calling."""
     clock = SleepingClock()
-    in_use = service_error("s", "ResourceInUseException", "still held", 400)
-    script = Script([ev(1, cont=1)], in_use, [ev(2, cont=2)])
+    script = Script([ev(1, cont=1)], [ev(2, cont=2)])
     efo = source(script, clock)
     batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
     clock.now += 0.1
     efo._drop(SHARD.shard_id)  # as after a fault
-    efo.get_records(SHARD, batch.next_iterator or "", 0)
-    assert clock.slept and clock.slept[0] == pytest.approx(0.9)
-    assert all(s >= 0.25 for s in clock.slept)
+    again, waits = next_batch(efo, batch.next_iterator or "", clock)
+    assert [r.seq for r in again.records] == ["2"]
+    assert waits == [0.9]
+    assert len(script.starts) == 2
 
 
 def test_a_sequence_number_is_checked_as_polling_would_before_subscribing() -> None:

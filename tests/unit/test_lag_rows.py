@@ -13,10 +13,10 @@ from streamtail.env import Env
 from streamtail.errors import UsageError
 from streamtail.lag.leases import Lease, lease_from_item, stream_name
 from streamtail.lag.measure import Measured
+from streamtail.lag.output import LagNdjson, LagTable, summary_line
 from streamtail.lag.rows import LagRow, over_limit, plan_rows, summarize, with_lag
 from streamtail.model import Shard
 from streamtail.positions import parse_duration
-from streamtail.lag.output import LagNdjson, LagTable, summary_line
 
 
 def lease(shard: str, checkpoint: str = "5", owner: str | None = "w", counter: int = 1,
