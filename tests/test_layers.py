@@ -58,7 +58,7 @@ GRAPH = {module: imports(module) for module in MODULES}
 
 def _layers() -> list[list[str]]:
     """The "Layers" table of docs/ARCHITECTURE.md: each row's paths, top row first."""
-    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs/ARCHITECTURE.md").read_text(encoding="utf-8")
     section = text.split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (\w+) \| (.+) \|$", section, re.MULTILINE)
     return [re.findall(r"`([^`]+)`", cells) for name, cells in rows if name != "layer"]
