@@ -1,11 +1,11 @@
 """`--checkpoint FILE`: where every shard of one stream was left, kept on disk for a restart.
 
-The file is JSON, written whole to a temporary file beside it, fsynced and renamed over it (and
-the directory fsynced), so that a crash leaves either the old file or the new one, never a torn
-one. It holds, per shard, the last record printed (`seq`, and its arrival time `ts`) and whether
-the shard has nothing left to read (`done`: drained to its end, or skipped as wholly before the
-start), and `part` when --limit cut that record short after so many of its output records (a KPL
-aggregate, a log envelope); and the start position of the first run, for shards with no entry:
+The file is JSON, written whole (files.py: a temporary file beside it, fsynced and renamed over
+it, the directory fsynced), so that a crash leaves either the old file or the new one, never a
+torn one. It holds, per shard, the last record printed (`seq`, and its arrival time `ts`) and
+whether the shard has nothing left to read (`done`: drained to its end, or skipped as wholly before
+the start), and `part` when --limit cut that record short after so many of its output records (a
+KPL aggregate, a log envelope); and the start position of the first run, for shards with no entry:
 
     {"streamtail_checkpoint": 1,
      "stream": {"kind": "kinesis", "name": "orders", "arn": null,
@@ -24,16 +24,13 @@ written before identities were kept has none, loads as before, and is bound on i
 `latest` is kept as the time the first run started (a second early), so that a restart reads
 what arrived meanwhile in shards that printed nothing yet. A file that is not a checkpoint, is
 damaged, or belongs to another stream is refused (exit 2), never overwritten. A lock file
-(FILE.lock, flock(2)) keeps two streamtails from writing the same checkpoint at once; it is
-removed when streamtail ends, and one left by a killed streamtail is simply locked again.
+(FILE.lock, files.py's `FileLock`) keeps two streamtails from writing the same checkpoint at once;
+it is removed when streamtail ends, and one left by a killed streamtail is simply locked again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import math
-import os
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from streamtail.errors import StreamtailError, UsageError
+from streamtail.files import Busy, FileLock, stale_temporaries, write_whole
 from streamtail.model import Position, PositionKind, Record, Resume, SourceKind, StreamRef
 from streamtail.positions import format_ts, now_position
 
@@ -54,11 +52,6 @@ FORMAT = 1
 MARKER = "streamtail_checkpoint"
 _SEQUENCE = re.compile(r"^\d{1,128}$")
 _REMEDY = "fix or remove the file to start afresh (streamtail does not overwrite it)"
-
-try:  # POSIX; elsewhere the file is simply not locked
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -99,7 +92,7 @@ class Checkpoint:
     finished: set[str] = field(default_factory=set)
     #: whether the file held positions when opened
     existed: bool = False
-    _lock_fd: int | None = None
+    _lock: FileLock | None = None
     _saved: bytes = b""
 
     # -- opening ----------------------------------------------------------------------------
@@ -108,7 +101,7 @@ class Checkpoint:
     def open(cls, path: Path) -> Checkpoint:
         """Lock and load `path` (a missing file is a new checkpoint); UsageError if unusable."""
         checkpoint = cls(path)
-        checkpoint._lock()
+        checkpoint._take_lock()
         try:
             checkpoint.load()
         except BaseException:
@@ -120,36 +113,23 @@ class Checkpoint:
     def lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".lock")
 
-    def _lock(self) -> None:
-        """Hold FILE.lock with flock(2). The kernel lets go of an flock when its holder exits,
-        however it exits, so a lock file left by a killed streamtail is harmless: it is locked
-        again (and removed at the end of that run). A clean exit removes it while still holding
-        it; whoever opened the same file meanwhile finds it unlinked once they get the lock (its
-        inode no longer at the path) and tries again with a fresh one."""
+    def _take_lock(self) -> None:
+        """Hold FILE.lock (files.py: flock(2), removed on close, a killed streamtail's harmless)."""
         if self.path.is_dir():
             raise UsageError(f"checkpoint file {self.path} is a directory")
-        lock_path = self.lock_path
-        while True:
-            try:
-                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
-            if fcntl is None:  # pragma: no cover - Windows: not locked
-                break
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                os.close(fd)
-                raise UsageError(
-                    f"checkpoint file {self.path} is in use by another streamtail",
-                    hint="give each running streamtail its own checkpoint file",
-                ) from exc
-            if _same_file(fd, lock_path):
-                break
-            os.close(fd)  # removed by the streamtail that held it: lock the new one
-        self._lock_fd = fd
+        lock = FileLock(self.path)
+        try:
+            lock.acquire()
+        except Busy as exc:
+            raise UsageError(
+                f"checkpoint file {self.path} is in use by another streamtail",
+                hint="give each running streamtail its own checkpoint file",
+            ) from exc
+        except OSError as exc:
+            raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
+        self._lock = lock
         # A temporary file left by a streamtail killed while saving: nobody else writes now.
-        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+        for stale in stale_temporaries(self.path):
             stale.unlink(missing_ok=True)
 
     def load(self) -> None:
@@ -273,7 +253,12 @@ class Checkpoint:
         payload = orjson.dumps(self._document(), option=orjson.OPT_INDENT_2) + b"\n"
         if payload == self._saved:
             return
-        _write_atomically(self.path, payload)
+        try:
+            write_whole(self.path, payload)
+        except OSError as exc:
+            raise StreamtailError(
+                f"cannot write checkpoint file {self.path}: {exc.strerror}"
+            ) from exc
         self._saved = payload
 
     def _document(self) -> dict[str, Any]:
@@ -309,54 +294,10 @@ class Checkpoint:
         }
 
     def close(self) -> None:
-        """Remove the lock file and let go of the lock (in that order: see `_lock`)."""
-        if self._lock_fd is not None:
-            if fcntl is not None and _same_file(self._lock_fd, self.lock_path):
-                with contextlib.suppress(OSError):
-                    self.lock_path.unlink()
-            os.close(self._lock_fd)
-            self._lock_fd = None
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether `path` still names the file open as `fd`."""
-    try:
-        here, there = os.fstat(fd), path.stat()
-    except OSError:
-        return False
-    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
-
-
-def _write_atomically(path: Path, payload: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        temp.replace(path)
-        _fsync_directory(path.parent)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise StreamtailError(f"cannot write checkpoint file {path}: {exc.strerror}") from exc
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX; not possible everywhere)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        """Remove the lock file and let go of the lock."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def _stream(value: Any, checkpoint: Checkpoint) -> StreamId:

@@ -27,6 +27,7 @@ from streamtail.decode.schema import (
     SchemaVersion,
 )
 from streamtail.errors import NotFoundError, StreamtailError, UsageError
+from streamtail.files import write_whole
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 #: the registry GSR serializers use when none is configured (AWSSchemaRegistryConstants.java)
@@ -94,20 +95,11 @@ class GlueResolver:
 
 
 def _store(folder: Path, name: str, data: bytes) -> None:
-    """Write a cache file whole or not at all (a temporary file renamed over it): runs side by
-    side never read half a file. A read-only home means no cache; decoding still works."""
-    import tempfile
-
+    """Write a cache file whole or not at all (files.py): runs side by side never read half a
+    file. A read-only home means no cache; decoding still works."""
     with suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".schema-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            Path(temp).replace(folder / name)
-        except OSError:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_whole(folder / name, data)
 
 
 def version_of(answer: dict[str, Any]) -> SchemaVersion:
