@@ -146,7 +146,6 @@ def _read(
         PartialRecords,
         Printing,
         guarded,
-        save,
         save_last,
     )
     from streamtail.reader import Walker
@@ -162,16 +161,6 @@ def _read(
             f"records older than {start}",
             once="no-timestamp",
         )
-    # The walker rate-limits its own retry notices; other repeats are limited here. A checkpoint
-    # is first saved once the stream is known to exist, before anything is printed.
-    walker = Walker(
-        source,
-        plan,
-        pacing=pacing,
-        warn=lambda m: env.warn(m, every=10.0),
-        clock=env.time_source,
-        on_start=None if checkpoint is None else lambda: save(checkpoint, walker),
-    )
     ref = source.ref
     ctx = RenderContext(
         env=env,
@@ -191,9 +180,19 @@ def _read(
         problems=DecodeProblems(env),
         parts=PartialRecords(plan.resume),
         checkpoint=checkpoint,
-        walker=walker,
         remaining=request.limit,
         write=renderer.write,
+    )
+    # The walker rate-limits its own retry notices; other repeats are limited here. It reports
+    # its progress to the printing, which saves the checkpoint with it (first once the stream is
+    # known to exist, before anything is printed).
+    walker = Walker(
+        source,
+        plan,
+        pacing=pacing,
+        warn=lambda m: env.warn(m, every=10.0),
+        clock=env.time_source,
+        on_progress=printing.progressed,
     )
     batches = walker.batches()
     # A reader of stdout gone (`| head`) stops the walk at once, even while nothing arrives to
@@ -213,7 +212,7 @@ def _read(
                 renderer.close()
                 printing.problems.close()
             finally:
-                save_last(checkpoint, walker)
+                save_last(checkpoint, printing.progress)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
 

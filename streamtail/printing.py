@@ -16,11 +16,11 @@ from streamtail.decode import Decoded, DecodeOptions, Item, expand_all
 from streamtail.env import Env
 from streamtail.filters import RecordFilter
 from streamtail.model import Record, Resume
+from streamtail.reader.messages import Progress
 from streamtail.signals import shielded
 
 if TYPE_CHECKING:
     from streamtail.checkpoint import Checkpoint
-    from streamtail.reader import Walker
     from streamtail.render import Renderer
 
 _NOT_DECODED = Decoded("base64", None)
@@ -39,10 +39,20 @@ class Printing:
     problems: DecodeProblems
     parts: PartialRecords
     checkpoint: Checkpoint | None
-    walker: Walker
     remaining: int | None
     write: Callable[[Sequence[Item]], None]
     shown: int = 0
+    #: what the walk has got through, as the walker last reported it (`progressed`)
+    progress: Progress | None = None
+
+    def progressed(self, progress: Progress) -> None:
+        """The walker's report (`Walker(on_progress=...)`). The first comes once the stream is
+        known to exist, before anything is printed: the checkpoint is saved then, so that a file
+        that cannot be written fails early."""
+        first = self.progress is None
+        self.progress = progress
+        if first and self.checkpoint is not None:
+            save(self.checkpoint, progress)
 
     def batch(self, records: list[Record]) -> bool:
         """Print one batch; True once --limit is reached."""
@@ -68,21 +78,24 @@ class Printing:
                 self.shown += len(kept)
             if self.checkpoint is not None:
                 self.checkpoint.note((r for r, _ in kept), partial)
-                save(self.checkpoint, self.walker)
+                save(self.checkpoint, self.progress or Progress())
         return self.remaining == 0
 
 
-def save(checkpoint: Checkpoint, walker: Walker) -> None:
+def save(checkpoint: Checkpoint, progress: Progress) -> None:
     """Save what has been printed, and which shards have nothing left to read."""
-    checkpoint.save(walker.finished, walker.lineage.shards.keys())
+    checkpoint.save(progress.finished, progress.listed)
 
 
-def save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
+def save_last(checkpoint: Checkpoint | None, progress: Progress | None) -> None:
     """The save on the way out: even when stdout went away (| head) or the walk failed; not
     when the stream was never listed (a mistyped name leaves no checkpoint behind)."""
-    if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
+    if checkpoint is None:
+        return
+    progress = progress or Progress()
+    if checkpoint.existed or progress.listed:
         with shielded():
-            save(checkpoint, walker)
+            save(checkpoint, progress)
 
 
 def records_of(records: list[Record], kept: Sequence[Item]) -> list[Item]:

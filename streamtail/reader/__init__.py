@@ -42,14 +42,14 @@ from streamtail.model import (
     seq_value,
 )
 from streamtail.positions import format_ts
-from streamtail.reader.messages import Done, Ended, Failed, Message, Records
+from streamtail.reader.messages import Done, Ended, Failed, Message, Progress, Records
 from streamtail.reader.plan import Pacing, WalkPlan
 from streamtail.reader.retry import Backoff, Notices
 from streamtail.reader.shard import ShardWorker
 from streamtail.sources.base import Source
 from streamtail.stats import WalkStats
 
-__all__ = ["Pacing", "WalkPlan", "WalkStats", "Walker"]
+__all__ = ["Pacing", "Progress", "WalkPlan", "WalkStats", "Walker"]
 
 
 class Walker:
@@ -65,11 +65,12 @@ class Walker:
         clock: Clock = SYSTEM,
         queue_size: int = 4,
         record_budget: int = 30_000,
-        on_start: Callable[[], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
         self.source = source
-        #: called once the stream has been listed and its shards started, before any batch
-        self.on_start = on_start
+        #: told the walk's `Progress`, in the caller's thread: once the stream has been listed
+        #: and its shards started (before any batch), with every batch, and when the walk ends
+        self.on_progress = on_progress
         self.plan = plan
         #: the polling manners, as the source's service is read (`Pacing.suited`)
         self.pacing = (pacing or Pacing()).suited(source.service)
@@ -128,11 +129,18 @@ class Walker:
         self.started_ms = int(self.wall() * 1000)
         try:
             self._start()
-            if self.on_start is not None:
-                self.on_start()
-            yield from self._loop()
+            self._report()
+            for batch in self._loop():
+                self._report()
+                yield batch
         finally:
             self._stop.set()
+            if self.lineage.shards:
+                self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(Progress(frozenset(self._exhausted), frozenset(self.lineage.shards)))
 
     def stop(self) -> None:
         """End the walk from any thread: `batches()` returns at once (woken if it waits)."""

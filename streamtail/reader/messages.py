@@ -52,3 +52,15 @@ class Failed:
 
 
 Message = Records | Done | Failed
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the walk has got through, as the `Walker` reports it to whoever prints (at the start,
+    with every batch, at the end): what a checkpoint records besides the records printed."""
+
+    #: shards with nothing left to read (drained, skipped as wholly before the start, gone, or
+    #: finished by an earlier walk)
+    finished: frozenset[str] = frozenset()
+    #: the shards the stream lists (empty until the first listing)
+    listed: frozenset[str] = frozenset()

@@ -17,7 +17,7 @@ import pytest
 
 from streamtail.errors import NotFoundError, NotYet, ServiceError, UsageError
 from streamtail.model import LATEST, TRIM_HORIZON, Batch, Position, PositionKind, Record
-from streamtail.reader import Walker, WalkPlan
+from streamtail.reader import Progress, Walker, WalkPlan
 
 from .fakes import (
     AWS,
@@ -697,3 +697,25 @@ def test_a_slow_consumer_does_not_make_the_walker_buffer() -> None:
     assert_correct_walk(consumer.records, sim.records(), sim)
     assert max(outstanding) <= queue_size + 3
     assert max(outstanding) >= queue_size  # the workers did run ahead up to the bound
+
+
+def test_the_walker_reports_its_progress_to_whoever_prints() -> None:
+    """`on_progress`: once listed (before any batch), with every batch, and at the end; what a
+    checkpoint records besides the records (finished shards, the shards listed)."""
+    sim = SimulatedStream(2)
+    reshard(sim)  # closed: 0, 1, 3, 4; open: 2, 5, 6
+    reports: list[Progress] = []
+    batches_seen: list[int] = []
+    walker = make_walker(limited(sim, 5), WalkPlan(TRIM_HORIZON), on_progress=reports.append)
+
+    def batch_arrived(consumer: Consumer, batch: list[Record]) -> None:
+        batches_seen.append(len(reports))
+
+    consumer = Consumer(walker, on_batch=batch_arrived).start().join(timeout=10.0)
+    assert_correct_walk(consumer.records, sim.records(), sim)
+    listed = frozenset(sim.shard_ids())
+    assert reports[0].listed == listed and not reports[0].finished  # before any batch
+    # one report with every batch, the one before it handed out
+    assert batches_seen == list(range(2, len(consumer.batches) + 2))
+    assert reports[-1] == Progress(walker.finished, listed)
+    assert reports[-1].finished == frozenset(sim.shard_ids()) - set(sim.open_shards())
