@@ -215,7 +215,7 @@ def _read(
             try:
                 batches.close()
                 renderer.close()
-                printing.problems.close()
+                printing.problems.close(printing.shown)
             finally:
                 save_last(checkpoint, walker)
     if w.gone:

@@ -251,5 +251,9 @@ def test_an_unknown_version_and_a_corrupt_body(
         in warnings[0]
     )
     assert f"payload does not decode with {registry.name}/{name} v1: not Avro" in warnings[1]
-    assert warnings[2].startswith("streamtail: warning: 2 records in all: GSR schema version")
-    assert warnings[3].startswith("streamtail: warning: 2 records in all: payload does not decode")
+    assert warnings[2].startswith(
+        "streamtail: warning: 2 of the 4 records printed: GSR schema version"
+    )
+    assert warnings[3].startswith(
+        "streamtail: warning: 2 of the 4 records printed: payload does not"
+    )

@@ -106,7 +106,9 @@ def test_an_unknown_version_is_base64_and_reported_once(kinesis: Any, glue: Any)
         f": GSR schema version {missing}: not in the registry (EntityNotFoundException); "
         "shown as base64"
     )
-    assert lines[1].startswith("streamtail: warning: 3 records in all: GSR schema version")
+    assert lines[1].startswith(
+        "streamtail: warning: 3 of the 3 records printed: GSR schema version"
+    )
 
 
 def test_put_gsr_schema_writes_what_the_pypi_deserializer_reads(kinesis: Any, glue: Any) -> None:
@@ -266,7 +268,9 @@ def test_a_glue_that_fails_is_reported_once_and_every_record_kept(
     assert len(lines) == 2, stderr
     assert ": Glue Schema Registry unavailable (Glue GetSchemaVersion failed: " in lines[0]
     assert lines[0].endswith("; GSR frames shown as base64")
-    assert lines[1].startswith("streamtail: warning: 4 records in all: Glue Schema Registry")
+    assert lines[1].startswith(
+        "streamtail: warning: 4 of the 4 records printed: Glue Schema Registry"
+    )
 
 
 def test_put_gsr_json_schema_keeps_every_digit(kinesis: Any, glue: Any) -> None:

@@ -173,7 +173,8 @@ def test_damaged_payloads_are_shown_and_warned_about_once_each_kind(kinesis: Any
         "checksum; shown as base64",
         "streamtail: warning: shard shardId-000000000000 seq 4: truncated gzip data; shown as "
         "base64",
-        "streamtail: warning: 3 records in all: KPL aggregate with a bad MD5 checksum; shown as "
+        "streamtail: warning: 3 of the 4 records printed: KPL aggregate with a bad MD5 checksum; "
+        "shown as "
         "base64",
     ]
 
@@ -222,3 +223,26 @@ def test_event_filters_dynamodb_changes(kinesis: Any) -> None:
         {"pk": "a"},
         {"pk": "a", "n": 2},
     )
+
+
+def test_decode_warnings_speak_only_of_records_printed(kinesis: Any) -> None:
+    _stream(kinesis, "bad")
+    good = kplbuild.aggregate([("k", b"v")])
+    bad = good[:-1] + bytes([good[-1] ^ 1])
+    _put(kinesis, "bad", "user-1", b'{"started":true}')
+    for _ in range(3):
+        _put(kinesis, "bad", "user-2", bad)
+    # past --limit, or filtered out: printed by no one, warned about by no one
+    for args in (["-n", "1"], ["--grep", "started"], ["--key", "user-1"]):
+        result = run_cli("read", "bad", "-o", "ndjson", *args)
+        assert result.code == 0, result.stderr
+        assert len(result.lines) == 1
+        assert result.stderr == "", args
+    result = run_cli("read", "bad", "-o", "ndjson", "-n", "3")
+    assert [r["enc"] for r in _records(result.stdout)] == ["json", "base64", "base64"]
+    assert result.stderr.splitlines() == [
+        "streamtail: warning: shard shardId-000000000000 seq 2: KPL aggregate with a bad MD5 "
+        "checksum; shown as base64",
+        "streamtail: warning: 2 of the 3 records printed: KPL aggregate with a bad MD5 checksum; "
+        "shown as base64",
+    ]
