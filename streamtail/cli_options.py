@@ -224,12 +224,12 @@ CheckpointOpt = Annotated[
     ),
 ]
 RetryTimeout = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--retry-timeout",
-        metavar="SECONDS",
-        help="Give up (exit 1) once a shard has failed this long without a break (default: 180 "
-        "for read; follow never gives up); inf: never.",
+        metavar="DURATION",
+        help="Give up (exit 1) once a shard has failed this long without a break, e.g. 90s or 3m "
+        "(default: 3m for read; follow never gives up); inf: never.",
         show_default=False,
     ),
 ]
@@ -258,6 +258,16 @@ ProtoMessage = Annotated[
         metavar="NAME",
         help="Payloads are bare Protobuf messages of this type (package.Message); implies "
         "--decode protobuf.",
+    ),
+]
+
+
+IdleExit = Annotated[
+    str | None,
+    typer.Option(
+        "--idle-exit",
+        metavar="DURATION",
+        help="Exit 0 after this long with no new record, e.g. 30s, 2m or 1.5 (seconds).",
     ),
 ]
 
