@@ -144,6 +144,17 @@ Output = Annotated[
         show_default=False,
     ),
 ]
+Delimiter = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-D",
+        metavar="TEXT",
+        help="With -o raw: what follows each payload (default \\n; '' none, \\0 NUL; escapes "
+        "\\n \\t \\r \\0 \\\\ \\xHH).",
+        show_default=False,
+    ),
+]
 Decode = Annotated[
     DecodeChoice,
     typer.Option(

@@ -27,6 +27,7 @@ from streamtail.model import SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import check_window, parse_duration, parse_position, parse_until
 from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
+from streamtail.render.raw import parse_delimiter
 from streamtail.status import status_line
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class ReadRequest:
     #: --idle-exit DURATION (positions.parse_duration)
     idle_exit: str | None = None
     output: str | None = None
+    #: --delimiter TEXT of `-o raw` (render.raw.parse_delimiter; None: a newline)
+    delimiter: str | None = None
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
@@ -110,6 +113,8 @@ class ReadSetup:
     output: str
     record_filter: RecordFilter
     ref: StreamRef
+    #: what `raw` writes after each payload
+    delimiter: bytes = b"\n"
 
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
@@ -183,6 +188,7 @@ def _read(
         stream=ref.display,
         raw_bytes=options.mode is DecodeMode.NONE,
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
+        delimiter=setup.delimiter,
     )
     renderer = make_renderer(setup.output, ctx)
     # `aws` prints records as the API returned them; filters still look at what they hold.
@@ -308,6 +314,11 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     if request.retry_timeout is not None:
         retry_timeout = parse_duration(request.retry_timeout, "--retry-timeout", never=True)
     output = output_format(request.output, env)
+    delimiter = b"\n"
+    if request.delimiter is not None:
+        if output != "raw":
+            raise UsageError(f"--delimiter is for -o raw, not -o {output}")
+        delimiter = parse_delimiter(request.delimiter)
     check_consumer_option(request.efo, request.consumer)
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
@@ -322,7 +333,7 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
         accept=shards_for(record_filter.key, hash_key),
         retry_timeout=retry_timeout,
     )
-    return ReadSetup(request, plan, output, record_filter, ref)
+    return ReadSetup(request, plan, output, record_filter, ref, delimiter)
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

@@ -120,8 +120,7 @@ def check_window(start: Position, until: float, now: float, until_text: str) -> 
         return
     start_text = "the start (latest: now)" if start.timestamp is None else "--from's time"
     raise UsageError(
-        f"empty window: --until {until_text!r} is before {start_text}, so no record can be "
-        "printed",
+        f"empty window: --until {until_text!r} is before {start_text}, so no record can be printed",
         hint="--until takes a time after --from (a later -15m, +10m, now, or ISO-8601)",
     )
 

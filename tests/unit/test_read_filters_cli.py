@@ -246,3 +246,38 @@ def test_decode_warnings_speak_only_of_records_printed(kinesis: Any) -> None:
         "streamtail: warning: 2 of the 3 records printed: KPL aggregate with a bad MD5 checksum; "
         "shown as base64",
     ]
+
+
+def test_raw_delimiter(kinesis: Any) -> None:
+    _stream(kinesis, "lines")
+    for data in (b"a\nb", b"log line\n", b'{"n": 1}', b"\xff\x00bytes"):
+        _put(kinesis, "lines", "k", data)
+    # default: a newline after each payload; a text payload's own final newline ends its line
+    result = run_cli("read", "lines", "-o", "raw")
+    assert result.stdout == b'a\nb\nlog line\n{"n": 1}\n/wBieXRlcw==\n'
+    result = run_cli("read", "lines", "-o", "raw", "--delimiter", "\\0")
+    assert result.stdout == b'a\nb\x00log line\n\x00{"n": 1}\x00/wBieXRlcw==\x00'
+    result = run_cli("read", "lines", "-o", "raw", "--decode", "none", "-D", "")
+    assert result.stdout == b'a\nblog line\n{"n": 1}\xff\x00bytes'
+    result = run_cli("read", "lines", "-o", "raw", "--decode", "none", "-D", "\\x1e|")
+    assert result.stdout.split(b"\x1e|") == [
+        b"a\nb",
+        b"log line\n",
+        b'{"n": 1}',
+        b"\xff\x00bytes",
+        b"",
+    ]
+
+
+def test_raw_delimiter_usage_errors(kinesis: Any) -> None:
+    result = run_cli("read", "lines", "-o", "ndjson", "--delimiter", "")
+    assert (result.code, result.stderr) == (
+        2,
+        "streamtail: error: --delimiter is for -o raw, not -o ndjson\n",
+    )
+    result = run_cli("read", "lines", "-o", "raw", "--delimiter", "\\q")
+    assert (result.code, result.stderr) == (
+        2,
+        "streamtail: error: invalid --delimiter '\\\\q': unknown escape '\\\\q'\n"
+        "streamtail: hint: escapes: \\n \\t \\r \\0 \\\\ and \\xHH; '' for none\n",
+    )
