@@ -117,13 +117,20 @@ class _Group(typer.core.TyperGroup):
                 sys.stdout.write(message + "\n")
             sys.exit(ExitCode.OK)
         except _click.UsageError as exc:
-            command = exc.ctx.command_path if exc.ctx else "streamtail"
+            argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+            command = exc.ctx.command_path if exc.ctx else self._command_path(list(argv))
             _fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
         except typer.Abort:
             sys.exit(ExitCode.INTERRUPTED)
         except _click.ClickException as exc:
             _fail(exc.format_message(), None, exc.exit_code)
         sys.exit(code or 0)
+
+    def _command_path(self, argv: list[str]) -> str:
+        """The command an error without a context is about (Click's parser raises "Option
+        '--from' requires an argument." without one): the first word of argv, if a command."""
+        name = next((word for word in argv if not word.startswith("-")), None)
+        return f"streamtail {name}" if name in self.commands else "streamtail"
 
     def _main_shell_completion(
         self, ctx_args: Any, prog_name: str, complete_var: Any = None

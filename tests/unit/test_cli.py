@@ -692,3 +692,53 @@ def test_dynamodb_table_without_stream(orders_table: Any) -> None:
         "aws dynamodb update-table --table-name NoStream --stream-specification "
         "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES",
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "url", "hint"),
+    [
+        (
+            ("read", "orders"),
+            "127.0.0.1:15000",
+            "give the scheme: --endpoint-url http://127.0.0.1:15000 (or https://)",
+        ),
+        (
+            ("ls",),
+            "localhost:4566",
+            "give the scheme: --endpoint-url http://localhost:4566 (or https://)",
+        ),
+        (
+            ("shards", "orders"),
+            "tcp://127.0.0.1:4566",
+            "the scheme is http or https: http://127.0.0.1:4566, https://kinesis.example.com",
+        ),
+    ],
+)
+def test_an_endpoint_url_without_a_scheme_is_a_usage_error(
+    aws_env: None, command: tuple[str, ...], url: str, hint: str
+) -> None:
+    result = run(*command, "--endpoint-url", url)
+    assert_usage_error(result, f"invalid --endpoint-url {url!r}: not an http(s) URL", hint)
+
+
+def test_an_endpoint_from_the_environment_without_a_scheme_is_a_usage_error(
+    aws_env: None,
+) -> None:
+    result = run("read", "orders", env={"AWS_ENDPOINT_URL_KINESIS": "127.0.0.1:15000"})
+    assert result.exit_code == 2, result
+    assert result.stderr.splitlines() == [
+        "streamtail: error: kinesis: Invalid endpoint: 127.0.0.1:15000",
+        "streamtail: hint: an endpoint URL needs its scheme, e.g. http://127.0.0.1:4566: check "
+        "AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_* and the profile's endpoint_url",
+    ]
+
+
+@pytest.mark.parametrize("command", [("read", "orders"), ("follow", "orders"), ("lag", "app")])
+def test_an_option_without_its_value_hints_the_commands_own_help(
+    aws_env: None, command: tuple[str, ...]
+) -> None:
+    option = "--interval" if command[0] == "lag" else "--from"
+    result = run(*command, option)
+    assert_usage_error(
+        result, f"Option {option!r} requires an argument.", f"see 'streamtail {command[0]} --help'"
+    )

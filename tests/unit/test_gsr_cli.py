@@ -286,6 +286,10 @@ def test_put_gsr_json_schema_keeps_every_digit(kinesis: Any, glue: Any) -> None:
     result = run_cli("put", "docs", "--gsr-schema", "reg/doc", input=lines)
     assert result.code == 2
     assert "line 2: not JSON; not written" in result.stderr
+    # the hint is the schema's, not --from-ndjson's or --key-field's (neither was given)
+    assert result.stderr.splitlines()[-1] == (
+        "streamtail: hint: each line is written with the schema: a JSON value the schema accepts"
+    )
     shard = kinesis.list_shards(StreamName="docs")["Shards"][0]["ShardId"]
     iterator = kinesis.get_shard_iterator(
         StreamName="docs", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
