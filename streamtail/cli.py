@@ -28,6 +28,7 @@ from streamtail.cli_options import (
     Decode,
     DecodeChoice,
     Delimiter,
+    Deregister,
     Efo,
     Endpoint,
     Event,
@@ -540,6 +541,7 @@ def demo(
 def consumers_command(
     stream: Stream,
     prune: Prune = False,
+    deregister: Deregister = None,
     output: ListOutput = None,
     profile: Profile = None,
     region: Region = None,
@@ -547,12 +549,18 @@ def consumers_command(
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
-    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo)."""
+    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo);
+    --prune and --deregister remove them."""
     from streamtail.efo.command import run_consumers
 
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_consumers(stream, conn, env, fmt, prune=prune))
+    names = tuple(deregister or ())
+    _run(
+        debug,
+        no_color,
+        lambda env: run_consumers(stream, conn, env, fmt, prune=prune, deregister=names),
+    )
 
 
 def main() -> None:

@@ -348,6 +348,15 @@ Prune = Annotated[
         "process is gone from this host, or they are over 7 days old).",
     ),
 ]
+Deregister = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--deregister",
+        metavar="NAME",
+        help="Deregister this consumer (any, e.g. one kept by --consumer NAME), without asking; "
+        "repeatable.",
+    ),
+]
 PutAvroSchema = Annotated[
     str | None,
     typer.Option(
