@@ -402,7 +402,9 @@ def test_shards_tree(orders: Any) -> None:
     assert result.stdout == (
         "orders\n"
         "├── shardId-000000000000  open  hash 50.0%  seq 1…\n"
+        f"│   hash keys 0…{2**127 - 1}\n"
         "└── shardId-000000000001  open  hash 50.0%  seq 1…\n"
+        f"    hash keys {2**127}…{2**128 - 1}\n"
     )
     assert result.stderr == ""
 
@@ -674,6 +676,15 @@ def test_read_dynamodb_table(orders_table: Any) -> None:
     assert [list(dict(row))[:6] for row in rows] == [
         ["stream", "table", "shard", "seq", "id", "ts"]
     ] * 3
+
+
+def test_ls_table_shows_a_dynamodb_streams_arn(orders_table: Any) -> None:
+    arn = orders_table.describe_table(TableName="Orders")["Table"]["LatestStreamArn"]
+    result = run("ls", "-o", "table", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result
+    header, row = [line.split() for line in result.stdout.splitlines()]
+    assert header[-2:] == ["STREAM", "ARN"]
+    assert row == ["dynamodb", "ddb:Orders", "ENABLED", "NEW_AND_OLD_IMAGES", arn]
 
 
 def test_dynamodb_table_not_found(orders_table: Any) -> None:
