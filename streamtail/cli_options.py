@@ -130,9 +130,22 @@ Until = Annotated[
         "--until", metavar="TIME", help="Stop at the first record that arrived after this time."
     ),
 ]
+
+
+def _count(text: str) -> int:
+    """`--limit N`: a whole number, 1 or more (Click's own words for these are its types')."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a whole number") from None
+    if count < 1:
+        raise typer.BadParameter(f"{count} prints nothing: give 1 or more")
+    return count
+
+
 Limit = Annotated[
     int | None,
-    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", min=1),
+    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", parser=_count),
 ]
 Output = Annotated[
     OutputFormat | None,

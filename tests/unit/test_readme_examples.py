@@ -1,0 +1,203 @@
+"""The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
+the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts.
+
+Each example is taken from the README itself (a ``` block), then produced: usage errors through
+the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
+that prints them, with the README's own records. Only what the service decides (arrival times)
+is left out of a comparison, and said so where it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streamtail.decode import DecodeMode, DecodeOptions, expand
+from streamtail.env import Env
+from streamtail.model import Record
+from streamtail.printing import DecodeProblems
+from streamtail.render import RenderContext
+from streamtail.render.ndjson import NdjsonRenderer
+from streamtail.status import Figures, format_status
+from tests.unit import kplbuild
+from tests.unit.helpers import run_cli
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+
+
+def blocks() -> list[list[str]]:
+    """The lines of every fenced block of the README (indented blocks too)."""
+    found: list[list[str]] = []
+    current: list[str] | None = None
+    for line in README.splitlines():
+        if line.strip().startswith("```"):
+            if current is None:
+                current = []
+            else:
+                found.append(current)
+                current = None
+        elif current is not None:
+            current.append(line.strip() if line.startswith("  ") else line)
+    return found
+
+
+def sessions() -> list[tuple[str, list[str]]]:
+    """Each `$ streamtail ...` line of a block, with the lines after it (its output)."""
+    found: list[tuple[str, list[str]]] = []
+    for block in blocks():
+        for i, line in enumerate(block):
+            if line.startswith("$ streamtail "):
+                end = next((j for j in range(i + 1, len(block)) if block[j].startswith("$ ")), None)
+                found.append((line[2:], block[i + 1 : end]))
+    return found
+
+
+def block_with(first: str, *, holding: str = "") -> list[str]:
+    """The one block whose first line starts with `first` (and that holds `holding`)."""
+    [block] = [b for b in blocks() if b and b[0].startswith(first) and holding in "\n".join(b)]
+    return block
+
+
+def session(command: str) -> list[str]:
+    [output] = [out for cmd, out in sessions() if cmd == command]
+    return output
+
+
+USAGE_ERRORS = [
+    (command, output)
+    for command, output in sessions()
+    if output and all(re.match(r"streamtail: (error|hint): ", line) for line in output)
+]
+
+
+def test_the_readme_shows_usage_errors() -> None:
+    assert len(USAGE_ERRORS) >= 5, USAGE_ERRORS
+
+
+@pytest.mark.parametrize(("command", "output"), USAGE_ERRORS, ids=[c for c, _ in USAGE_ERRORS])
+def test_usage_error_examples(aws_env: None, command: str, output: list[str]) -> None:
+    result = run_cli(*shlex.split(command)[1:])
+    assert (result.code, result.stdout) == (2, b"")
+    assert result.stderr.splitlines() == output
+
+
+def test_status_line_examples() -> None:
+    [plain] = block_with("orders  12,408 records")
+    [filtered] = block_with("orders  1,204 printed")
+    base = {"stream": "orders", "retries": 0, "throttled": 0}
+    assert (
+        format_status(
+            Figures(
+                shown=12_408,
+                read=12_408,
+                rate=215.0,
+                open_shards=4,
+                closed_shards=2,
+                behind=("shardId-000000000007", 1_800),
+                **{**base, "retries": 4, "throttled": 3},  # type: ignore[arg-type]
+            ),
+            200,
+        )
+        == plain
+    )
+    assert (
+        format_status(
+            Figures(
+                shown=1_204,
+                read=5_000,
+                rate=38.0,
+                open_shards=4,
+                closed_shards=0,
+                behind=("shardId-000000000000", 0),
+                **base,  # type: ignore[arg-type]
+            ),
+            200,
+        )
+        == filtered
+    )
+
+
+def test_damaged_payload_example() -> None:
+    line, warning = block_with('{"stream":"orders","shard":"', holding="bad MD5 checksum")
+    shown = json.loads(line)
+    # the README's record, as read: its bytes are the base64 it shows
+    record = Record(
+        shown["shard"],
+        shown["seq"],
+        shown["key"],
+        1_795_295_045_123,
+        base64.b64decode(shown["data"]),
+    )
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    items = expand(record, DecodeOptions(DecodeMode.AUTO))
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
+    renderer.write(items)
+    DecodeProblems(env).note(items)
+    assert env.stdout.getvalue().decode() == line + "\n"  # type: ignore[attr-defined]
+    assert env.stderr.getvalue() == warning + "\n"  # type: ignore[attr-defined]
+
+
+def test_gsr_unknown_version_example(kinesis: Any) -> None:
+    import boto3
+
+    boto3.client("glue", region_name="us-east-1").create_registry(RegistryName="shop")
+    first, count = block_with("streamtail: warning: shard shardId-000000000000 seq 1: GSR")
+    version = re.search(r"version ([0-9a-f-]{36})", first).group(1)  # type: ignore[union-attr]
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    for _ in range(3):  # a GSR frame: 03, no compression, the version id, the body
+        frame = b"\x03\x00" + bytes.fromhex(version.replace("-", "")) + b"\x02"
+        kinesis.put_record(StreamName="orders", Data=frame, PartitionKey="k")
+    result = run_cli("read", "orders", "-o", "ndjson")
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines() == [first, count]
+
+
+def _put_lines(count: int) -> bytes:
+    return b"".join(b'{"n":%d}\n' % i for i in range(count))
+
+
+def test_put_count_example(kinesis: Any) -> None:
+    [line] = block_with("streamtail: 1200 records written")
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    result = run_cli("put", "orders", "--key", "k", input=_put_lines(1200))
+    assert (result.code, result.stderr) == (0, line + "\n")
+
+
+def test_round_trip_example(kinesis: Any) -> None:
+    """README "Writing records": the table, put's count and the copy, on moto (whose sequence
+    numbers are short). The TIME column is the service's arrival time: left out."""
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    kinesis.create_stream(StreamName="orders-copy", ShardCount=1)
+    for key, data in (
+        ("user-1", kplbuild.aggregate([("user-1", b'{"id":1}'), ("user-2", b"hello")])),
+        ("user-42", gzip.compress(b'{"level":"info","msg":"started"}')),
+        ("user-42", b"\x00\x9f\x42\xff"),
+    ):
+        kinesis.put_record(StreamName="orders", Data=data, PartitionKey=key)
+
+    expected = session("streamtail read orders -o table")
+    table = run_cli("read", "orders", "-o", "table", "--no-color", env={"COLUMNS": "100"})
+    assert table.code == 0, table.stderr
+    assert [line[13:].rstrip() for line in table.lines] == [line[13:].rstrip() for line in expected]
+    assert table.lines[0][:13] == expected[0][:13]  # the header's TIME (UTC) is all there
+
+    ndjson = run_cli("read", "orders", "-o", "ndjson")
+    command = "streamtail read orders -o ndjson | streamtail put orders-copy --from-ndjson"
+    [said] = session(command + " --key-field key")
+    put = run_cli("put", "orders-copy", "--from-ndjson", "--key-field", "key", input=ndjson.stdout)
+    assert (put.code, put.stderr) == (0, said + "\n")
+
+    expected = session("streamtail read orders-copy -o ndjson | jq -c '{key, enc, data}'")
+    copy = run_cli("read", "orders-copy", "-o", "ndjson")
+    shown = [json.loads(line) for line in copy.lines]
+    assert [
+        json.dumps({k: r[k] for k in ("key", "enc", "data")}, separators=(",", ":")) for r in shown
+    ] == expected
