@@ -50,11 +50,11 @@ def blocks() -> list[list[str]]:
 
 
 def sessions() -> list[tuple[str, list[str]]]:
-    """Each `$ streamtail ...` line of a block, with the lines after it (its output)."""
+    """Each `$ ...` line of a block, with the lines after it (its output)."""
     found: list[tuple[str, list[str]]] = []
     for block in blocks():
         for i, line in enumerate(block):
-            if line.startswith("$ streamtail "):
+            if line.startswith("$ "):
                 end = next((j for j in range(i + 1, len(block)) if block[j].startswith("$ ")), None)
                 found.append((line[2:], block[i + 1 : end]))
     return found
@@ -74,7 +74,9 @@ def session(command: str) -> list[str]:
 USAGE_ERRORS = [
     (command, output)
     for command, output in sessions()
-    if output and all(re.match(r"streamtail: (error|hint): ", line) for line in output)
+    if command.startswith("streamtail ")
+    and output
+    and all(re.match(r"streamtail: (error|hint): ", line) for line in output)
 ]
 
 
@@ -201,3 +203,70 @@ def test_round_trip_example(kinesis: Any) -> None:
     assert [
         json.dumps({k: r[k] for k in ("key", "enc", "data")}, separators=(",", ":")) for r in shown
     ] == expected
+
+
+#: the README's `order.avsc`: the schema of its orders.ndjson lines (registered as shop/orders)
+ORDER_AVSC = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "shop",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {
+            "name": "total",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2},
+        },
+        {"name": "placed", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "coupon", "type": ["null", "string"], "default": None},
+    ],
+}
+
+
+def test_schema_round_trip_examples(kinesis: Any, tmp_path: Path) -> None:
+    """README "Schemas": put --gsr-schema and --avro-schema, and what reads them back (the
+    arrival time of the bare Avro line is the service's: left out)."""
+    import boto3
+
+    glue = boto3.client("glue", region_name="us-east-1")
+    glue.create_registry(RegistryName="shop")
+    glue.create_schema(
+        RegistryId={"RegistryName": "shop"},
+        SchemaName="orders",
+        DataFormat="AVRO",
+        Compatibility="NONE",
+        SchemaDefinition=json.dumps(ORDER_AVSC),
+    )
+    schema = tmp_path / "order.avsc"
+    schema.write_text(json.dumps(ORDER_AVSC))
+    lines = "".join(f"{line}\n" for line in session("cat orders.ndjson")).encode()
+    for name in ("orders", "orders-bare"):
+        kinesis.create_stream(StreamName=name, ShardCount=1)
+
+    [said] = session("streamtail put orders --gsr-schema shop/orders --key user-1 < orders.ndjson")
+    put = run_cli("put", "orders", "--gsr-schema", "shop/orders", "--key", "user-1", input=lines)
+    assert (put.code, put.stderr) == (0, said + "\n")
+    expected = session(
+        "streamtail read orders -o ndjson | jq -c '{enc, data, version: .schema.version}'"
+    )
+    read = run_cli("read", "orders", "-o", "ndjson")
+    assert [
+        json.dumps(
+            {"enc": r["enc"], "data": r["data"], "version": r["schema"]["version"]},
+            separators=(",", ":"),
+        )
+        for r in map(json.loads, read.lines)
+    ] == expected  # as jq prints them: 12.30 read as a number is 12.3
+
+    [said] = session(
+        "streamtail put orders-bare --avro-schema order.avsc --key user-1 < orders.ndjson"
+    )
+    put = run_cli(
+        "put", "orders-bare", "--avro-schema", str(schema), "--key", "user-1", input=lines
+    )
+    assert (put.code, put.stderr) == (0, said + "\n")
+    [expected_line] = session("streamtail read orders-bare --avro-schema order.avsc -o ndjson -n 1")
+    bare = run_cli("read", "orders-bare", "--avro-schema", str(schema), "-o", "ndjson", "-n", "1")
+    assert bare.code == 0, bare.stderr
+    [line] = bare.lines
+    ts = re.compile(r'"ts":"[^"]+"')
+    assert ts.sub("", line.replace(str(schema), "order.avsc")) == ts.sub("", expected_line)
