@@ -270,3 +270,36 @@ def test_schema_round_trip_examples(kinesis: Any, tmp_path: Path) -> None:
     [line] = bare.lines
     ts = re.compile(r'"ts":"[^"]+"')
     assert ts.sub("", line.replace(str(schema), "order.avsc")) == ts.sub("", expected_line)
+
+
+def test_protobuf_example(kinesis: Any, tmp_path: Path) -> None:
+    """README "Schemas": a bare Protobuf message read with --proto-message (shop.Click, a
+    descriptor set as protoc --descriptor_set_out writes it)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    fdp = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(name="shop.proto", package="shop", syntax="proto3")
+    click = file.message_type.add(name="Click")
+    for number, (name, kind) in enumerate(
+        (("id", fdp.TYPE_INT64), ("page", fdp.TYPE_STRING), ("mobile", fdp.TYPE_BOOL)), 1
+    ):
+        click.field.add(name=name, number=number, type=kind, label=fdp.LABEL_OPTIONAL)
+    files = descriptor_pb2.FileDescriptorSet(file=[file])
+    descriptor = tmp_path / "shop.desc"
+    descriptor.write_bytes(files.SerializeToString())
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    message = message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.Click"))
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    payload = message(id=3, page="/cart", mobile=False).SerializeToString()
+    kinesis.put_record(StreamName="clicks", Data=payload, PartitionKey="k")
+
+    command = "streamtail read clicks --proto-descriptor shop.desc --proto-message shop.Click"
+    [expected] = session(command + " -o ndjson | jq -c '{enc, data}'")
+    args = ["--proto-descriptor", str(descriptor), "--proto-message", "shop.Click"]
+    result = run_cli("read", "clicks", *args, "-o", "ndjson")
+    assert result.code == 0, result.stderr
+    [record] = map(json.loads, result.lines)
+    assert json.dumps({"enc": record["enc"], "data": record["data"]}, separators=(",", ":")) == (
+        expected
+    )
