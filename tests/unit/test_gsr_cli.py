@@ -313,3 +313,16 @@ def test_put_schema_usage_errors(kinesis: Any, args: list[str], message: str) ->
     result = run_cli("put", "s", *args, input=b"{}\n")
     assert result.code == 2
     assert message in result.stderr
+
+
+def test_avro_warnings_count_only_the_records_printed(kinesis: Any, tmp_path: Path) -> None:
+    # issue: `read S --avro-schema order.avsc -n 2` printed 2 records and warned of 12
+    schema = tmp_path / "event.avsc"
+    schema.write_text(json.dumps(EVENT_AVRO))
+    put_all(kinesis, "bare", [b"\x02"] * 12)  # an id, then nothing: too short for the schema
+    result = run_cli("read", "bare", "--avro-schema", str(schema), "-o", "ndjson", "-n", "2")
+    assert result.code == 0, result.stderr
+    assert len(result.lines) == 2
+    first, count = result.stderr.splitlines()
+    assert first.startswith("streamtail: warning: shard shardId-000000000000 seq 1: ")
+    assert count.startswith("streamtail: warning: 2 of the 2 records printed: ")
