@@ -22,27 +22,19 @@ from aws_schema_registry.jsonschema import JsonSchema
 from aws_schema_registry.serde import KafkaSerializer
 
 from streamtail.decode.schema import frame
-from tests.unit.schema_fixtures import SHOP_PROTO, proto_message, shop_descriptor_set
+from tests.unit.schema_fixtures import (
+    README_ORDER,
+    SHOP_PROTO,
+    proto_message,
+    shop_descriptor_set,
+)
 
 from .servers import ACCESS_KEY, REGION, SECRET_KEY, Admin, Cli, ServerProcess, closed_port
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 Names = Callable[[str], str]
 
-ORDER = {
-    "type": "record",
-    "name": "Order",
-    "namespace": "shop",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {
-            "name": "total",
-            "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2},
-        },
-        {"name": "placed", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-        {"name": "coupon", "type": ["null", "string"]},
-    ],
-}
+ORDER = README_ORDER
 
 
 class Registry:

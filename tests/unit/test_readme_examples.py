@@ -29,6 +29,7 @@ from streamtail.render.ndjson import NdjsonRenderer
 from streamtail.status import Figures, format_status
 from tests.unit import kplbuild
 from tests.unit.helpers import run_cli
+from tests.unit.schema_fixtures import README_ORDER
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 
@@ -94,37 +95,14 @@ def test_usage_error_examples(aws_env: None, command: str, output: list[str]) ->
 def test_status_line_examples() -> None:
     [plain] = block_with("orders  12,408 records")
     [filtered] = block_with("orders  1,204 printed")
-    base = {"stream": "orders", "retries": 0, "throttled": 0}
-    assert (
-        format_status(
-            Figures(
-                shown=12_408,
-                read=12_408,
-                rate=215.0,
-                open_shards=4,
-                closed_shards=2,
-                behind=("shardId-000000000007", 1_800),
-                **{**base, "retries": 4, "throttled": 3},  # type: ignore[arg-type]
-            ),
-            200,
-        )
-        == plain
-    )
-    assert (
-        format_status(
-            Figures(
-                shown=1_204,
-                read=5_000,
-                rate=38.0,
-                open_shards=4,
-                closed_shards=0,
-                behind=("shardId-000000000000", 0),
-                **base,  # type: ignore[arg-type]
-            ),
-            200,
-        )
-        == filtered
-    )
+
+    def line(shown: int, read: int, rate: float, closed: int, behind: tuple[str, int]) -> str:
+        retries = (4, 3) if closed else (0, 0)
+        figures = Figures("orders", shown, read, rate, 4, closed, behind, *retries)
+        return format_status(figures, 200)
+
+    assert line(12_408, 12_408, 215.0, 2, ("shardId-000000000007", 1_800)) == plain
+    assert line(1_204, 5_000, 38.0, 0, ("shardId-000000000000", 0)) == filtered
 
 
 def test_damaged_payload_example() -> None:
@@ -205,23 +183,6 @@ def test_round_trip_example(kinesis: Any) -> None:
     ] == expected
 
 
-#: the README's `order.avsc`: the schema of its orders.ndjson lines (registered as shop/orders)
-ORDER_AVSC = {
-    "type": "record",
-    "name": "Order",
-    "namespace": "shop",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {
-            "name": "total",
-            "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2},
-        },
-        {"name": "placed", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-        {"name": "coupon", "type": ["null", "string"], "default": None},
-    ],
-}
-
-
 def test_schema_round_trip_examples(kinesis: Any, tmp_path: Path) -> None:
     """README "Schemas": put --gsr-schema and --avro-schema, and what reads them back (the
     arrival time of the bare Avro line is the service's: left out)."""
@@ -234,10 +195,10 @@ def test_schema_round_trip_examples(kinesis: Any, tmp_path: Path) -> None:
         SchemaName="orders",
         DataFormat="AVRO",
         Compatibility="NONE",
-        SchemaDefinition=json.dumps(ORDER_AVSC),
+        SchemaDefinition=json.dumps(README_ORDER),
     )
     schema = tmp_path / "order.avsc"
-    schema.write_text(json.dumps(ORDER_AVSC))
+    schema.write_text(json.dumps(README_ORDER))
     lines = "".join(f"{line}\n" for line in session("cat orders.ndjson")).encode()
     for name in ("orders", "orders-bare"):
         kinesis.create_stream(StreamName=name, ShardCount=1)
