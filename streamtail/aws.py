@@ -142,6 +142,12 @@ class Clients:
                     endpoint_url=endpoint,
                     config=self._data_config if data_plane else self._config,
                 )
+            except botocore.exceptions.InvalidRegionError as exc:
+                raise UsageError(
+                    f"invalid region {self.region!r}: not a region name",
+                    hint="a region such as us-east-1 or eu-west-1 (from --region, AWS_REGION, "
+                    "AWS_DEFAULT_REGION or the profile)",
+                ) from exc
             except botocore.exceptions.BotoCoreError as exc:
                 raise translate(exc, service) from exc
             except ValueError as exc:  # botocore raises ValueError for a malformed endpoint URL
@@ -164,7 +170,7 @@ def check_endpoint(url: str | None, option: str) -> None:
     parts = urlsplit(url.strip())
     if parts.scheme in {"http", "https"} and parts.netloc:
         return
-    if "://" in url:
+    if "://" in url or not url.strip():
         hint = "the scheme is http or https: http://127.0.0.1:4566, https://kinesis.example.com"
     else:
         hint = f"give the scheme: {option} http://{url.strip()} (or https://)"

@@ -753,3 +753,13 @@ def test_an_option_without_its_value_hints_the_commands_own_help(
     assert_usage_error(
         result, f"Option {option!r} requires an argument.", f"see 'streamtail {command[0]} --help'"
     )
+
+
+def test_a_region_that_is_not_one_is_a_usage_error(aws_env: None) -> None:
+    result = run("read", "orders", "--region", "bad region", "--endpoint-url", "http://127.0.0.1:9")
+    assert_usage_error(
+        result,
+        "invalid region 'bad region': not a region name",
+        "a region such as us-east-1 or eu-west-1 (from --region, AWS_REGION, AWS_DEFAULT_REGION "
+        "or the profile)",
+    )
