@@ -15,6 +15,8 @@ import io
 import json
 import re
 import shlex
+import zlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -264,3 +266,72 @@ def test_protobuf_example(kinesis: Any, tmp_path: Path) -> None:
     assert json.dumps({"enc": record["enc"], "data": record["data"]}, separators=(",", ":")) == (
         expected
     )
+
+
+def _payload(line: str) -> bytes:
+    """The bytes a README NDJSON line's record carried, from its `enc` and `data` (the data as
+    written: a JSON payload arrives as it is printed)."""
+    shown = json.loads(line)
+    *layers, last = shown["enc"].split("+")
+    if last == "json":
+        inner = line[line.index(',"data":') + 8 : -1].encode()
+    elif last == "text":
+        inner = shown["data"].encode()
+    else:
+        inner = base64.b64decode(shown["data"])
+    for layer in reversed(layers):
+        if layer == "gzip":
+            inner = gzip.compress(inner)
+        elif layer == "zlib":
+            inner = zlib.compress(inner)
+    return inner
+
+
+_KINESIS_KEYS = {"stream", "shard", "seq", "subseq", "key", "ts", "enc", "data"}
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+KINESIS_NDJSON = [
+    block
+    for block in blocks()
+    if block
+    and block[0].startswith('{"stream":"orders","shard":"shardId-')
+    and all(map(_is_json, block))
+    and all(json.loads(line).keys() <= _KINESIS_KEYS for line in block)
+]
+
+
+@pytest.mark.parametrize("block", KINESIS_NDJSON, ids=[str(i) for i in range(len(KINESIS_NDJSON))])
+def test_kinesis_ndjson_examples(block: list[str]) -> None:
+    """README "NDJSON records" and "Decoding": each line is what the tool prints for a record
+    holding what the line shows (a KPL aggregate: the lines of its user records)."""
+    assert len(KINESIS_NDJSON) >= 4
+    shown = [json.loads(line) for line in block]
+    first = shown[0]
+    ts_ms = round(datetime.fromisoformat(first["ts"].replace("Z", "+00:00")).timestamp() * 1000)
+    if first["enc"].startswith("kpl+"):
+        users = [
+            (r["key"], _payload(line.replace('"enc":"kpl+', '"enc":"')))
+            for r, line in zip(shown, block, strict=True)
+        ]
+        records = [
+            Record(first["shard"], first["seq"], first["key"], ts_ms, kplbuild.aggregate(users))
+        ]
+    else:
+        records = [
+            Record(r["shard"], r["seq"], r["key"], ts_ms, _payload(line))
+            for r, line in zip(shown, block, strict=True)
+        ]
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
+    for record in records:
+        renderer.write(expand(record, DecodeOptions(DecodeMode.AUTO)))
+    assert env.stdout.getvalue().decode().splitlines() == block  # type: ignore[attr-defined]
+    assert env.stderr.getvalue() == ""  # type: ignore[attr-defined]
