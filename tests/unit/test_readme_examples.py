@@ -1,5 +1,6 @@
 """The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
-the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts.
+the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts, NDJSON
+lines of every decoding, the schema round trips.
 
 Each example is taken from the README itself (a ``` block), then produced: usage errors through
 the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
