@@ -34,7 +34,7 @@ import orjson
 from streamtail.clock import SYSTEM, Clock
 from streamtail.efo.frames import ShardEvent
 from streamtail.efo.subscription import Dropped, Subscriber, Unsupported
-from streamtail.errors import NotYet, ServiceError, StreamtailError
+from streamtail.errors import NotFoundError, NotYet, ServiceError, StreamtailError
 from streamtail.model import Batch, Position, PositionKind, Shard
 from streamtail.sources.base import Service, Source
 
@@ -211,8 +211,9 @@ class EfoSource:
                     # The service ended the subscription (its 5-minute cut, or a server-closed
                     # stream): continue from the last continuation.
                     self.stats.count("resubscribes")
-                except ServiceError:
+                except ServiceError as exc:
                     self._drop(shard_id)
+                    self._raise_if_deleted(exc)
                     raise
             else:
                 self.stats.count("renewals")
@@ -275,6 +276,19 @@ class EfoSource:
                 return self._unsupported(exc)
             return NotYet(exc.message, after=DROPPED_WAIT)
         return exc
+
+    def _raise_if_deleted(self, exc: ServiceError) -> None:
+        """A subscription cut off in its middle (the connection dropped: what a stream deleted
+        under it looks like first): when the stream is gone, raise that (the walk ends, exit 3)
+        rather than a fault to retry and warn about. One DescribeStreamSummary per cut."""
+        if not exc.retryable:
+            return
+        try:
+            self._polling.identity()
+        except NotFoundError as gone:
+            raise gone from exc
+        except StreamtailError:
+            return  # not known to be gone: the fault is retried as it is
 
     def _unsupported(self, exc: ServiceError) -> Unsupported:
         return Unsupported(
