@@ -166,7 +166,7 @@ def _rows(  # noqa: PLR0917  (the parts of one round, passed on)
             for sid, (checkpoint, subseq) in plan.checkpoints.items()
         ]
         measured = LagMeter(
-            source, pacing=pacing, warn=lambda m: env.warn(m, every=10.0)
+            source, pacing=pacing, clock=env.time_source, warn=lambda m: env.warn(m, every=10.0)
         ).measure_all(jobs)
         _tell_unknown(env, measured)
         rows += with_lag(plan.rows, measured)

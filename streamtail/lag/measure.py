@@ -8,31 +8,29 @@ after the checkpoint means no lag. TRIM_HORIZON is measured from the oldest reco
 SHARD_END is done (0). LATEST and AT_TIMESTAMP leave the start to the application's own settings:
 unknown.
 
-Calls keep the reader's manners: the reader's `Pacing.min_interval` between two calls on a shard
-(under the 5 calls a second per shard Kinesis allows), and its `Backoff` for throttling and
-transient failures.
+The calls are the reader's own (reader/calls.py, `ShardCalls`): paced by `Pacing.min_interval`
+per shard (under the 5 calls a second Kinesis allows), retried through its `Backoff` and notices,
+and the tip is the reader's rule (`at_tip`, by what the service's MillisBehindLatest means). A
+meter that stops (Ctrl-C) ends its waits at once, and its probes return.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
-from typing import TypeVar
 
+from streamtail.clock import SYSTEM, Clock
 from streamtail.decode import kpl
 from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lag.leases import AT_TIMESTAMP, LATEST, SHARD_END, TRIM_HORIZON
 from streamtail.model import Position, PositionKind, Record, Shard
-from streamtail.reader import Pacing
-from streamtail.reader.retry import Backoff
-from streamtail.reader.shard import EMPTY_BATCHES_AT_TIP
-from streamtail.sources.base import Source
-
-T = TypeVar("T")
+from streamtail.reader import Pacing, WalkStats
+from streamtail.reader.calls import ShardCalls, at_tip
+from streamtail.reader.retry import Backoff, Notices
+from streamtail.sources.base import Lag, Source
 
 #: records asked for per GetRecords: the first unprocessed record is all that is needed (a few
 #: more in case the first is the part-processed KPL aggregate the checkpoint sits in)
@@ -77,19 +75,29 @@ class LagMeter:
         source: Source,
         *,
         pacing: Pacing | None = None,
-        wall: Callable[[], float] = time.time,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] | None = None,
+        clock: Clock = SYSTEM,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self.source = source
         self.pacing = pacing or Pacing()
-        self._wall = wall
-        self._clock = clock
+        self.time_source = clock
+        self.clock = clock.monotonic
+        self.wall = clock.wall
         #: set when the command stops (Ctrl-C): waiting probes end at once
         self.stopped = threading.Event()
-        self._sleep = sleep or self.stopped.wait
-        self._warn = warn or (lambda _message: None)
+        self.stats = WalkStats()
+        self.notices = Notices(
+            warn or (lambda _message: None),
+            self.clock,
+            give_up_after=GIVE_UP_AFTER,
+            interval=self.pacing.notice_interval,
+        )
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait on the meter's clock, ending early once it stops; False once stopped."""
+        if seconds > 0:
+            self.time_source.wait(self.stopped, seconds)
+        return not self.stopped.is_set()
 
     def measure_all(self, jobs: Sequence[Job]) -> dict[str, Measured]:
         if not jobs:
@@ -125,57 +133,45 @@ class LagMeter:
         return probe.first_after(Position(PositionKind.AFTER_SEQUENCE_NUMBER, sequence=checkpoint))
 
 
+#: what a probe the meter stopped returns (its result is not shown: the command is ending)
+STOPPED = Measured(None, "stopped")
+
+
 class _ShardProbe:
-    """The calls for one shard: paced and retried like the reader's."""
+    """The calls for one shard: the reader's (reader/calls.py), on the meter's clock and stop."""
 
     def __init__(self, meter: LagMeter, shard: Shard) -> None:
         self.meter = meter
         self.shard = shard
         pacing = meter.pacing
-        self.backoff = Backoff(pacing.retry_base, pacing.retry_cap, GIVE_UP_AFTER)
-        self.next_call = 0.0
-
-    def _paced(self, fn: Callable[[], T]) -> T:
-        meter = self.meter
-        while True:
-            wait = self.next_call - meter._clock()
-            if wait > 0:
-                meter._sleep(wait)
-            if meter.stopped.is_set():
-                raise ServiceError("stopped", retryable=False)
-            now = meter._clock()
-            self.next_call = now + meter.pacing.min_interval
-            try:
-                result = fn()
-            except ServiceError as exc:
-                delay = self.backoff.failed(exc, now)  # raises once retrying is over
-                meter._warn(f"shard {self.shard.shard_id}: {exc.message}; retrying")
-                self.next_call = max(self.next_call, now + delay)
-                continue
-            self.backoff.succeeded(meter._clock())
-            return result
+        backoff = Backoff(pacing.retry_base, pacing.retry_cap, GIVE_UP_AFTER)
+        self.calls = ShardCalls(meter, shard.shard_id, backoff)
 
     def first_after(self, position: Position, *, part: tuple[str, int] | None = None) -> Measured:
-        source = self.meter.source
+        meter = self.meter
+        lag = meter.source.service.lag
         try:
             iterator = self._iterator(position)
+            if iterator is None:
+                return STOPPED
             millis_behind: int | None = None
+            next_iterator: str | None = iterator
             for empty in range(MAX_CALLS):
-                if iterator is None:
+                if next_iterator is None:
                     return Measured(0)  # the shard is closed and nothing follows the checkpoint
-                batch = self._paced(partial(source.get_records, self.shard, iterator, LIMIT))
-                now_ms = round(self.meter._wall() * 1000)
+                batch = self.calls.records(self.shard, next_iterator, LIMIT)
+                if batch is None:
+                    return STOPPED
+                now_ms = round(meter.wall() * 1000)
                 records = _unprocessed(batch.records, part)
                 part = None
                 if records:
                     return Measured(max(now_ms - records[0].ts_ms, 0))
                 millis_behind = batch.millis_behind
-                if millis_behind == 0:
+                if at_tip(lag, dataclasses.replace(batch, records=[]), empty + 1, 0):
                     return Measured(0)
-                if millis_behind is None and empty + 1 >= EMPTY_BATCHES_AT_TIP:
-                    return Measured(0)  # DynamoDB Streams: no MillisBehindLatest, empty at tip
-                iterator = batch.next_iterator
-            if millis_behind is not None:
+                next_iterator = batch.next_iterator
+            if millis_behind is not None and lag is Lag.TIP:
                 return Measured(millis_behind)
             return Measured(None, "no answer from the shard after many empty pages")
         except NotFoundError:
@@ -186,18 +182,15 @@ class _ShardProbe:
             return Measured(None, f"reading the shard failed: {exc.message}")
 
     def _iterator(self, position: Position) -> str | None:
-        source = self.meter.source
+        """An iterator at `position`; None once the meter stops."""
         try:
-            result = self._paced(partial(source.get_iterator, self.shard, position))
+            return self.calls.iterator(self.shard, position)
         except UsageError:
             if position.sequence is None:
                 raise
             # The checkpoint is older than the stream's retention (the records after it were
             # trimmed and never processed): the oldest retained record is the oldest not processed.
-            result = self._paced(
-                partial(source.get_iterator, self.shard, Position(PositionKind.TRIM_HORIZON))
-            )
-        return result
+            return self.calls.iterator(self.shard, Position(PositionKind.TRIM_HORIZON))
 
 
 def _unprocessed(records: list[Record], part: tuple[str, int] | None) -> list[Record]:

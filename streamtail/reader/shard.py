@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.errors import THROTTLING_CODES, NotYet, ServiceError, UsageError
+from streamtail.errors import ServiceError, UsageError
 from streamtail.model import (
     TRIM_HORIZON,
     Batch,
@@ -27,6 +27,7 @@ from streamtail.model import (
     seq_value,
 )
 from streamtail.positions import format_duration, format_ts, now_position
+from streamtail.reader.calls import ShardCalls, at_tip
 from streamtail.reader.messages import Done, Ended, Failed, Records
 from streamtail.reader.retry import Backoff, Stall
 from streamtail.reader.start import skips_by_time, start_for
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 EXPIRED_ITERATOR = "ExpiredIteratorException"
 #: DynamoDB Streams: the position asked for lies before the oldest record kept (trimmed)
 TRIMMED = "TrimmedDataAccessException"
-#: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
-EMPTY_BATCHES_AT_TIP = 3
 
 
 @dataclass
@@ -80,13 +79,11 @@ class ShardWorker:
         self.empty_streak = 0
         self.wall_at_call = 0.0
         self.closed_at_call = False
-        self.next_call = 0.0
-        self.last_call = 0.0
-        #: GetShardIterator is limited to 5 calls a second per shard too (an iterator renewed
-        #: after every expiry, say): paced like GetRecords
-        self.next_iterator_call = 0.0
         pacing = ctx.pacing
-        self.backoff = Backoff(pacing.retry_base, pacing.retry_cap, ctx.give_up_after)
+        #: the shard's paced, retried calls (reader/calls.py, shared with `lag`)
+        self.calls = ShardCalls(
+            ctx, shard_id, Backoff(pacing.retry_base, pacing.retry_cap, ctx.give_up_after)
+        )
         self.stall = Stall(pacing.stall_after)
 
     def run(self) -> None:
@@ -136,35 +133,21 @@ class ShardWorker:
                 # Idle: back off from the fastest rate to about one call a second, so a shard
                 # that receives a record now and then is still polled quickly after it.
                 pause = min(ctx.pacing.idle_interval, pause * 2 ** (self.empty_streak - 1))
-            self.next_call = max(self.next_call, self.last_call + pause)
+            calls = self.calls
+            calls.next_call = max(calls.next_call, calls.last_call + pause)
         return Ended.CLOSED, None
 
     def _caught_up(self, batch: Batch) -> bool:
+        """At the tip (reader/calls.py, `at_tip`); the shard's lag noted for the status line
+        (unknown while records come where MillisBehindLatest is the data's age)."""
+        lag = self.ctx.source.service.lag
         behind = batch.millis_behind
-        if self.ctx.source.service.lag is Lag.AGE:
-            return self._caught_up_by_age(batch)
-        if behind is None:
-            empty_streak = 0 if batch.records else self.empty_streak + 1
-            return empty_streak >= EMPTY_BATCHES_AT_TIP
-        self.ctx.stats.set_behind(self.shard.shard_id, behind)
-        if behind != 0:
-            return False
-        if not batch.records:
-            return True
-        full = len(batch.records) >= batch.limit > 0
-        return not full and batch.records[-1].ts_ms >= self.ctx.started_ms
-
-    def _caught_up_by_age(self, batch: Batch) -> bool:
-        """The tip where MillisBehindLatest is the data's age (YDS): an empty batch, or a batch
-        that is not full whose last record arrived after the walk began. The lag is unknown
-        while records come (the age is not shown as lag)."""
-        stats = self.ctx.stats
-        if not batch.records:
-            stats.set_behind(self.shard.shard_id, 0)
-            return True
-        stats.set_behind(self.shard.shard_id, None)
-        full = len(batch.records) >= batch.limit > 0
-        return not full and batch.records[-1].ts_ms >= self.ctx.started_ms
+        if lag is Lag.AGE:
+            behind = None if batch.records else 0
+        if behind is not None or lag is Lag.AGE:
+            self.ctx.stats.set_behind(self.shard.shard_id, behind)
+        empty_batches = 0 if batch.records else self.empty_streak + 1
+        return at_tip(lag, batch, empty_batches, self.ctx.started_ms)
 
     def _past_end(self) -> bool:
         end = self.ctx.shard(self.shard.shard_id).last_seq
@@ -188,23 +171,17 @@ class ShardWorker:
         """An iterator after the last record read, or at the start position (None: stopped)."""
         if position is None:
             position = self._start()
-        ctx = self.ctx
         while True:
-            if not ctx.sleep(self.next_iterator_call - ctx.clock()):
-                return None
-            self.next_iterator_call = ctx.clock() + ctx.pacing.min_interval
+            # a refusal of a sequence number is this shard's to handle (`_refused`)
+            passes = (TRIMMED,) if position.sequence is not None else ()
             try:
-                return ctx.source.get_iterator(self.shard, position)
+                return self.calls.iterator(self.shard, position, passes=passes)
             except (UsageError, ServiceError) as exc:
                 trimmed = exc.aws_code == TRIMMED
                 if position.sequence is not None and (isinstance(exc, UsageError) or trimmed):
                     position = self._refused(position, trimmed=trimmed)
                     continue
-                if isinstance(exc, UsageError):
-                    raise
-                assert isinstance(exc, ServiceError)
-                if not self._backoff(exc):
-                    return None
+                raise
 
     def _start(self) -> Position:
         if self.after is not None:
@@ -245,7 +222,7 @@ class ShardWorker:
         trim horizon as it does on TrimmedDataAccessException, skipping what was read. A walk
         that began at the trim horizon or at LATEST has nothing before the stall to fall back on
         and keeps polling where it is; a walk stopped meanwhile ends at its next call."""
-        if not self.stall.seen(len(batch.records), batch.millis_behind, self.last_call):
+        if not self.stall.seen(len(batch.records), batch.millis_behind, self.calls.last_call):
             return iterator
         position = self.position
         after, wanted = seq_value(self.after), seq_value(position.sequence)
@@ -299,57 +276,40 @@ class ShardWorker:
     # -- calls ----------------------------------------------------------------------------------
 
     def _fetch(self, iterator: str) -> Batch | None:
-        """One GetRecords call, paced and retried; None once the walk stops."""
-        ctx = self.ctx
+        """One GetRecords answer, paced and retried (reader/calls.py); None once the walk
+        stops. An expired iterator is renewed after the last record read; trimmed data moves
+        the shard to its trim horizon."""
         while True:
-            if not ctx.sleep(self.next_call - ctx.clock()):
-                return None
-            self.last_call = ctx.clock()
-            # What the batch can be judged by is what was true when it was asked for: a listing
-            # refreshed or a wall clock read after the answer could be newer than the answer.
-            self.wall_at_call = ctx.wall()
-            self.closed_at_call = ctx.is_closed(self.shard.shard_id)
-            self.next_call = self.last_call + ctx.pacing.min_interval
-            ctx.stats.count_call()
             try:
-                batch = ctx.source.get_records(self.shard, iterator, ctx.limit)
+                return self.calls.records(
+                    self.shard,
+                    iterator,
+                    self.ctx.limit,
+                    passes=(EXPIRED_ITERATOR, TRIMMED),
+                    before=self._note_call,
+                )
             except ServiceError as exc:
                 fresh: str | None
                 if exc.aws_code == EXPIRED_ITERATOR:
                     fresh = self._iterator()
-                elif exc.aws_code == TRIMMED:
+                elif exc.aws_code != TRIMMED:
+                    raise  # retrying is over (see Backoff)
+                else:
                     # The iterator points at records trimmed meanwhile (DynamoDB Streams).
                     if self.after is not None:
                         self.floor = seq_value(self.after)
                     self.trimmed = _Trimmed(self.after, self.after_ts_ms)
                     fresh = self._iterator(TRIM_HORIZON)
-                elif self._backoff(exc):
-                    continue
-                else:
-                    return None
                 if fresh is None:
                     return None
                 iterator = fresh
-                continue
-            lasted = self.backoff.succeeded(ctx.clock())
-            if lasted is not None:
-                ctx.notices.recovered(self.shard.shard_id, lasted)
-            return batch
 
-    def _backoff(self, exc: ServiceError) -> bool:
-        """Wait before retrying a failed call; raises once retrying is over (see Backoff)."""
+    def _note_call(self) -> None:
+        """What a batch can be judged by is what was true when it was asked for: a listing
+        refreshed or a wall clock read after the answer could be newer than the answer."""
         ctx = self.ctx
-        now = ctx.clock()
-        delay = self.backoff.failed(exc, now)
-        ctx.stats.count_retry(throttled=exc.aws_code in THROTTLING_CODES)
-        if isinstance(exc, NotYet):
-            delay = max(delay, exc.after)  # the service said when: no fault to warn about
-        else:
-            ctx.notices.failure(self.shard.shard_id, exc)
-        # GetRecords keeps its pace through next_call; GetShardIterator retries no faster either.
-        delay = max(delay, ctx.pacing.min_interval)
-        self.next_call = max(self.next_call, now + delay)
-        return ctx.sleep(delay)
+        self.wall_at_call = ctx.wall()
+        self.closed_at_call = ctx.is_closed(self.shard.shard_id)
 
 
 def _after(seq: str, floor: int) -> bool:

@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 
 from streamtail.errors import NotFoundError, ServiceError, UsageError
-from streamtail.lag.measure import UNKNOWN_LATEST, Job, LagMeter, Measured
+from streamtail.lag.measure import STOPPED, UNKNOWN_LATEST, Job, LagMeter, Measured
 from streamtail.model import Batch, Position, PositionKind, Record, Shard, SourceKind, StreamRef
 from streamtail.reader import Pacing
+from streamtail.sources.base import KINESIS
+from streamtail.sources.yds import YDS
 
 NOW = 1_800_000_000.0
 
@@ -38,6 +40,15 @@ class FakeClock:
         with self.lock:
             self.now += max(seconds, 0.0)
 
+    # -- streamtail.clock.Clock: the meter's waits move it on at once
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        self.sleep(seconds)
+        return event.is_set()
+
 
 Answer = Batch | BaseException
 
@@ -47,6 +58,7 @@ class ScriptedSource:
 
     max_limit = 10_000
     supports_timestamp = True
+    service = KINESIS
 
     def __init__(
         self, clock: FakeClock, answers: list[Answer], iterator: Callable[[Position], Any]
@@ -79,21 +91,24 @@ class ScriptedSource:
 
 
 def meter(source: ScriptedSource, clock: FakeClock) -> LagMeter:
-    return LagMeter(source, wall=clock.wall, clock=clock.clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    return LagMeter(source, clock=clock)  # type: ignore[arg-type]
 
 
 def paced(source: ScriptedSource) -> None:
-    times = [t for _, t in source.calls]
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert all(gap >= Pacing.min_interval - 1e-9 for gap in gaps), gaps
+    """Calls of each kind on a shard never closer than `Pacing.min_interval`: the reader's
+    manners (reader/calls.py), Kinesis's limits being per operation and shard."""
+    for operation in ("GetShardIterator", "GetRecords"):
+        times = [t for name, t in source.calls if name == operation]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert all(gap >= Pacing.min_interval - 1e-9 for gap in gaps), (operation, gaps)
 
 
 def test_empty_pages_of_a_sparse_shard_are_followed_paced() -> None:
     clock = FakeClock()
     empty = Batch([], "it", millis_behind=60_000)
-    # GetShardIterator at 0, GetRecords at 1, 2 and 3 pacing intervals: the record arrived 42 s
+    # GetShardIterator at 0, GetRecords at 0, 1 and 2 pacing intervals: the record arrived 42 s
     # before the third answer
-    third = 3 * Pacing.min_interval
+    third = 2 * Pacing.min_interval
     found = Batch([Record("shard-1", "7", "k", round((NOW + third - 42) * 1000), b"x")], "it", 0)
     source = ScriptedSource(clock, [empty, empty, found], lambda _p: "it")
     result = meter(source, clock).measure(Job(Shard("shard-1"), "6"))
@@ -155,7 +170,7 @@ def test_checkpoint_past_the_retention_is_measured_from_the_oldest_record() -> N
 
     source = ScriptedSource(clock, [], iterator)
     source.answers.append(
-        Batch([Record("shard-1", "100", "k", round((NOW + 0.44 - 3600) * 1000), b"x")], "it", 0)
+        Batch([Record("shard-1", "100", "k", round((NOW + 0.22 - 3600) * 1000), b"x")], "it", 0)
     )
     result = meter(source, clock).measure(Job(Shard("shard-1"), "6"))
     assert result == Measured(3_600_000)
@@ -178,4 +193,25 @@ def test_checkpoints_that_need_no_call(checkpoint: str, expected: Measured) -> N
     clock = FakeClock()
     source = ScriptedSource(clock, [], lambda _p: "it")
     assert meter(source, clock).measure(Job(Shard("shard-1"), checkpoint)) == expected
+    assert source.calls == []
+
+
+def test_where_millis_behind_is_the_datas_age_an_empty_page_is_the_tip() -> None:
+    """`Service.lag`: on Yandex Data Streams MillisBehindLatest is the data's age, never a
+    distance to the tip, so it is never taken as the lag (reader/calls.py, `at_tip`)."""
+    clock = FakeClock()
+    empty = Batch([], "it", millis_behind=0)
+    source = ScriptedSource(clock, [empty], lambda _p: "it")
+    source.service = YDS  # type: ignore[misc]
+    assert meter(source, clock).measure(Job(Shard("shard-000000"), "6")) == Measured(0)
+    assert len(source.calls) == 2
+
+
+def test_a_stopped_meter_ends_its_probes_without_an_error() -> None:
+    """Ctrl-C stops the meter: its probes return through the calls' stop, not an exception."""
+    clock = FakeClock()
+    source = ScriptedSource(clock, [Batch([], "it", millis_behind=5)], lambda _p: "it")
+    stopping = meter(source, clock)
+    stopping.stopped.set()
+    assert stopping.measure(Job(Shard("shard-1"), "6")) == STOPPED
     assert source.calls == []

@@ -1,0 +1,156 @@
+"""One shard's calls to the service, and the at-the-tip rule: the loop the reader's `ShardWorker`
+and `lag`'s `LagMeter` share.
+
+`ShardCalls` makes GetShardIterator and GetRecords calls on one shard: each kind paced (at most
+one per `Pacing.min_interval` on the shard, under the 5 calls a second Kinesis allows per shard),
+and retried: a `ServiceError` that retrying can fix goes through the shard's `Backoff` (full
+jitter, the give-up rule), `WalkStats` and the rate-limited `Notices`, and a `NotYet` waits the
+time the service named, without a warning. Every wait is the caller's `sleep`, which ends early
+when the walk stops: a call then returns None. Errors the caller handles itself (an expired
+iterator, trimmed data, a refused sequence number) are raised to it (`passes`).
+
+`at_tip` is when a shard is caught up, by what the service's MillisBehindLatest means
+(`Service.lag`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Protocol
+
+from streamtail.errors import THROTTLING_CODES, NotYet, ServiceError
+from streamtail.model import Batch, Position, Shard
+from streamtail.reader.plan import Pacing
+from streamtail.reader.retry import Backoff, Notices
+from streamtail.sources.base import Lag, Source
+from streamtail.stats import WalkStats
+
+#: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
+EMPTY_BATCHES_AT_TIP = 3
+
+
+class CallSite(Protocol):
+    """What the calls need of whoever makes them (a walk's `ShardContext` is one)."""
+
+    @property
+    def source(self) -> Source: ...
+
+    @property
+    def pacing(self) -> Pacing: ...
+
+    @property
+    def stats(self) -> WalkStats: ...
+
+    @property
+    def notices(self) -> Notices: ...
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """Monotonic seconds."""
+        ...
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait, waking early when the walk stops; False once stopped."""
+        ...
+
+
+class ShardCalls:
+    """One shard's paced, retried calls (see the module doc)."""
+
+    def __init__(self, site: CallSite, shard_id: str, backoff: Backoff) -> None:
+        self.site = site
+        self.shard_id = shard_id
+        self.backoff = backoff
+        #: GetRecords: when the next call may go, and when the last one went
+        self.next_call = 0.0
+        self.last_call = 0.0
+        #: GetShardIterator is limited to 5 calls a second per shard too (an iterator renewed
+        #: after every expiry, say): paced like GetRecords
+        self.next_iterator_call = 0.0
+
+    def iterator(
+        self, shard: Shard, position: Position, *, passes: Collection[str] = ()
+    ) -> str | None:
+        """A shard iterator at `position`; None once the walk stops."""
+        site = self.site
+        while True:
+            if not site.sleep(self.next_iterator_call - site.clock()):
+                return None
+            self.next_iterator_call = site.clock() + site.pacing.min_interval
+            try:
+                return site.source.get_iterator(shard, position)
+            except ServiceError as exc:
+                if exc.aws_code in passes:
+                    raise
+                if not self.retry(exc):
+                    return None
+
+    def records(
+        self,
+        shard: Shard,
+        iterator: str,
+        limit: int,
+        *,
+        passes: Collection[str] = (),
+        before: Callable[[], None] | None = None,
+    ) -> Batch | None:
+        """One GetRecords answer; None once the walk stops. `before` runs right before each
+        call (what the answer is judged by is what was true when it was asked for)."""
+        site = self.site
+        while True:
+            if not site.sleep(self.next_call - site.clock()):
+                return None
+            self.last_call = site.clock()
+            if before is not None:
+                before()
+            self.next_call = self.last_call + site.pacing.min_interval
+            site.stats.count_call()
+            try:
+                batch = site.source.get_records(shard, iterator, limit)
+            except ServiceError as exc:
+                if exc.aws_code in passes:
+                    raise
+                if not self.retry(exc):
+                    return None
+                continue
+            lasted = self.backoff.succeeded(site.clock())
+            if lasted is not None:
+                site.notices.recovered(self.shard_id, lasted)
+            return batch
+
+    def retry(self, exc: ServiceError) -> bool:
+        """Wait before retrying a failed call; raises once retrying is over (see Backoff);
+        False once the walk stops."""
+        site = self.site
+        now = site.clock()
+        delay = self.backoff.failed(exc, now)
+        site.stats.count_retry(throttled=exc.aws_code in THROTTLING_CODES)
+        if isinstance(exc, NotYet):
+            delay = max(delay, exc.after)  # the service said when: no fault to warn about
+        else:
+            site.notices.failure(self.shard_id, exc)
+        # GetRecords keeps its pace through next_call; GetShardIterator retries no faster either.
+        delay = max(delay, site.pacing.min_interval)
+        self.next_call = max(self.next_call, now + delay)
+        return site.sleep(delay)
+
+
+def at_tip(lag: Lag, batch: Batch, empty_batches: int, started_ms: int) -> bool:
+    """Whether `batch` shows its shard caught up. `empty_batches`: empty batches in a row, this
+    one included; `started_ms`: when the walk began (a record newer than it is past the tip as it
+    stood). Where MillisBehindLatest is the distance to the tip (AWS): 0 on an empty batch, or on
+    a batch that is not full whose last record arrived after the walk began (older records with 0
+    are not enough: a short batch can leave records of the same millisecond behind); where it is
+    not given (DynamoDB Streams), `EMPTY_BATCHES_AT_TIP` empty batches; where it is the data's
+    age (Yandex Data Streams), an empty batch, or a batch that is not full of records newer than
+    the walk."""
+    if lag is not Lag.AGE:
+        behind = batch.millis_behind
+        if behind is None:
+            return empty_batches >= EMPTY_BATCHES_AT_TIP
+        if behind != 0:
+            return False
+    if not batch.records:
+        return True
+    full = len(batch.records) >= batch.limit > 0
+    return not full and batch.records[-1].ts_ms >= started_ms
