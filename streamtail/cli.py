@@ -1,61 +1,45 @@
 """The command line: Typer commands that parse options into requests and call core.
 
-This module is the one error boundary: `StreamtailError`s, Ctrl-C and SIGTERM, a closed pipe
-and Click's usage errors become one line on stderr and an exit code here (docs/CONTRACT.md, "Exit
-codes"), and nowhere else. It imports nothing heavy at the top, so `--help` and `--version`
+Every command body runs inside the one error boundary (cli_boundary.py: `StreamtailError`s,
+Ctrl-C and SIGTERM, a closed pipe and Click's usage errors become one line on stderr and an exit
+code there, and nowhere else). It imports nothing heavy at the top, so `--help` and `--version`
 start fast.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import traceback
+import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import typer.core
 
 from streamtail import __version__
+from streamtail.cli_boundary import Group, run
 from streamtail.cli_options import (
     AvroSchema,
-    Binary,
     CheckpointOpt,
-    ChunkSize,
     Consumer,
     Debug,
     Decode,
     DecodeChoice,
     Delimiter,
-    Deregister,
     Efo,
     Endpoint,
     Event,
     ExpandLogs,
-    FromNdjson,
     Grep,
-    GsrSchema,
     HashKey,
     IdleExit,
     Key,
-    KeyField,
-    LagApp,
-    LagInterval,
-    LagStream,
-    LagTable,
     Limit,
     ListOutput,
-    MaxLag,
     NoColor,
     Output,
-    OutputFormat,
     Profile,
     ProtoDescriptor,
     ProtoMessage,
-    Prune,
-    PutAvroSchema,
-    PutKey,
     PutStream,
     Quiet,
     Region,
@@ -65,90 +49,32 @@ from streamtail.cli_options import (
     Start,
     Stream,
     Until,
+)
+from streamtail.cli_put_lag import (
+    Binary,
+    ChunkSize,
+    Deregister,
+    FromNdjson,
+    GsrSchema,
+    KeyField,
+    LagApp,
+    LagInterval,
+    LagStream,
+    LagTable,
+    MaxLag,
+    Prune,
+    PutAvroSchema,
+    PutKey,
     Watch,
 )
-from streamtail.errors import ExitCode, StreamtailError
-from streamtail.signals import Interrupted, handled
 
 if TYPE_CHECKING:
     from streamtail.aws import Connection
-    from streamtail.env import Env
-
-
-def _fail(message: str, hint: str | None, code: int) -> NoReturn:
-    from streamtail.render.safe import inert
-
-    # Messages can quote stream names, user input and server text: never raw on the terminal.
-    sys.stderr.write(f"streamtail: error: {inert(message)}\n")
-    if hint:
-        sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
-    sys.stderr.flush()
-    sys.exit(code)
-
-
-def _quiet_broken_pipe() -> NoReturn:
-    # The reader went away (`| head`): a normal end; stdout to /dev/null for a quiet final flush.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    sys.exit(ExitCode.OK)
-
-
-# Recent Typer releases vendor Click (`typer._click`), older ones use Click itself: take the
-# exception classes from wherever Typer's own BadParameter lives, so both work.
-_click = sys.modules[typer.BadParameter.__module__]
-_NoArgsIsHelp: type[Exception] = getattr(
-    _click, "NoArgsIsHelpError", type("_Never", (Exception,), {})
-)
-
-
-class _Group(typer.core.TyperGroup):
-    """Click's usage errors as one line (`streamtail: error: ...`) instead of a usage box."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["standalone_mode"] = False
-        try:
-            code = super().main(*args, **kwargs)
-        except _NoArgsIsHelp as exc:
-            # Typer's rich help prints itself while the error is built; Click's is the message.
-            message = exc.format_message()  # type: ignore[attr-defined]
-            if message.strip():
-                sys.stdout.write(message + "\n")
-            sys.exit(ExitCode.OK)
-        except _click.UsageError as exc:
-            argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
-            command = exc.ctx.command_path if exc.ctx else self._command_path(list(argv))
-            _fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
-        except typer.Abort:
-            sys.exit(ExitCode.INTERRUPTED)
-        except _click.ClickException as exc:
-            _fail(exc.format_message(), None, exc.exit_code)
-        sys.exit(code or 0)
-
-    def _command_path(self, argv: list[str]) -> str:
-        """The command an error without a context is about (Click's parser raises "Option
-        '--from' requires an argument." without one): the first word of argv, if a command."""
-        name = next((word for word in argv if not word.startswith("-")), None)
-        return f"streamtail {name}" if name in self.commands else "streamtail"
-
-    def _main_shell_completion(
-        self, ctx_args: Any, prog_name: str, complete_var: Any = None
-    ) -> None:
-        # Only when the shell asks for candidates: our bash/zsh/fish classes (colon-safe, no rich).
-        if complete_var is None:
-            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
-        if os.environ.get(complete_var):
-            from streamtail.completion import register_shells
-
-            register_shells()
-        super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
 
 app = typer.Typer(
     name="streamtail",
-    cls=_Group,
+    cls=Group,
     help="Tail and inspect Kinesis streams (and Kinesis-compatible services) and DynamoDB Streams.",
     no_args_is_help=True,
     # Plain Click help: rich's help formatter costs ~100 ms of imports on every `--help`.
@@ -182,234 +108,95 @@ def _connection(profile: str | None, region: str | None, endpoint: str | None) -
     return Connection(profile=profile, region=region, endpoint_url=endpoint)
 
 
-def _run(
-    debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bool = False
-) -> None:
-    """Run a command body inside the error boundary."""
-    from streamtail.env import Env
+def _reading(*, follow: bool, doc: str) -> Callable[..., None]:
+    """`read` or `follow`: the options of both declared once, here (`--idle-exit` is
+    `follow`'s alone: it is left out of `read`'s signature), each run's options into a
+    `ReadRequest`, which mypy checks field by field."""
 
-    env = Env.from_process(no_color=no_color, debug=debug, quiet=quiet)
-    try:
-        with handled():  # SIGTERM stops as cleanly as Ctrl-C
-            action(env)
-            env.stdout.flush()
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-    except Interrupted as exc:
-        sys.exit(exc.code)
-    except KeyboardInterrupt:
-        sys.exit(ExitCode.INTERRUPTED)
-    except StreamtailError as exc:
-        _debug_traceback(debug)
-        _fail(exc.message, exc.hint, exc.code)
-    except Exception as exc:
-        _debug_traceback(debug)
-        _fail(
-            f"unexpected {type(exc).__name__}: {exc}",
-            "run again with --debug for a traceback, and please report it",
-            ExitCode.RUNTIME,
+    def command(
+        stream: Stream,
+        start: Start = None,
+        until: Until = None,
+        limit: Limit = None,
+        idle_exit: IdleExit = None,
+        output: Output = None,
+        delimiter: Delimiter = None,
+        decode: Decode = DecodeChoice.auto,
+        shard: ShardOpt = None,
+        key: Key = None,
+        hash_key: HashKey = None,
+        grep: Grep = None,
+        event: Event = None,
+        checkpoint: CheckpointOpt = None,
+        retry_timeout: RetryTimeout = None,
+        efo: Efo = False,
+        consumer: Consumer = None,
+        expand_logs: ExpandLogs = False,
+        skip_control: SkipControl = False,
+        avro_schema: AvroSchema = None,
+        proto_descriptor: ProtoDescriptor = None,
+        proto_message: ProtoMessage = None,
+        profile: Profile = None,
+        region: Region = None,
+        endpoint_url: Endpoint = None,
+        quiet: Quiet = False,
+        no_color: NoColor = False,
+        debug: Debug = False,
+    ) -> None:
+        from streamtail.core import ReadRequest, run_read
+        from streamtail.decode import DecodeMode
+
+        request = ReadRequest(
+            stream=stream,
+            conn=_connection(profile, region, endpoint_url),
+            follow=follow,
+            start=start,
+            until=until,
+            limit=limit,
+            idle_exit=idle_exit,
+            output=output.value if output else None,
+            delimiter=delimiter,
+            decode=DecodeMode(decode.value),
+            shards=tuple(shard or ()),
+            key=key,
+            hash_key=hash_key,
+            grep=grep,
+            events=tuple(event or ()),
+            checkpoint=checkpoint,
+            retry_timeout=retry_timeout,
+            efo=efo,
+            consumer=consumer,
+            expand_logs=expand_logs,
+            skip_control=skip_control,
+            avro_schema=avro_schema,
+            proto_descriptor=proto_descriptor,
+            proto_message=proto_message,
         )
+        run(debug, no_color, lambda env: run_read(request, env), quiet=quiet)
+
+    # Typer reads the parameters from the signature (annotations evaluated, as it needs them).
+    signature = inspect.signature(command, eval_str=True)
+    if not follow:
+        parameters = [p for p in signature.parameters.values() if p.name != "idle_exit"]
+        signature = signature.replace(parameters=parameters)
+    command.__signature__ = signature  # type: ignore[attr-defined]
+    command.__name__ = command.__qualname__ = "follow" if follow else "read"
+    command.__doc__ = doc
+    return command
 
 
-def _debug_traceback(debug: bool) -> None:
-    """The traceback of the error being handled, on stderr, with --debug only."""
-    if debug:
-        traceback.print_exc()  # --debug only: users otherwise get one line
-
-
-def _read(
-    *,
-    follow: bool,
-    stream: str,
-    start: str | None,
-    until: str | None,
-    limit: int | None,
-    idle_exit: str | None,
-    output: OutputFormat | None,
-    delimiter: str | None,
-    decode: DecodeChoice,
-    shard: list[str] | None,
-    key: str | None,
-    hash_key: str | None,
-    grep: str | None,
-    event: list[str] | None,
-    checkpoint: str | None,
-    retry_timeout: str | None,
-    efo: bool,
-    consumer: str | None,
-    expand_logs: bool,
-    skip_control: bool,
-    avro_schema: str | None,
-    proto_descriptor: str | None,
-    proto_message: str | None,
-    profile: str | None,
-    region: str | None,
-    endpoint_url: str | None,
-    debug: bool,
-    no_color: bool,
-    quiet: bool,
-) -> None:
-    """`read` and `follow`: their options into a `ReadRequest`. Keyword-only and without
-    defaults, so that mypy checks that each command passes every option, by name."""
-    from streamtail.core import ReadRequest, run_read
-    from streamtail.decode import DecodeMode
-
-    request = ReadRequest(
-        stream=stream,
-        conn=_connection(profile, region, endpoint_url),
-        follow=follow,
-        start=start,
-        until=until,
-        limit=limit,
-        idle_exit=idle_exit,
-        output=output.value if output else None,
-        delimiter=delimiter,
-        decode=DecodeMode(decode.value),
-        shards=tuple(shard or ()),
-        key=key,
-        hash_key=hash_key,
-        grep=grep,
-        events=tuple(event or ()),
-        checkpoint=checkpoint,
-        retry_timeout=retry_timeout,
-        efo=efo,
-        consumer=consumer,
-        expand_logs=expand_logs,
-        skip_control=skip_control,
-        avro_schema=avro_schema,
-        proto_descriptor=proto_descriptor,
-        proto_message=proto_message,
-    )
-    _run(debug, no_color, lambda env: run_read(request, env), quiet=quiet)
-
-
-@app.command()
-def read(
-    stream: Stream,
-    start: Start = None,
-    until: Until = None,
-    limit: Limit = None,
-    output: Output = None,
-    delimiter: Delimiter = None,
-    decode: Decode = DecodeChoice.auto,
-    shard: ShardOpt = None,
-    key: Key = None,
-    hash_key: HashKey = None,
-    grep: Grep = None,
-    event: Event = None,
-    checkpoint: CheckpointOpt = None,
-    retry_timeout: RetryTimeout = None,
-    efo: Efo = False,
-    consumer: Consumer = None,
-    expand_logs: ExpandLogs = False,
-    skip_control: SkipControl = False,
-    avro_schema: AvroSchema = None,
-    proto_descriptor: ProtoDescriptor = None,
-    proto_message: ProtoMessage = None,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: Endpoint = None,
-    quiet: Quiet = False,
-    no_color: NoColor = False,
-    debug: Debug = False,
-) -> None:
-    """Read from --from (default trim-horizon) up to the tip of every shard, then exit."""
-    _read(
+read = app.command("read")(
+    _reading(
         follow=False,
-        idle_exit=None,
-        stream=stream,
-        start=start,
-        until=until,
-        limit=limit,
-        output=output,
-        delimiter=delimiter,
-        decode=decode,
-        shard=shard,
-        key=key,
-        hash_key=hash_key,
-        grep=grep,
-        event=event,
-        checkpoint=checkpoint,
-        retry_timeout=retry_timeout,
-        efo=efo,
-        consumer=consumer,
-        expand_logs=expand_logs,
-        skip_control=skip_control,
-        avro_schema=avro_schema,
-        proto_descriptor=proto_descriptor,
-        proto_message=proto_message,
-        profile=profile,
-        region=region,
-        endpoint_url=endpoint_url,
-        quiet=quiet,
-        no_color=no_color,
-        debug=debug,
+        doc="Read from --from (default trim-horizon) up to the tip of every shard, then exit.",
     )
-
-
-@app.command()
-def follow(
-    stream: Stream,
-    start: Start = None,
-    until: Until = None,
-    limit: Limit = None,
-    idle_exit: IdleExit = None,
-    output: Output = None,
-    delimiter: Delimiter = None,
-    decode: Decode = DecodeChoice.auto,
-    shard: ShardOpt = None,
-    key: Key = None,
-    hash_key: HashKey = None,
-    grep: Grep = None,
-    event: Event = None,
-    checkpoint: CheckpointOpt = None,
-    retry_timeout: RetryTimeout = None,
-    efo: Efo = False,
-    consumer: Consumer = None,
-    expand_logs: ExpandLogs = False,
-    skip_control: SkipControl = False,
-    avro_schema: AvroSchema = None,
-    proto_descriptor: ProtoDescriptor = None,
-    proto_message: ProtoMessage = None,
-    profile: Profile = None,
-    region: Region = None,
-    endpoint_url: Endpoint = None,
-    quiet: Quiet = False,
-    no_color: NoColor = False,
-    debug: Debug = False,
-) -> None:
-    """Follow new records (from --from, default latest) across resharding until Ctrl-C."""
-    _read(
+)
+follow = app.command("follow")(
+    _reading(
         follow=True,
-        idle_exit=idle_exit,
-        stream=stream,
-        start=start,
-        until=until,
-        limit=limit,
-        output=output,
-        delimiter=delimiter,
-        decode=decode,
-        shard=shard,
-        key=key,
-        hash_key=hash_key,
-        grep=grep,
-        event=event,
-        checkpoint=checkpoint,
-        retry_timeout=retry_timeout,
-        efo=efo,
-        consumer=consumer,
-        expand_logs=expand_logs,
-        skip_control=skip_control,
-        avro_schema=avro_schema,
-        proto_descriptor=proto_descriptor,
-        proto_message=proto_message,
-        profile=profile,
-        region=region,
-        endpoint_url=endpoint_url,
-        quiet=quiet,
-        no_color=no_color,
-        debug=debug,
+        doc="Follow new records (from --from, default latest) across resharding until Ctrl-C.",
     )
+)
 
 
 @app.command()
@@ -442,7 +229,7 @@ def put(
         avro_schema=avro_schema,
         gsr_schema=gsr_schema,
     )
-    _run(debug, no_color, lambda env: run_put(request, env))
+    run(debug, no_color, lambda env: run_put(request, env))
 
 
 @app.command("shards")
@@ -460,7 +247,7 @@ def shards_command(
 
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_shards(stream, conn, env, fmt))
+    run(debug, no_color, lambda env: run_shards(stream, conn, env, fmt))
 
 
 @app.command("ls")
@@ -477,7 +264,7 @@ def ls_command(
 
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_ls(conn, env, fmt))
+    run(debug, no_color, lambda env: run_ls(conn, env, fmt))
 
 
 @app.command("lag")
@@ -508,7 +295,7 @@ def lag_command(
         max_lag=max_lag,
         output=output.value if output else None,
     )
-    _run(debug, no_color, lambda env: run_lag(request, env))
+    run(debug, no_color, lambda env: run_lag(request, env))
 
 
 @app.command()
@@ -529,7 +316,7 @@ def demo(
     from streamtail.demo import run_demo
 
     fmt = output.value if output else None
-    _run(
+    run(
         debug,
         no_color,
         lambda env: run_demo(env, limit=limit, output=fmt, rate=rate, ddb=ddb),
@@ -556,7 +343,7 @@ def consumers_command(
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
     names = tuple(deregister or ())
-    _run(
+    run(
         debug,
         no_color,
         lambda env: run_consumers(stream, conn, env, fmt, prune=prune, deregister=names),

@@ -37,7 +37,7 @@ ListFormat = StrEnum("ListFormat", {name: name for name in LISTING_FORMATS})  # 
 # -- shell completion callbacks (completion.py is imported only when a shell asks) -------------
 
 
-def _complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
+def complete_stream(ctx: typer.Context, incomplete: str) -> list[str]:
     """Stream names from the account for the shell (cached, time-boxed, silent on failure)."""
     from streamtail.completion import stream_candidates
 
@@ -110,7 +110,7 @@ Stream = Annotated[
         help="Kinesis stream name, Yandex path (/ru-central1/...), Kinesis ARN, ddb:TABLE or "
         "DynamoDB stream ARN.",
         show_default=False,
-        autocompletion=_complete_stream,
+        autocompletion=complete_stream,
     ),
 ]
 Start = Annotated[
@@ -221,7 +221,7 @@ PutStream = Annotated[
         metavar="STREAM",
         help="Kinesis stream name, Yandex path (/ru-central1/...) or Kinesis ARN.",
         show_default=False,
-        autocompletion=_complete_stream,
+        autocompletion=complete_stream,
     ),
 ]
 ExpandLogs = Annotated[
@@ -296,45 +296,8 @@ IdleExit = Annotated[
 ]
 
 
-# -- put -----------------------------------------------------------------------------------------
+# -- enhanced fan-out ----------------------------------------------------------------------------
 
-PutKey = Annotated[
-    str | None,
-    typer.Option(
-        "--key",
-        metavar="VALUE",
-        help="Partition key for every record (default: random per record).",
-    ),
-]
-KeyField = Annotated[
-    str | None,
-    typer.Option(
-        "--key-field",
-        metavar="PATH",
-        help="Partition key from this field of each JSON line (dotted path: user.id).",
-    ),
-]
-FromNdjson = Annotated[
-    bool,
-    typer.Option(
-        "--from-ndjson",
-        help="Lines are `read -o ndjson` records: write each one's data (key from its key "
-        "field unless --key or --key-field says otherwise).",
-    ),
-]
-Binary = Annotated[
-    bool,
-    typer.Option("--binary", help="Read stdin as bytes, one record per --chunk-size bytes."),
-]
-ChunkSize = Annotated[
-    int | None,
-    typer.Option(
-        "--chunk-size",
-        metavar="BYTES",
-        help="With --binary: bytes per record (default: 1 MiB less the partition key).",
-        min=1,
-    ),
-]
 Efo = Annotated[
     bool,
     typer.Option(
@@ -351,87 +314,5 @@ Consumer = Annotated[
         "--consumer",
         metavar="NAME",
         help="With --efo: use this consumer (registered if missing) and leave it registered.",
-    ),
-]
-Prune = Annotated[
-    bool,
-    typer.Option(
-        "--prune",
-        help="Deregister streamtail's leftover consumers (from runs that were killed: their "
-        "process is gone from this host, or they are over 7 days old).",
-    ),
-]
-Deregister = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--deregister",
-        metavar="NAME",
-        help="Deregister this consumer (any, e.g. one kept by --consumer NAME), without asking; "
-        "repeatable.",
-    ),
-]
-PutAvroSchema = Annotated[
-    str | None,
-    typer.Option(
-        "--avro-schema",
-        metavar="FILE",
-        help="Write each JSON line as bare Avro binary with this schema (.avsc).",
-    ),
-]
-GsrSchema = Annotated[
-    str | None,
-    typer.Option(
-        "--gsr-schema",
-        metavar="NAME",
-        help="Write each JSON line as a Glue Schema Registry frame of this schema's latest "
-        "version ([REGISTRY/]NAME, default registry default-registry; AVRO or JSON).",
-    ),
-]
-
-
-# -- lag -----------------------------------------------------------------------------------------
-
-LagApp = Annotated[
-    str,
-    typer.Argument(
-        metavar="APP",
-        help="KCL application name: its DynamoDB lease table has the same name.",
-        show_default=False,
-    ),
-]
-LagTable = Annotated[
-    str | None,
-    typer.Option("--table", metavar="NAME", help="Lease table, when it is not named APP."),
-]
-LagStream = Annotated[
-    str | None,
-    typer.Option(
-        "--stream",
-        metavar="STREAM",
-        help="The stream the application reads (Kinesis name or ARN, ddb:TABLE, DynamoDB stream "
-        "ARN): needed for single-stream apps, picks one stream of a multi-stream app.",
-        autocompletion=_complete_stream,
-    ),
-]
-LagInterval = Annotated[
-    str,
-    typer.Option(
-        "--interval",
-        metavar="DURATION",
-        help="Read the lease table twice this far apart to see which leases are renewed (more "
-        "than KCL's renewal period, failoverTimeMillis/3); 0: read once.",
-    ),
-]
-Watch = Annotated[
-    bool,
-    typer.Option("--watch", "-w", help="Redraw every --interval until Ctrl-C."),
-]
-MaxLag = Annotated[
-    str | None,
-    typer.Option(
-        "--max-lag",
-        metavar="DURATION",
-        help="Exit 1 when a shard is further behind than this (e.g. 5m) or a lease with work is "
-        "not renewed.",
     ),
 ]

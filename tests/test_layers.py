@@ -147,3 +147,16 @@ def test_the_checks_have_teeth() -> None:
     bad = {**GRAPH, "streamtail.errors": GRAPH["streamtail.errors"] | {"streamtail.core"}}
     assert upward(bad, layers) == ["streamtail.errors imports streamtail.core"]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+#: the house rule: each module one concept, well under this many lines
+MAX_LINES = 400
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    over = {
+        str(path.relative_to(ROOT)): lines
+        for path in MODULES.values()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert over == {}

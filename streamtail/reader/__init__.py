@@ -8,15 +8,9 @@ Stop rules (documented in README, "How read and follow end"):
 - a shard is drained when NextShardIterator comes back null, or, for servers that never return
   null (moto), when the listing says it is closed and either a batch comes back empty at the tip
   or the records up to its EndingSequenceNumber have been read;
-- an open shard is at the tip when a batch is empty with MillisBehindLatest 0, or when a batch
-  that is not full brings records that arrived after the walk began with MillisBehindLatest 0 (the
-  tip as it stood then has been passed: this ends `read` on a stream that is written continuously).
-  An empty batch with MillisBehindLatest > 0 is not the tip: more records lie ahead. A batch of
-  older records with MillisBehindLatest 0 is not the tip either: the service may return fewer
-  records than asked for, and MillisBehindLatest counts whole milliseconds, so records written in
-  the same millisecond as the batch's last one can still lie ahead.
-- sources that report no MillisBehindLatest (DynamoDB Streams) are at the tip after
-  `EMPTY_BATCHES_AT_TIP` empty batches in a row, polled without the idle pause in between.
+- an open shard is at the tip by reader/calls.py's `at_tip` (what MillisBehindLatest means on
+  the service: `Service.lag`); a shard without MillisBehindLatest is polled without the idle
+  pause while it counts empty batches.
 
 Resuming (a checkpoint): `WalkPlan.resume` gives shards a record to resume after, and
 `WalkPlan.finished` shards that have nothing left to read; `Walker.finished` tells which shards

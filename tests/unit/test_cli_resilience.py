@@ -396,3 +396,22 @@ def test_fuzzed_argv_never_shows_a_traceback(
 def _inside(directory: Path, name: str) -> str:
     """A fuzzed checkpoint name as a file in `directory` (never an absolute path elsewhere)."""
     return str(directory / name.replace("/", "_").replace("\x00", "")) if name else name
+
+
+def test_read_and_follow_share_one_declaration_of_their_options() -> None:
+    """cli.py declares the options of `read` and `follow` once (`_reading`): the same options in
+    the same order, `--idle-exit` `follow`'s alone."""
+    import typer.main
+
+    from streamtail.cli import app
+
+    group = typer.main.get_command(app)
+
+    def options(name: str) -> list[str]:
+        command = group.commands[name]  # type: ignore[attr-defined]
+        return [p.name for p in command.params if p.name]
+
+    read, follow = options("read"), options("follow")
+    assert "idle_exit" not in read
+    assert [name for name in follow if name != "idle_exit"] == read
+    assert len(read) > 20

@@ -1,0 +1,127 @@
+"""The command line's one error boundary: a command's body run so that every way it can end is
+an exit code and at most a line or two on stderr (docs/CONTRACT.md, "Exit codes"), and Click's
+usage errors as one line.
+
+Only Typer and the standard library at import, as cli.py: `--help` imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+import typer.core
+
+from streamtail.errors import ExitCode, StreamtailError
+from streamtail.signals import Interrupted, handled
+
+if TYPE_CHECKING:
+    from streamtail.env import Env
+
+
+def fail(message: str, hint: str | None, code: int) -> NoReturn:
+    from streamtail.render.safe import inert
+
+    # Messages can quote stream names, user input and server text: never raw on the terminal.
+    sys.stderr.write(f"streamtail: error: {inert(message)}\n")
+    if hint:
+        sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def quiet_broken_pipe() -> NoReturn:
+    # The reader went away (`| head`): a normal end; stdout to /dev/null for a quiet final flush.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(ExitCode.OK)
+
+
+# Recent Typer releases vendor Click (`typer._click`), older ones use Click itself: take the
+# exception classes from wherever Typer's own BadParameter lives, so both work.
+_click = sys.modules[typer.BadParameter.__module__]
+_NoArgsIsHelp: type[Exception] = getattr(
+    _click, "NoArgsIsHelpError", type("_Never", (Exception,), {})
+)
+
+
+class Group(typer.core.TyperGroup):
+    """Click's usage errors as one line (`streamtail: error: ...`) instead of a usage box."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except _NoArgsIsHelp as exc:
+            # Typer's rich help prints itself while the error is built; Click's is the message.
+            message = exc.format_message()  # type: ignore[attr-defined]
+            if message.strip():
+                sys.stdout.write(message + "\n")
+            sys.exit(ExitCode.OK)
+        except _click.UsageError as exc:
+            argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+            command = exc.ctx.command_path if exc.ctx else self._command_path(list(argv))
+            fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
+        except typer.Abort:
+            sys.exit(ExitCode.INTERRUPTED)
+        except _click.ClickException as exc:
+            fail(exc.format_message(), None, exc.exit_code)
+        sys.exit(code or 0)
+
+    def _command_path(self, argv: list[str]) -> str:
+        """The command an error without a context is about (Click's parser raises "Option
+        '--from' requires an argument." without one): the first word of argv, if a command."""
+        name = next((word for word in argv if not word.startswith("-")), None)
+        return f"streamtail {name}" if name in self.commands else "streamtail"
+
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: Any = None
+    ) -> None:
+        # Only when the shell asks for candidates: our bash/zsh/fish classes (colon-safe, no rich).
+        if complete_var is None:
+            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(complete_var):
+            from streamtail.completion import register_shells
+
+            register_shells()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+
+def run(debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bool = False) -> None:
+    """Run a command body inside the error boundary."""
+    from streamtail.env import Env
+
+    env = Env.from_process(no_color=no_color, debug=debug, quiet=quiet)
+    try:
+        with handled():  # SIGTERM stops as cleanly as Ctrl-C
+            action(env)
+            env.stdout.flush()
+    except BrokenPipeError:
+        quiet_broken_pipe()
+    except Interrupted as exc:
+        sys.exit(exc.code)
+    except KeyboardInterrupt:
+        sys.exit(ExitCode.INTERRUPTED)
+    except StreamtailError as exc:
+        _debug_traceback(debug)
+        fail(exc.message, exc.hint, exc.code)
+    except Exception as exc:
+        _debug_traceback(debug)
+        fail(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "run again with --debug for a traceback, and please report it",
+            ExitCode.RUNTIME,
+        )
+
+
+def _debug_traceback(debug: bool) -> None:
+    """The traceback of the error being handled, on stderr, with --debug only."""
+    if debug:
+        traceback.print_exc()  # --debug only: users otherwise get one line
