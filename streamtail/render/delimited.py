@@ -1,0 +1,78 @@
+"""`csv` and `tsv`: one row per record, for spreadsheets and for tools that read columns.
+
+A header row of the column paths, then one row per record: the columns `--columns` names (dotted
+paths into the schema-v1 object, render/columns.py), by default those of the table. A cell is a
+string as it is, null or absent as empty, any other value as compact JSON. The header is written
+with the first record (a read that prints nothing writes nothing).
+
+- `csv`: RFC 4180: fields separated by commas, quoted with `"` when they hold a comma, a quote or
+  a line break (a quote doubled inside), each row ending in CRLF. Python's csv module (and every
+  spreadsheet) reads it back into the same strings.
+- `tsv`: fields separated by tabs, each row ending in LF; a tab, line break or backslash inside a
+  field is written `\\t`, `\\n`, `\\r`, `\\\\` (the escapes of PostgreSQL's text format and
+  Miller), so that one line is one record.
+
+UTF-8, no byte-order mark. Record content is written as it is (like `ndjson` and `raw`), not
+made inert for a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from streamtail.decode import Item
+from streamtail.render import RenderContext
+from streamtail.render.columns import CHANGE_COLUMNS, KINESIS_COLUMNS, cell, split, value_at
+from streamtail.render.ndjson import record_object
+
+
+class _Delimited:
+    needs_decoded = True
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+        default = CHANGE_COLUMNS if ctx.table is not None else KINESIS_COLUMNS
+        self.headers = ctx.columns or default
+        self.paths = split(self.headers)
+        self._header_done = False
+
+    def rows(self, items: Sequence[Item]) -> list[list[str]]:
+        ctx, paths = self.ctx, self.paths
+        rows = [] if self._header_done else [list(self.headers)]
+        self._header_done = True
+        for item in items:
+            obj = record_object(ctx, item)
+            rows.append([cell(value_at(obj, path)) for path in paths])
+        return rows
+
+    def format(self, rows: list[list[str]]) -> str:
+        raise NotImplementedError
+
+    def write(self, items: Sequence[Item]) -> None:
+        if not items:
+            return
+        out = self.ctx.env.stdout
+        out.write(self.format(self.rows(items)).encode("utf-8"))
+        out.flush()
+
+    def close(self) -> None:
+        self.ctx.env.stdout.flush()
+
+
+class CsvRenderer(_Delimited):
+    def format(self, rows: list[list[str]]) -> str:
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\r\n").writerows(rows)
+        return text.getvalue()
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class TsvRenderer(_Delimited):
+    def format(self, rows: list[list[str]]) -> str:
+        return "".join(
+            "\t".join(field.translate(_TSV_ESCAPES) for field in row) + "\n" for row in rows
+        )
