@@ -26,6 +26,7 @@ from typing import Any
 import jmespath
 import orjson
 from jmespath import exceptions as jmespath_errors
+from jmespath import visitor
 from jmespath.functions import Functions
 from jmespath.parser import ParsedResult
 
@@ -102,6 +103,10 @@ class Where:
     def __init__(self, text: str, view: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self.text = text
         self.expression = compile_where(text)
+        # One interpreter for every record: ParsedResult.search builds a new one per call, which
+        # costs more than most expressions take to evaluate.
+        self._visit = visitor.TreeInterpreter().visit
+        self._tree = self.expression.parsed
         #: item -> the object the expression sees (set by the command that attaches the filter)
         self.view = view
         self.failed = 0
@@ -115,7 +120,7 @@ class Where:
         assert self.view is not None, "Where.seeing(view) first"
         obj = python_values(self.view(item))
         try:
-            return truthy(self.expression.search(obj))
+            return truthy(self._visit(self._tree, obj))
         except (TypeError, ValueError) as exc:  # jmespath's errors are ValueErrors
             self.failed += 1
             if self.first_failure is None:

@@ -4,7 +4,7 @@ records hold. Cut text ends with `…`; padding makes every cell of a column the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import lru_cache
 
 from rich.cells import cell_len, get_character_cell_size
 
@@ -55,18 +55,19 @@ def pad(text: str, width: int) -> str:
     return text + " " * (width - cells(text))
 
 
+@lru_cache(maxsize=64)
 def give_way(
     width: int,
-    preferred: Sequence[int],
-    minimum: Sequence[int],
-    order: Sequence[int] | None,
+    preferred: tuple[int, ...],
+    minimum: tuple[int, ...],
+    order: tuple[int, ...] | None,
     last_minimum: int,
-) -> tuple[list[int], int]:
+) -> tuple[tuple[int, ...], int]:
     """The widths of fixed columns and of the last, free one, on a line of `width` cells with a
     space after each fixed column: when the line is too narrow for the last column's minimum,
     the fixed columns give way in `order`, each down to its minimum (None: a cell at a time
     from the widest); the last one takes the rest (at least `last_minimum`, cropped by the
-    terminal if even that does not fit)."""
+    terminal if even that does not fit). Cached: the table asks for every row."""
     widths = list(preferred)
     excess = sum(widths) + len(widths) + last_minimum - width
     if order is None:
@@ -82,4 +83,4 @@ def give_way(
         cut = min(excess, widths[index] - minimum[index])
         widths[index] -= cut
         excess -= cut
-    return widths, max(width - sum(widths) - len(widths), last_minimum)
+    return tuple(widths), max(width - sum(widths) - len(widths), last_minimum)

@@ -44,6 +44,16 @@ def split(paths: tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(tuple(path.split(".")) for path in paths)
 
 
+def values_at(obj: dict[str, Any], paths: tuple[Path, ...]) -> list[Any]:
+    """The value at each path (`value_at`), a payload kept as it arrived read once for all."""
+    top = {path[0] for path in paths if len(path) > 1}
+    fields = {
+        name: _read(value) if value.__class__ is orjson.Fragment and name in top else value
+        for name, value in obj.items()
+    }
+    return [value_at(fields, path) for path in paths]
+
+
 def value_at(obj: Any, path: Path) -> Any:
     """The value at `path` in `obj`, None when there is none. A JSON payload kept as it arrived
     (an orjson.Fragment) is read only when a path goes into it."""
@@ -68,10 +78,16 @@ def cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     if value.__class__ is orjson.Fragment:
+        text = orjson.dumps(value)
+        if text[:1] in _CONTAINERS and b" " not in text and b"\t" not in text:
+            return text.decode("utf-8")  # compact already (no line breaks: basic.kept)
         value = _read(value)
         if isinstance(value, str):
             return value
     return orjson.dumps(value).decode("utf-8")
+
+
+_CONTAINERS = frozenset({b"{", b"["})
 
 
 def _read(fragment: orjson.Fragment) -> Any:

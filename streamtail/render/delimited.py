@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from streamtail.decode import Item
 from streamtail.render import RenderContext
-from streamtail.render.columns import CHANGE_COLUMNS, KINESIS_COLUMNS, cell, split, value_at
+from streamtail.render.columns import CHANGE_COLUMNS, KINESIS_COLUMNS, cell, split, values_at
 from streamtail.render.ndjson import record_object
 
 
@@ -44,7 +44,7 @@ class _Delimited:
         self._header_done = True
         for item in items:
             obj = record_object(ctx, item)
-            rows.append([cell(value_at(obj, path)) for path in paths])
+            rows.append([cell(value) for value in values_at(obj, paths)])
         return rows
 
     def format(self, rows: list[list[str]]) -> str:

@@ -23,7 +23,7 @@ from streamtail.model import Change
 from streamtail.positions import format_ts
 from streamtail.render import RenderContext
 from streamtail.render.cells import cells, fit, give_way, pad, tail
-from streamtail.render.columns import cell, split, value_at
+from streamtail.render.columns import cell, split, values_at
 from streamtail.render.console import close_console, open_console
 from streamtail.render.ndjson import record_object
 from streamtail.render.safe import inert
@@ -259,10 +259,10 @@ class ChosenColumns:
         self.paths = split(self.headers)
         self.highlight = highlight
         fixed = self.headers[:-1]
-        self.preferred = [max(_FIELD_W.get(p, _PATH_W), min(cells(p), 24)) for p in fixed]
-        self.minimum = [min(w, 6) for w in self.preferred]
+        self.preferred = tuple(max(_FIELD_W.get(p, _PATH_W), min(cells(p), 24)) for p in fixed)
+        self.minimum = tuple(min(w, 6) for w in self.preferred)
 
-    def widths(self, width: int) -> tuple[list[int], int]:
+    def widths(self, width: int) -> tuple[tuple[int, ...], int]:
         # on a narrow terminal the widest column gives way first, a cell at a time
         return give_way(width, self.preferred, self.minimum, None, _DATA_MIN)
 
@@ -274,8 +274,8 @@ class ChosenColumns:
         widths, last_w = self.widths(width)
         obj = record_object(self.ctx, item)
         line = Text()
-        for index, path in enumerate(self.paths):
-            value = value_at(obj, path)
+        values = values_at(obj, self.paths)
+        for index, (path, value) in enumerate(zip(self.paths, values, strict=True)):
             w = widths[index] if index < len(widths) else last_w
             text = inert(cell(value))
             shown = tail(text, w) if path == ("seq",) else fit(text, w)
