@@ -12,8 +12,9 @@ with the first record (a read that prints nothing writes nothing).
   field is written `\\t`, `\\n`, `\\r`, `\\\\` (the escapes of PostgreSQL's text format and
   Miller), so that one line is one record.
 
-UTF-8, no byte-order mark. Record content is written as it is (like `ndjson` and `raw`), not
-made inert for a terminal.
+UTF-8, no byte-order mark. Record content is written as it is, except on a terminal, where
+control characters and escape sequences are shown as visible escapes (render/safe.py), as the
+table shows them.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from streamtail.decode import Item
 from streamtail.render import RenderContext
 from streamtail.render.columns import CHANGE_COLUMNS, KINESIS_COLUMNS, cell, split, values_at
 from streamtail.render.ndjson import record_object
+from streamtail.render.safe import inert
 
 
 class _Delimited:
     needs_decoded = True
+    #: what ends a row
+    end = "\n"
 
     def __init__(self, ctx: RenderContext) -> None:
         self.ctx = ctx
@@ -47,14 +51,18 @@ class _Delimited:
             rows.append([cell(value) for value in values_at(obj, paths)])
         return rows
 
-    def format(self, rows: list[list[str]]) -> str:
+    def line(self, row: list[str]) -> str:
+        """One row, without its end."""
         raise NotImplementedError
 
     def write(self, items: Sequence[Item]) -> None:
         if not items:
             return
+        lines = [self.line(row) for row in self.rows(items)]
+        if self.ctx.env.stdout_isatty:  # nothing in a record may drive the terminal
+            lines = [inert(line) for line in lines]
         out = self.ctx.env.stdout
-        out.write(self.format(self.rows(items)).encode("utf-8"))
+        out.write("".join(line + self.end for line in lines).encode("utf-8"))
         out.flush()
 
     def close(self) -> None:
@@ -62,17 +70,23 @@ class _Delimited:
 
 
 class CsvRenderer(_Delimited):
-    def format(self, rows: list[list[str]]) -> str:
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\r\n").writerows(rows)
-        return text.getvalue()
+    end = "\r\n"
+
+    def __init__(self, ctx: RenderContext) -> None:
+        super().__init__(ctx)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="")
+
+    def line(self, row: list[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(row)
+        return self._buffer.getvalue()
 
 
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 class TsvRenderer(_Delimited):
-    def format(self, rows: list[list[str]]) -> str:
-        return "".join(
-            "\t".join(field.translate(_TSV_ESCAPES) for field in row) + "\n" for row in rows
-        )
+    def line(self, row: list[str]) -> str:
+        return "\t".join(field.translate(_TSV_ESCAPES) for field in row)

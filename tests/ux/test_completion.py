@@ -107,6 +107,8 @@ def test_bash_registers_the_completion(shim: dict[str, str]) -> None:
         (("streamtail", "--v"), ["--version"]),
         (("streamtail", "read", "--li"), ["--limit"]),
         (("streamtail", "follow", "--idle"), ["--idle-exit"]),
+        (("streamtail", "follow", "x", "--wh"), ["--where"]),
+        (("streamtail", "read", "x", "--col"), ["--columns"]),
         (("streamtail", "read", "x", "-o", ""), ["table", "ndjson", "raw", "aws", "csv", "tsv"]),
         (("streamtail", "ls", "--output", "nd"), ["ndjson"]),
         (("streamtail", "read", "x", "--decode", "b"), ["base64"]),
