@@ -121,7 +121,9 @@ class Where:
         obj = python_values(self.view(item))
         try:
             return truthy(self._visit(self._tree, obj))
-        except (TypeError, ValueError) as exc:  # jmespath's errors are ValueErrors
+        # jmespath's own errors are ValueErrors; Python's TypeError (`'a' < 1`) comes through
+        # it unchanged
+        except (TypeError, ValueError) as exc:
             self.failed += 1
             if self.first_failure is None:
                 self.first_failure = f"shard {obj.get('shard')} seq {obj.get('seq')}: {exc}"

@@ -113,3 +113,17 @@ def test_columns_table_of_changes(orders: None) -> None:
         f"INSERT o2               {BIG[:15]}… new",
         "REMOVE o1                                ",
     ]
+
+
+def test_change_table_on_a_narrow_terminal(orders: None) -> None:
+    result = cli("read", "ddb:Orders", "-o", "table", env={"COLUMNS": "50"})
+    assert result.exit_code == 0, explain(result)
+    # the keys and the time give way; CHANGE keeps 20 cells
+    assert result.stdout.splitlines() == [
+        "TIME     EVENT     KEYS       CHANGE",
+        '03:04:05 INSERT    pk=o1      {"pk":"o1","status"…',
+        '03:04:06 MODIFY    pk=o1      status: "new" -> "p…',
+        "03:04:07 MODIFY    pk=o1      (no attribute chang…",
+        '03:04:08 INSERT    pk=o2      {"pk":"o2","status"…',
+        '03:04:09 REMOVE    pk=o1      {"pk":"o1","status"…',
+    ]
