@@ -30,6 +30,8 @@ class RenderContext:
     #: `--columns`: dotted paths into the schema-v1 object (`table`, `csv`, `tsv`); None: the
     #: format's own
     columns: tuple[str, ...] | None = None
+    #: `raw`: what follows each payload (`--delimiter`)
+    delimiter: bytes = b"\n"
 
 
 class Renderer(Protocol):
