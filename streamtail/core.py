@@ -340,6 +340,8 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
         delimiter = parse_delimiter(request.delimiter)
     check_consumer_option(request.efo, request.consumer)
     record_filter = RecordFilter.build(request.key, request.grep, request.events, request.where)
+    for caution in record_filter.cautions():
+        env.warn(caution)
     hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
     ref = resolve(request.stream)
     check_filters(record_filter, ref.kind, hash_key=hash_key is not None)  # before any call

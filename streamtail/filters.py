@@ -137,6 +137,10 @@ class RecordFilter:
             return self
         return replace(self, where=self.where.seeing(view))
 
+    def cautions(self) -> list[str]:
+        """What --where likely does not mean, to say before reading."""
+        return [] if self.where is None else self.where.cautions()
+
     def report(self, warn: Callable[[str], None]) -> None:
         """The records --where failed on, in one warning (at the end of a read)."""
         if self.where is not None:

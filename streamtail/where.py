@@ -28,6 +28,7 @@ import orjson
 from jmespath import exceptions as jmespath_errors
 from jmespath import visitor
 from jmespath.functions import Functions
+from jmespath.lexer import Lexer
 from jmespath.parser import ParsedResult
 
 from streamtail.decode.basic import has_long_number
@@ -37,14 +38,40 @@ from streamtail.errors import UsageError
 PAYLOAD_FIELDS = ("data", "keys", "new", "old")
 
 
+#: the hint of a malformed expression: JMESPath's literals are what users trip over
+LITERALS_HINT = (
+    "in JMESPath a string is 'single-quoted', a number or other JSON value `backticked`: "
+    "data.status == 'failed' && data.amount > `100`"
+)
+_COMPARATORS = frozenset({"eq", "ne", "lt", "gt", "lte", "gte"})
+
+
 def compile_where(text: str) -> ParsedResult:
     """The compiled expression, or a UsageError naming JMESPath's complaint in one line."""
     try:
         parsed = jmespath.compile(text)
         _check_functions(parsed.parsed)
     except jmespath_errors.JMESPathError as exc:
-        raise UsageError(f"invalid --where {text!r}: {_one_line(exc)}") from exc
+        raise UsageError(f"invalid --where {text!r}: {_one_line(exc)}", hint=LITERALS_HINT) from exc
     return parsed
+
+
+def quoted_names(text: str) -> list[str]:
+    """Double-quoted names compared with something (`data.status == "failed"`): in JMESPath
+    that is a field named failed, not the string; almost always meant as a string. A quoted
+    name that a path goes on from (`new."my-field".x`) or that follows a dot is left alone."""
+    tokens = list(Lexer().tokenize(text))
+    found = []
+    for index, token in enumerate(tokens):
+        if token["type"] != "quoted_identifier":
+            continue
+        before = tokens[index - 1]["type"] if index else ""
+        after = tokens[index + 1]["type"]
+        if after in {"dot", "lbracket", "filter", "flatten"} or before == "dot":
+            continue
+        if before in _COMPARATORS or after in _COMPARATORS:
+            found.append(token["value"])
+    return found
 
 
 def _one_line(exc: jmespath_errors.JMESPathError) -> str:
@@ -111,6 +138,13 @@ class Where:
         self.view = view
         self.failed = 0
         self.first_failure: str | None = None
+
+    def cautions(self) -> list[str]:
+        """What the expression likely does not mean (said on stderr before reading)."""
+        return [
+            f"--where: \"{name}\" is a field name in JMESPath; the string is '{name}'"
+            for name in quoted_names(self.text)
+        ]
 
     def seeing(self, view: Callable[[Any], dict[str, Any]]) -> Where:
         """This filter asking its expression of `view(item)`, with its own failure count."""

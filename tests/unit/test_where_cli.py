@@ -160,6 +160,11 @@ def test_where_sees_json_in_text_spread_over_lines_and_gzip(kinesis: Any) -> Non
             "(at character 8)",
         ),
         ("", "invalid --where '': Invalid JMESPath expression: cannot be empty."),
+        (
+            "data.n > 100",
+            "invalid --where 'data.n > 100': invalid token: Parse error at column 9, token "
+            '"100" (NUMBER), for expression (at character 10)',
+        ),
         # jmespath itself finds these only when a record reaches the call
         ("lenght(key)", "invalid --where 'lenght(key)': Unknown function: lenght()"),
         (
@@ -181,7 +186,11 @@ def test_a_bad_expression_is_exit_2_before_any_call(
     result = run_cli("read", "nope", "--where", expression)
     assert result.code == 2
     assert result.stdout == b""
-    assert result.stderr == f"streamtail: error: {message}\n"
+    assert result.stderr == (
+        f"streamtail: error: {message}\n"
+        "streamtail: hint: in JMESPath a string is 'single-quoted', a number or other JSON value "
+        "`backticked`: data.status == 'failed' && data.amount > `100`\n"
+    )
 
 
 def test_an_expression_failing_on_some_records_drops_them_in_one_warning(orders: Any) -> None:
@@ -203,6 +212,21 @@ def test_an_expression_failing_on_some_records_drops_them_in_one_warning(orders:
     [warning] = typed.stderr.splitlines()
     assert warning.startswith("streamtail: warning: --where failed on 4 records, left out ")
     assert "In function starts_with(), invalid type for value" in warning
+
+
+def test_a_double_quoted_name_compared_is_pointed_out(orders: Any) -> None:
+    # "created" is a field named created in JMESPath, absent (null): the records without a
+    # status match, and stderr says why
+    result = run_cli("read", "orders", "-o", "ndjson", "--where", 'data.status == "created"')
+    assert result.code == 0
+    assert sorted(_ids(result.stdout)) == ["AAH+/w==", "plain text line"]
+    assert result.stderr == (
+        'streamtail: warning: --where: "created" is a field name in JMESPath; the string is '
+        "'created'\n"
+    )
+    # a quoted name inside a path is one
+    quoted = run_cli("read", "orders", "-o", "ndjson", "--where", "data.\"status\" == 'paid'")
+    assert (_ids(quoted.stdout), quoted.stderr) == ([2], "")
 
 
 def test_follow_takes_where(orders: Any) -> None:
