@@ -28,7 +28,7 @@ from streamtail.model import SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import check_window, parse_duration, parse_position, parse_until
 from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
-from streamtail.render.columns import COLUMN_FORMATS, parse_columns
+from streamtail.render.columns import columns_for
 from streamtail.render.raw import parse_delimiter
 from streamtail.status import status_line
 
@@ -327,12 +327,7 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     if request.retry_timeout is not None:
         retry_timeout = parse_duration(request.retry_timeout, "--retry-timeout", never=True)
     output = output_format(request.output, env)
-    columns = None if request.columns is None else parse_columns(request.columns)
-    if columns is not None and output not in COLUMN_FORMATS:
-        raise UsageError(
-            f"--columns applies to -o table, csv and tsv, not to -o {output}",
-            hint="add -o table, -o csv or -o tsv",
-        )
+    columns = columns_for(request.columns, output)
     delimiter = b"\n"
     if request.delimiter is not None:
         if output != "raw":

@@ -40,6 +40,19 @@ def parse_columns(text: str) -> tuple[str, ...]:
     return paths
 
 
+def columns_for(text: str | None, output: str) -> tuple[str, ...] | None:
+    """`--columns` for this output format, checked: None when not given."""
+    if text is None:
+        return None
+    paths = parse_columns(text)
+    if output not in COLUMN_FORMATS:
+        raise UsageError(
+            f"--columns applies to -o table, csv and tsv, not to -o {output}",
+            hint="add -o table, -o csv or -o tsv",
+        )
+    return paths
+
+
 def split(paths: tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(tuple(path.split(".")) for path in paths)
 
