@@ -20,6 +20,7 @@ from streamtail.cli_boundary import Group, run
 from streamtail.cli_options import (
     AvroSchema,
     CheckpointOpt,
+    Columns,
     Consumer,
     Debug,
     Decode,
@@ -49,6 +50,7 @@ from streamtail.cli_options import (
     Start,
     Stream,
     Until,
+    Where,
 )
 from streamtail.cli_put_lag import (
     Binary,
@@ -127,6 +129,8 @@ def _reading(*, follow: bool, doc: str) -> Callable[..., None]:
         hash_key: HashKey = None,
         grep: Grep = None,
         event: Event = None,
+        where: Where = None,
+        columns: Columns = None,
         checkpoint: CheckpointOpt = None,
         retry_timeout: RetryTimeout = None,
         efo: Efo = False,
@@ -162,6 +166,8 @@ def _reading(*, follow: bool, doc: str) -> Callable[..., None]:
             hash_key=hash_key,
             grep=grep,
             events=tuple(event or ()),
+            where=where,
+            columns=columns,
             checkpoint=checkpoint,
             retry_timeout=retry_timeout,
             efo=efo,

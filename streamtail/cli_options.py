@@ -153,7 +153,7 @@ Output = Annotated[
         "--output",
         "-o",
         metavar="FMT",
-        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
+        help="table (default on a terminal), ndjson (default otherwise), raw, aws, csv or tsv.",
         show_default=False,
     ),
 ]
@@ -209,6 +209,24 @@ Grep = Annotated[
     str | None,
     typer.Option(
         "--grep", metavar="REGEX", help="Only records whose decoded payload matches this regex."
+    ),
+]
+Where = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        metavar="EXPR",
+        help="Only records for which this JMESPath expression on the NDJSON object is true, e.g. "
+        '"data.status == \'failed\'" or "new.total > `100`".',
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        metavar="LIST",
+        help="With -o table, csv or tsv: the columns, as dotted paths into the NDJSON object "
+        "(ts,key,data.status).",
     ),
 ]
 ListOutput = Annotated[

@@ -15,8 +15,9 @@ from packaging.utils import canonicalize_name
 import streamtail
 
 PACKAGE_DIR = Path(streamtail.__file__).parent
-#: fastavro and protobuf (google) load only when a record needs a schema (also test_gsr_cli.py)
-HEAVY = ("boto3", "botocore", "moto", "fastavro", "google")
+#: fastavro and protobuf (google) load only when a record needs a schema (also test_gsr_cli.py),
+#: jmespath only with --where (test_where_cli.py)
+HEAVY = ("boto3", "botocore", "moto", "fastavro", "google", "jmespath")
 
 _REPORT_HEAVY = (
     "import sys\n"

@@ -24,8 +24,9 @@ from streamtail.render import (
     make_renderer,
     output_format,
 )
+from streamtail.render.cells import fit, tail
 from streamtail.render.safe import inert
-from streamtail.render.table import fit, short_shard, tail
+from streamtail.render.table import short_shard
 from tests.decoding import decoded
 
 MARKUP = "[bold red]x[/]"
@@ -99,7 +100,7 @@ def test_golden(
 
 
 def test_formats_registry() -> None:
-    assert list(RECORD_FORMATS) == ["table", "ndjson", "raw", "aws"]
+    assert list(RECORD_FORMATS) == ["table", "ndjson", "raw", "aws", "csv", "tsv"]
     assert list(LISTING_FORMATS) == ["table", "ndjson"]
 
 
