@@ -14,8 +14,10 @@ import orjson
 
 from streamtail.efo.consumers import Consumers, leftover, now_ms, owner_of, stream_arn
 from streamtail.errors import NotFoundError, StreamtailError, UsageError
+from streamtail.formats import LISTING_FORMATS
 from streamtail.model import SourceKind
 from streamtail.names import resolve
+from streamtail.render import output_format
 from streamtail.render.safe import inert
 from streamtail.sources.base import epoch_ms
 
@@ -47,7 +49,7 @@ def run_consumers(
         _deregister_named(consumers, rows, deregister, env, ref.display)
     if prune:
         _prune(consumers, rows, env)
-    if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
+    if output_format(output, env, LISTING_FORMATS) == "ndjson":
         env.stdout.write(b"".join(orjson.dumps(row) + b"\n" for row in rows))
         env.stdout.flush()
     else:
