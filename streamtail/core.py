@@ -270,24 +270,13 @@ def _identity(source: Source, env: Env) -> dict[str, str] | None:
 
 
 def decode_options(request: ReadRequest, clients: Clients) -> DecodeOptions:
-    """How payloads are decoded: `--decode`, and the schemas (the registry for GSR frames, the
-    files given). `--avro-schema` alone means `--decode avro`, `--proto-message` `protobuf`."""
-    mode = request.decode
-    if mode is DecodeMode.AUTO and request.avro_schema is not None:
-        mode = DecodeMode.AVRO
-    elif mode is DecodeMode.AUTO and request.proto_message is not None:
-        mode = DecodeMode.PROTOBUF
-    if request.avro_schema is not None and request.proto_message is not None:
-        raise UsageError("--avro-schema and --proto-message both say what payloads are: give one")
-    if mode is DecodeMode.AVRO and request.avro_schema is None:
-        raise UsageError("--decode avro needs --avro-schema FILE")
-    if mode is DecodeMode.PROTOBUF and request.proto_message is None:
-        raise UsageError("--decode protobuf needs --proto-descriptor FILE and --proto-message NAME")
-    schema_given = request.avro_schema or request.proto_descriptor or request.proto_message
-    if schema_given and mode not in _SCHEMA_READY:
-        raise UsageError(f"--decode {mode} does not use a schema")
-    from streamtail.schemas import GlueResolver, offline_schemas
+    """How payloads are decoded: `--decode` as the schema options make it (schemas.decode_mode),
+    and the schemas (the registry for GSR frames, the files given)."""
+    from streamtail.schemas import GlueResolver, decode_mode, offline_schemas
 
+    mode = decode_mode(
+        request.decode, request.avro_schema, request.proto_descriptor, request.proto_message
+    )
     resolver = None
     if mode in (DecodeMode.AUTO, DecodeMode.GSR):
         resolver = GlueResolver(lambda: clients.client("glue"))
@@ -295,9 +284,6 @@ def decode_options(request: ReadRequest, clients: Clients) -> DecodeOptions:
         request.avro_schema, request.proto_descriptor, request.proto_message, resolver
     )
     return DecodeOptions(mode, request.expand_logs, request.skip_control, schemas)
-
-
-_SCHEMA_READY = frozenset({DecodeMode.AUTO, DecodeMode.GSR, DecodeMode.AVRO, DecodeMode.PROTOBUF})
 
 
 def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:

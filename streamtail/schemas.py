@@ -19,6 +19,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from streamtail.decode import DecodeMode
 from streamtail.decode.schema import (
     PROTOBUF,
     Codec,
@@ -200,6 +201,36 @@ class ProtocCompiler:
             return out.read_bytes()
 
 
+#: the modes a schema file can serve
+_SCHEMA_READY = frozenset({DecodeMode.AUTO, DecodeMode.GSR, DecodeMode.AVRO, DecodeMode.PROTOBUF})
+
+
+def decode_mode(
+    mode: DecodeMode,
+    avro_schema: str | None,
+    proto_descriptor: str | None,
+    proto_message: str | None,
+) -> DecodeMode:
+    """`--decode` as the schema options make it, the one place they are checked together:
+    `--avro-schema` alone means `--decode avro`, `--proto-message` `protobuf`; combinations that
+    cannot be meant are usage errors."""
+    if mode is DecodeMode.AUTO and avro_schema is not None:
+        mode = DecodeMode.AVRO
+    elif mode is DecodeMode.AUTO and proto_message is not None:
+        mode = DecodeMode.PROTOBUF
+    if avro_schema is not None and proto_message is not None:
+        raise UsageError("--avro-schema and --proto-message both say what payloads are: give one")
+    if mode is DecodeMode.AVRO and avro_schema is None:
+        raise UsageError("--decode avro needs --avro-schema FILE")
+    if mode is DecodeMode.PROTOBUF and proto_message is None:
+        raise UsageError("--decode protobuf needs --proto-descriptor FILE and --proto-message NAME")
+    if (avro_schema or proto_descriptor or proto_message) and mode not in _SCHEMA_READY:
+        raise UsageError(f"--decode {mode} does not use a schema")
+    if proto_message is not None and proto_descriptor is None:
+        raise UsageError("--proto-message goes with --proto-descriptor FILE")
+    return mode
+
+
 def offline_schemas(
     avro_schema: str | None,
     proto_descriptor: str | None,
@@ -215,8 +246,6 @@ def offline_schemas(
     if avro_schema is not None:
         schemas.avro = avro_codec(avro_schema)
         schemas.avro_ref = {"file": avro_schema}
-    if proto_message is not None and proto_descriptor is None:
-        raise UsageError("--proto-message goes with --proto-descriptor FILE")
     if proto_descriptor is not None:
         from streamtail.decode.proto import ProtoCodec, ProtoError, ProtoFiles
 
