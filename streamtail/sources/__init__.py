@@ -31,17 +31,17 @@ def open_source(
     the walk's `clock`, its consumer's lines on `env`'s stderr. Its `Service` says whether records
     are pushed or polled, which is all the reader needs to know of it."""
     source = _polling(ref, clients)
-    if not efo:
-        try:
+    try:
+        if not efo:
             yield source
-        finally:
-            source.close()
-        return
-    from streamtail.efo.session import enhanced
+            return
+        from streamtail.efo.session import enhanced
 
-    assert env is not None, "--efo tells the user about its consumer"
-    with enhanced(source, clients, env, consumer=consumer, clock=clock) as pushed:
-        yield pushed
+        assert env is not None, "--efo tells the user about its consumer"
+        with enhanced(source, clients, env, consumer=consumer, clock=clock) as pushed:
+            yield pushed  # closed by enhanced(), before its consumer is deregistered
+    finally:
+        source.close()
 
 
 def _polling(ref: StreamRef, clients: Clients) -> Source:
