@@ -23,6 +23,7 @@ from streamtail.cli_options import (
     Binary,
     CheckpointOpt,
     ChunkSize,
+    Compress,
     Consumer,
     Debug,
     Decode,
@@ -409,6 +410,7 @@ def put(
     chunk_size: ChunkSize = None,
     avro_schema: PutAvroSchema = None,
     gsr_schema: GsrSchema = None,
+    compress: Compress = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -428,6 +430,7 @@ def put(
         chunk_size=chunk_size,
         avro_schema=avro_schema,
         gsr_schema=gsr_schema,
+        compress=compress.value if compress else None,
     )
     _run(debug, no_color, lambda env: run_put(request, env))
 
