@@ -12,8 +12,10 @@ payload with the gzip magic that does not inflate is a damaged gzip payload and 
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable
+from typing import NamedTuple
 
 GZIP = "gzip"
 ZLIB = "zlib"
@@ -39,6 +41,21 @@ def too_big(kind: str, limit: int) -> InflateError:
     return InflateError(f"{kind} data inflates beyond {limit // (1024 * 1024)} MiB")
 
 
+class _Frames(NamedTuple):
+    unzstd: Callable[..., bytes]
+    unlz4: Callable[[bytes, int], bytes]
+    zstd_compress: Callable[[bytes], bytes]
+
+
+@functools.cache
+def _frames() -> _Frames:
+    """decode/zstd_lz4.py, loaded on the first zstd or lz4 payload (it imports this module;
+    an import statement would cost every payload a microsecond)."""
+    from streamtail.decode.zstd_lz4 import unlz4, unzstd, zstd_compress
+
+    return _Frames(unzstd, unlz4, zstd_compress)
+
+
 def container(data: bytes) -> str | None:
     """ "gzip", "zlib", "zstd", "lz4" or None, from the first bytes alone."""
     if len(data) >= _GZIP_MIN and data[:2] == GZIP_MAGIC:
@@ -59,9 +76,8 @@ def inflate(data: bytes, kind: str, limit: int = MAX_INFLATED) -> bytes:
     """The inflated bytes of a payload of that container; raises InflateError when it is not
     one, or would inflate past `limit` bytes."""
     if kind in (ZSTD, LZ4):
-        from streamtail.decode.zstd_lz4 import unlz4, unzstd
-
-        return unzstd(data, limit) if kind == ZSTD else unlz4(data, limit)
+        frames = _frames()
+        return frames.unzstd(data, limit) if kind == ZSTD else frames.unlz4(data, limit)
     wbits = 31 if kind == GZIP else 15
     parts: list[bytes] = []
     total = 0
@@ -97,10 +113,8 @@ def decompress(data: bytes, codec: str, limit: int = MAX_INFLATED) -> bytes:
     if codec == GZIP:
         return inflate(data, ZLIB if container(data) == ZLIB else GZIP, limit)
     if codec == ZSTD:
-        from streamtail.decode.zstd_lz4 import unzstd
-
         try:
-            return unzstd(data, limit, magicless=True)
+            return _frames().unzstd(data, limit, magicless=True)
         except InflateError:
             if container(data) != ZSTD:
                 raise InflateError("not a zstd frame") from None
@@ -116,9 +130,7 @@ def compressor(kind: str) -> Callable[[bytes], bytes]:
     """How `put --compress` writes a payload: gzip (one member, no file name or time, as
     gzip.compress(mtime=0) writes it) or one zstd frame with its content size."""
     if kind == ZSTD:
-        from streamtail.decode.zstd_lz4 import zstd_compress
-
-        return zstd_compress
+        return _frames().zstd_compress
     if kind == GZIP:
         import gzip
 

@@ -15,7 +15,9 @@ lz4's decompressor takes `max_length` (lz4.frame.LZ4FrameDecompressor), which bo
 
 from __future__ import annotations
 
+import functools
 import threading
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from streamtail.decode.compress import LZ4, LZ4_MAGIC, ZSTD, ZSTD_MAGIC, InflateError, too_big
@@ -27,7 +29,8 @@ if TYPE_CHECKING:
 #: 128 KiB (a 3-byte block header and one RLE byte each)
 _ZSTD_SLACK = 2 * 1024 * 1024
 _ZSTD_MAX_RATIO = 128 * 1024 // 4
-_ZSTD_SLICE = (64, 64 * 1024)
+_ZSTD_SLICE_MIN = 64
+_ZSTD_SLICE_MAX = 64 * 1024
 #: skippable zstd frames: magic 0x184D2A50 to 0x184D2A5F (RFC 8878, 3.1.2)
 _SKIPPABLE_TAIL = b"\x2a\x4d\x18"
 #: the longest zstd frame header: magic, descriptor, window, a 4-byte dictionary id, an 8-byte size
@@ -38,18 +41,33 @@ _LZ4_STEP = 1024 * 1024
 _local = threading.local()
 
 
+@functools.cache
+def _zstandard() -> ModuleType:
+    """zstandard, imported on the first zstd payload (an import statement costs each call)."""
+    import zstandard
+
+    return zstandard
+
+
+@functools.cache
+def _lz4_frame() -> ModuleType:
+    """lz4.frame, imported on the first lz4 payload."""
+    import lz4.frame
+
+    frame: ModuleType = lz4.frame
+    return frame
+
+
 def _decompressor() -> zstandard.ZstdDecompressor:
     """This thread's zstd decompression context (made once: a new one costs microseconds)."""
     dctx: zstandard.ZstdDecompressor | None = getattr(_local, "dctx", None)
     if dctx is None:
-        import zstandard
-
-        dctx = _local.dctx = zstandard.ZstdDecompressor()
+        dctx = _local.dctx = _zstandard().ZstdDecompressor()
     return dctx
 
 
-def _is_zstd_frame(data: bytes | memoryview) -> bool:
-    head = bytes(data[:4])
+def _is_zstd_frame(data: bytes) -> bool:
+    head = data[:4]
     return head == ZSTD_MAGIC or (head[1:] == _SKIPPABLE_TAIL and head[0] & 0xF0 == 0x50)
 
 
@@ -57,49 +75,53 @@ def unzstd(data: bytes, limit: int, *, magicless: bool = False) -> bytes:
     """The content of one or more zstd frames; InflateError when it is not that, or would be
     larger than `limit` bytes. `magicless`: a first frame written without its magic number
     (zstd's ZSTD_f_zstd1_magicless format) is read too."""
-    import zstandard
-
     if magicless and not _is_zstd_frame(data):
         data = ZSTD_MAGIC + data
+    zstd_error = _zstandard().ZstdError
     dctx = _decompressor()
     parts: list[bytes] = []
     total = 0
-    rest = memoryview(data)
+    rest = data
     while True:
         inflater = dctx.decompressobj()
-        done = 0
         try:
             declared = _declared_size(rest)
             if declared > limit - total:
                 raise too_big(ZSTD, limit)
+            # A frame that states its size is held to it: given whole, as a small one is.
+            step = len(rest) if declared >= 0 else _zstd_slice(limit - total, len(rest))
+            view = memoryview(rest) if step < len(rest) else rest
+            done = 0
             while not inflater.eof and done < len(rest):
-                # A frame that states its size is held to it: give it all at once.
-                step = len(rest) if declared >= 0 else _zstd_slice(limit - total)
-                chunk = inflater.decompress(rest[done : done + step])
+                chunk = inflater.decompress(view[done : done + step])
                 done += step
                 total += len(chunk)
                 if total > limit:
                     raise too_big(ZSTD, limit)
                 parts.append(chunk)
-        except zstandard.ZstdError as exc:
+        except zstd_error as exc:
             raise InflateError(f"corrupt zstd data ({_reason(exc)})") from exc
         if not inflater.eof:
             raise InflateError("truncated zstd data")
-        rest = memoryview(inflater.unused_data + bytes(rest[done:]))
+        rest = inflater.unused_data
+        if done < len(view):
+            rest += bytes(view[done:])
+        if not rest:
+            break
         if _is_zstd_frame(rest):
             continue
-        if bytes(rest).strip(b"\x00"):
+        if rest.strip(b"\x00"):
             raise InflateError("unexpected bytes after the zstd data")
-        return b"".join(parts)
+        break
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _declared_size(frame: memoryview) -> int:
+def _declared_size(frame: bytes) -> int:
     """The content size a zstd frame's header states; -1 when it states none (or the frame is
     a skippable one)."""
-    import zstandard
-
     if frame[:4] != ZSTD_MAGIC:
         return -1
+    zstandard = _zstandard()
     try:
         return int(zstandard.frame_content_size(frame))
     except zstandard.ZstdError:
@@ -109,11 +131,13 @@ def _declared_size(frame: memoryview) -> int:
         raise InflateError("corrupt zstd data (bad frame header)") from None
 
 
-def _zstd_slice(room: int) -> int:
+def _zstd_slice(room: int, size: int) -> int:
     """Input bytes to give at once so that the output cannot pass the cap by more than the
-    slack: 64 KiB far from it, 64 bytes close to it."""
-    low, high = _ZSTD_SLICE
-    return max(low, min(high, (room + _ZSTD_SLACK) // _ZSTD_MAX_RATIO))
+    slack: up to 64 KiB far from it, 64 bytes close to it (all of a small frame at once)."""
+    step = (room + _ZSTD_SLACK) // _ZSTD_MAX_RATIO
+    if step >= size:
+        return size
+    return _ZSTD_SLICE_MIN if step < _ZSTD_SLICE_MIN else min(step, _ZSTD_SLICE_MAX)
 
 
 def _reason(exc: Exception) -> str:
@@ -123,13 +147,12 @@ def _reason(exc: Exception) -> str:
 def unlz4(data: bytes, limit: int) -> bytes:
     """The content of one or more lz4 frames; InflateError when it is not that, or would be
     larger than `limit` bytes."""
-    import lz4.frame
-
+    frame = _lz4_frame()
     parts: list[bytes] = []
     total = 0
     rest = data
     while True:
-        inflater = lz4.frame.LZ4FrameDecompressor()
+        inflater = frame.LZ4FrameDecompressor()
         given: bytes = rest
         try:
             while not inflater.eof:
@@ -159,9 +182,7 @@ def _lz4_reason(exc: Exception) -> str:
 
 def zstd_compress(data: bytes) -> bytes:
     """One zstd frame at the default level, its content size in the header."""
-    import zstandard
-
     compressor: Any = getattr(_local, "cctx", None)
     if compressor is None:
-        compressor = _local.cctx = zstandard.ZstdCompressor()
+        compressor = _local.cctx = _zstandard().ZstdCompressor()
     return bytes(compressor.compress(data))
