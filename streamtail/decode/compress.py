@@ -1,7 +1,8 @@
 """Compressed containers: detected by their magic bytes, inflated with one size cap.
 
 gzip and zlib are inflated here; zstd and lz4 frames in zstd_lz4.py (their libraries are loaded
-only when a payload is one), under the same cap (`MAX_INFLATED`, `too_big`).
+only when a payload is one), under the same cap: `MAX_INFLATED`, held by a `Capped` that every
+decoder adds its output to, through `frames()`, the one loop over frames back to back.
 
 gzip (RFC 1952) starts with 1f 8b and may hold several members back to back (what `cat a.gz b.gz`
 makes); zlib (RFC 1950) starts with a CMF/FLG pair whose 16-bit value is a multiple of 31. The zlib
@@ -72,34 +73,84 @@ def container(data: bytes) -> str | None:
     return None
 
 
+class Capped:
+    """What one payload inflates to, held to the cap: every container's decoder (gzip and zlib
+    here, zstd and lz4 in zstd_lz4.py) adds its output through `add`, which raises `too_big`
+    past `limit`, and asks `room` how much more it may give."""
+
+    __slots__ = ("kind", "limit", "parts", "total")
+
+    def __init__(self, kind: str, limit: int) -> None:
+        self.kind = kind
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.total = 0
+
+    @property
+    def room(self) -> int:
+        return self.limit - self.total
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        if self.total > self.limit:
+            raise too_big(self.kind, self.limit)
+        self.parts.append(chunk)
+
+    def content(self) -> bytes:
+        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+
+
+def frames(
+    kind: str,
+    data: bytes,
+    limit: int,
+    one: Callable[[bytes, Capped], bytes],
+    another: Callable[[bytes], bool],
+) -> bytes:
+    """The content of `data`'s frames (gzip members, zstd or lz4 frames) back to back, within
+    `limit`: `one(rest, out)` decodes the first frame of `rest` into `out` and returns the bytes
+    after it; `another(rest)` says whether they start another frame. Zero bytes after the last
+    frame are padding; anything else is reported."""
+    out = Capped(kind, limit)
+    rest = data
+    while True:
+        rest = one(rest, out)
+        if rest and another(rest):
+            continue
+        if rest.strip(b"\x00"):
+            raise InflateError(f"unexpected bytes after the {kind} data")
+        return out.content()
+
+
 def inflate(data: bytes, kind: str, limit: int = MAX_INFLATED) -> bytes:
     """The inflated bytes of a payload of that container; raises InflateError when it is not
     one, or would inflate past `limit` bytes."""
     if kind in (ZSTD, LZ4):
-        frames = _frames()
-        return frames.unzstd(data, limit) if kind == ZSTD else frames.unlz4(data, limit)
-    wbits = 31 if kind == GZIP else 15
-    parts: list[bytes] = []
-    total = 0
-    rest = data
-    while True:
-        inflater = zlib.decompressobj(wbits)
-        try:
-            chunk = inflater.decompress(rest, limit - total + 1)
-        except zlib.error as exc:
-            raise InflateError(f"corrupt {kind} data ({exc})") from exc
-        total += len(chunk)
-        if total > limit or inflater.unconsumed_tail:
-            raise too_big(kind, limit)
-        parts.append(chunk)
-        if not inflater.eof:
-            raise InflateError(f"truncated {kind} data")
-        rest = inflater.unused_data
-        if kind == GZIP and rest[:2] == GZIP_MAGIC:
-            continue  # another gzip member
-        if rest.strip(b"\x00"):
-            raise InflateError(f"unexpected bytes after the {kind} data")
-        return b"".join(parts)
+        found = _frames()
+        return found.unzstd(data, limit) if kind == ZSTD else found.unlz4(data, limit)
+    another = _another_gzip_member if kind == GZIP else _one_stream
+    return frames(kind, data, limit, _zlib_member, another)
+
+
+def _zlib_member(rest: bytes, out: Capped) -> bytes:
+    """One gzip member or zlib stream into `out`; the bytes after it."""
+    inflater = zlib.decompressobj(31 if out.kind == GZIP else 15)
+    try:
+        out.add(inflater.decompress(rest, out.room + 1))
+    except zlib.error as exc:
+        raise InflateError(f"corrupt {out.kind} data ({exc})") from exc
+    if not inflater.eof:
+        raise InflateError(f"truncated {out.kind} data")
+    return inflater.unused_data
+
+
+def _another_gzip_member(rest: bytes) -> bool:
+    return rest[:2] == GZIP_MAGIC
+
+
+def _one_stream(rest: bytes) -> bool:
+    """A zlib payload is one stream: nothing may follow it."""
+    return False
 
 
 def decompress(data: bytes, codec: str, limit: int = MAX_INFLATED) -> bytes:

@@ -20,7 +20,16 @@ import threading
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from streamtail.decode.compress import LZ4, LZ4_MAGIC, ZSTD, ZSTD_MAGIC, InflateError, too_big
+from streamtail.decode.compress import (
+    LZ4,
+    LZ4_MAGIC,
+    ZSTD,
+    ZSTD_MAGIC,
+    Capped,
+    InflateError,
+    frames,
+    too_big,
+)
 
 if TYPE_CHECKING:
     import zstandard
@@ -77,43 +86,29 @@ def unzstd(data: bytes, limit: int, *, magicless: bool = False) -> bytes:
     (zstd's ZSTD_f_zstd1_magicless format) is read too."""
     if magicless and not _is_zstd_frame(data):
         data = ZSTD_MAGIC + data
-    zstd_error = _zstandard().ZstdError
-    dctx = _decompressor()
-    parts: list[bytes] = []
-    total = 0
-    rest = data
-    while True:
-        inflater = dctx.decompressobj()
-        try:
-            declared = _declared_size(rest)
-            if declared > limit - total:
-                raise too_big(ZSTD, limit)
-            # A frame that states its size is held to it: given whole, as a small one is.
-            step = len(rest) if declared >= 0 else _zstd_slice(limit - total, len(rest))
-            view = memoryview(rest) if step < len(rest) else rest
-            done = 0
-            while not inflater.eof and done < len(rest):
-                chunk = inflater.decompress(view[done : done + step])
-                done += step
-                total += len(chunk)
-                if total > limit:
-                    raise too_big(ZSTD, limit)
-                parts.append(chunk)
-        except zstd_error as exc:
-            raise InflateError(f"corrupt zstd data ({_reason(exc)})") from exc
-        if not inflater.eof:
-            raise InflateError("truncated zstd data")
-        rest = inflater.unused_data
-        if done < len(view):
-            rest += bytes(view[done:])
-        if not rest:
-            break
-        if _is_zstd_frame(rest):
-            continue
-        if rest.strip(b"\x00"):
-            raise InflateError("unexpected bytes after the zstd data")
-        break
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    return frames(ZSTD, data, limit, _zstd_frame, _is_zstd_frame)
+
+
+def _zstd_frame(rest: bytes, out: Capped) -> bytes:
+    """One zstd frame into `out`; the bytes after it."""
+    inflater = _decompressor().decompressobj()
+    try:
+        declared = _declared_size(rest)
+        if declared > out.room:
+            raise too_big(ZSTD, out.limit)
+        # A frame that states its size is held to it: given whole, as a small one is.
+        step = len(rest) if declared >= 0 else _zstd_slice(out.room, len(rest))
+        view = memoryview(rest) if step < len(rest) else rest
+        done = 0
+        while not inflater.eof and done < len(rest):
+            out.add(inflater.decompress(view[done : done + step]))
+            done += step
+    except _zstandard().ZstdError as exc:
+        raise InflateError(f"corrupt zstd data ({_reason(exc)})") from exc
+    if not inflater.eof:
+        raise InflateError("truncated zstd data")
+    after = inflater.unused_data
+    return after + bytes(view[done:]) if done < len(rest) else after
 
 
 def _declared_size(frame: bytes) -> int:
@@ -147,33 +142,28 @@ def _reason(exc: Exception) -> str:
 def unlz4(data: bytes, limit: int) -> bytes:
     """The content of one or more lz4 frames; InflateError when it is not that, or would be
     larger than `limit` bytes."""
-    frame = _lz4_frame()
-    parts: list[bytes] = []
-    total = 0
-    rest = data
-    while True:
-        inflater = frame.LZ4FrameDecompressor()
-        given: bytes = rest
-        try:
-            while not inflater.eof:
-                chunk = inflater.decompress(given, max_length=min(_LZ4_STEP, limit - total + 1))
-                given = b""
-                total += len(chunk)
-                if total > limit:
-                    raise too_big(LZ4, limit)
-                parts.append(chunk)
-                if inflater.needs_input:
-                    break  # all the input is used and the frame has not ended
-        except RuntimeError as exc:  # lz4.frame reports a damaged frame as RuntimeError
-            raise InflateError(f"corrupt lz4 data ({_lz4_reason(exc)})") from exc
-        if not inflater.eof:
-            raise InflateError("truncated lz4 data")
-        rest = inflater.unused_data or b""
-        if rest[:4] == LZ4_MAGIC:
-            continue
-        if rest.strip(b"\x00"):
-            raise InflateError("unexpected bytes after the lz4 data")
-        return b"".join(parts)
+    return frames(LZ4, data, limit, _lz4_frame_into, _is_lz4_frame)
+
+
+def _lz4_frame_into(rest: bytes, out: Capped) -> bytes:
+    """One lz4 frame into `out`; the bytes after it."""
+    inflater = _lz4_frame().LZ4FrameDecompressor()
+    given = rest
+    try:
+        while not inflater.eof:
+            out.add(inflater.decompress(given, max_length=min(_LZ4_STEP, out.room + 1)))
+            given = b""
+            if inflater.needs_input:
+                break  # all the input is used and the frame has not ended
+    except RuntimeError as exc:  # lz4.frame reports a damaged frame as RuntimeError
+        raise InflateError(f"corrupt lz4 data ({_lz4_reason(exc)})") from exc
+    if not inflater.eof:
+        raise InflateError("truncated lz4 data")
+    return inflater.unused_data or b""
+
+
+def _is_lz4_frame(rest: bytes) -> bool:
+    return rest[:4] == LZ4_MAGIC
 
 
 def _lz4_reason(exc: Exception) -> str:
