@@ -218,16 +218,23 @@ def _coded(record: Record, options: DecodeOptions) -> list[Item]:
     decompressed as it says, whatever the first bytes, then expanded as any record is."""
     codec = record.codec
     assert codec is not None
-    try:
-        inner = decompress(record.data, codec)
-    except InflateError as exc:
-        shown = as_base64(record.data).value
-        return [(record, Decoded("base64", shown, f"{exc}; shown as base64"))]
+    inner = _undone(record.data, codec)
+    if isinstance(inner, Decoded):
+        return [(record, inner)]
     plain = record._replace(data=inner, codec=None)
     return [
         (record if sub is plain else sub, _after(codec, decoded))
         for sub, decoded in expand_all((plain,), options)
     ]
+
+
+def _undone(data: bytes, codec: str) -> bytes | Decoded:
+    """What `codec` compressed into `data`; when it cannot be undone, `data` as base64 with the
+    reason as its warning."""
+    try:
+        return decompress(data, codec)
+    except InflateError as exc:
+        return Decoded("base64", as_base64(data).value, f"{exc}; shown as base64")
 
 
 def _containers(record: Record, options: DecodeOptions) -> list[Item]:
@@ -261,9 +268,12 @@ def decode_change(record: Record) -> Decoded:
 
 
 def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
-    """A record's payload decoded as one value (no KPL or log expansion)."""
+    """A record's payload decoded as one value (no KPL or log expansion; a `codec` undone)."""
     if record.change is not None:
         return decode_change(record)
+    if record.codec is not None and mode not in _AS_STORED:
+        inner = _undone(record.data, record.codec)
+        return inner if isinstance(inner, Decoded) else _after(record.codec, decode(inner, mode))
     return decode(record.data, mode)
 
 

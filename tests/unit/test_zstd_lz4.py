@@ -13,10 +13,10 @@ import lz4.frame
 import pytest
 import zstandard
 
-from streamtail.decode import DecodeMode, DecodeOptions, decode, expand
+from streamtail.decode import DecodeMode, DecodeOptions, decode, decode_record, expand
 from streamtail.decode.compress import InflateError, compressor, container, decompress, inflate
 from tests.unit import kplbuild
-from tests.unit.helpers import ndjson, record, render
+from tests.unit.helpers import ndjson, plain, record, render
 from tests.unit.test_decoders import line
 
 ORDER = b'{"id":7,"status":"paid"}'
@@ -266,6 +266,21 @@ def test_a_codec_that_cannot_be_undone_is_base64_with_a_warning(
         None,
     )
     assert item.data == data
+
+
+def test_decode_record_undoes_the_codec_too() -> None:
+    packed = record(streamed_zstd(ORDER))._replace(codec="zstd")
+    assert plain(decode_record(packed)) == (
+        "zstd+json",
+        {"id": 7, "status": "paid"},
+        None,
+        None,
+        None,
+    )
+    assert decode_record(packed, DecodeMode.BASE64).enc == "base64"
+    assert decode_record(record(b"\x11")._replace(codec="lzop")).warning == (
+        "payload compressed with lzop, which streamtail cannot undo; shown as base64"
+    )
 
 
 def test_decompress_by_name() -> None:
