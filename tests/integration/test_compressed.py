@@ -75,7 +75,7 @@ def test_zstd_and_lz4_payloads_read_back_with_their_codec(
         "shown as base64",
         f"streamtail: warning: shard {shard} seq {seqs['j']}: unexpected bytes after the lz4 data; "
         "shown as base64",
-        "streamtail: warning: 2 records in all: truncated zstd data; shown as base64",
+        "streamtail: warning: 2 of the 10 records printed: truncated zstd data; shown as base64",
     ]
 
     forced = cli.run(
