@@ -24,6 +24,7 @@ from streamtail.cli_options import (
     CheckpointOpt,
     ChunkSize,
     Columns,
+    Compress,
     Consumer,
     Debug,
     Decode,
@@ -436,6 +437,7 @@ def put(
     chunk_size: ChunkSize = None,
     avro_schema: PutAvroSchema = None,
     gsr_schema: GsrSchema = None,
+    compress: Compress = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -455,6 +457,7 @@ def put(
         chunk_size=chunk_size,
         avro_schema=avro_schema,
         gsr_schema=gsr_schema,
+        compress=compress.value if compress else None,
     )
     _run(debug, no_color, lambda env: run_put(request, env))
 

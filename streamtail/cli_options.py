@@ -28,6 +28,8 @@ class DecodeChoice(StrEnum):
     avro = "avro"
     protobuf = "protobuf"
     gsr = "gsr"
+    zstd = "zstd"
+    lz4 = "lz4"
 
 
 #: `-o` of `ls`, `shards`: one choice per listing (streamtail/formats.py)
@@ -173,9 +175,9 @@ Decode = Annotated[
     typer.Option(
         "--decode",
         metavar="MODE",
-        help="auto: gzip/zlib, KPL aggregates, Glue Schema Registry frames, CloudWatch Logs, JSON, "
-        "text, base64; or force json, text, base64, none, avro (--avro-schema), protobuf "
-        "(--proto-message) or gsr.",
+        help="auto: gzip/zlib/zstd/lz4, KPL aggregates, Glue Schema Registry frames, CloudWatch "
+        "Logs, JSON, text, base64; or force json, text, base64, none, avro (--avro-schema), "
+        "protobuf (--proto-message), gsr, zstd or lz4.",
         case_sensitive=False,
     ),
 ]
@@ -394,6 +396,24 @@ PutAvroSchema = Annotated[
         "--avro-schema",
         metavar="FILE",
         help="Write each JSON line as bare Avro binary with this schema (.avsc).",
+    ),
+]
+
+
+class CompressChoice(StrEnum):
+    """`put --compress` (decode.compress.compressor)."""
+
+    gzip = "gzip"
+    zstd = "zstd"
+
+
+Compress = Annotated[
+    CompressChoice | None,
+    typer.Option(
+        "--compress",
+        metavar="CODEC",
+        help="Compress each record's data: gzip or zstd (read decodes either).",
+        case_sensitive=False,
     ),
 ]
 GsrSchema = Annotated[
