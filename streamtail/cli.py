@@ -55,6 +55,7 @@ from streamtail.cli_options import (
 from streamtail.cli_put_lag import (
     Binary,
     ChunkSize,
+    Compress,
     Deregister,
     FromNdjson,
     GsrSchema,
@@ -215,6 +216,7 @@ def put(
     chunk_size: ChunkSize = None,
     avro_schema: PutAvroSchema = None,
     gsr_schema: GsrSchema = None,
+    compress: Compress = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -234,6 +236,7 @@ def put(
         chunk_size=chunk_size,
         avro_schema=avro_schema,
         gsr_schema=gsr_schema,
+        compress=compress.value if compress else None,
     )
     run(debug, no_color, lambda env: run_put(request, env))
 

@@ -28,6 +28,8 @@ class DecodeChoice(StrEnum):
     avro = "avro"
     protobuf = "protobuf"
     gsr = "gsr"
+    zstd = "zstd"
+    lz4 = "lz4"
 
 
 #: `-o` of `ls`, `shards`: one choice per listing (streamtail/formats.py)
@@ -173,9 +175,9 @@ Decode = Annotated[
     typer.Option(
         "--decode",
         metavar="MODE",
-        help="auto: gzip/zlib, KPL aggregates, Glue Schema Registry frames, CloudWatch Logs, JSON, "
-        "text, base64; or force json, text, base64, none, avro (--avro-schema), protobuf "
-        "(--proto-message) or gsr.",
+        help="auto: gzip/zlib/zstd/lz4, KPL aggregates, Glue Schema Registry frames, CloudWatch "
+        "Logs, JSON, text, base64; or force json, text, base64, none, avro (--avro-schema), "
+        "protobuf (--proto-message), gsr, zstd or lz4.",
         case_sensitive=False,
     ),
 ]

@@ -6,6 +6,7 @@ Only Typer and the standard library at import: `--help` imports this module.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -57,6 +58,24 @@ PutAvroSchema = Annotated[
         "--avro-schema",
         metavar="FILE",
         help="Write each JSON line as bare Avro binary with this schema (.avsc).",
+    ),
+]
+
+
+class CompressChoice(StrEnum):
+    """`put --compress` (decode.compress.compressor)."""
+
+    gzip = "gzip"
+    zstd = "zstd"
+
+
+Compress = Annotated[
+    CompressChoice | None,
+    typer.Option(
+        "--compress",
+        metavar="CODEC",
+        help="Compress each record's data: gzip or zstd (read decodes either).",
+        case_sensitive=False,
     ),
 ]
 GsrSchema = Annotated[

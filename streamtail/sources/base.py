@@ -59,6 +59,9 @@ class Service:
     #: records are pushed to the reader (enhanced fan-out's SubscribeToShard): GetRecords is the
     #: next event, so the walk polls without pauses and the service sets the cadence
     pushed: bool = False
+    #: GetRecords' records say how each payload was compressed by its writer (a `Codec`
+    #: field): the source turns it into `Record.codec`
+    record_codecs: bool = False
 
     def require(self, operation: str, purpose: str) -> None:
         """Raise UnsupportedError (exit 2) when the service lacks `operation`."""

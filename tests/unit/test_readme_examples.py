@@ -21,7 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import lz4.frame
 import pytest
+import zstandard
 
 from streamtail.decode import DecodeMode, DecodeOptions, expand_all
 from streamtail.env import Env
@@ -303,6 +305,10 @@ def _payload(line: str) -> bytes:
             inner = gzip.compress(inner)
         elif layer == "zlib":
             inner = zlib.compress(inner)
+        elif layer == "zstd":
+            inner = zstandard.ZstdCompressor().compress(inner)
+        elif layer == "lz4":
+            inner = lz4.frame.compress(inner)
     return inner
 
 
