@@ -10,34 +10,17 @@ from collections.abc import Callable
 from typing import Protocol
 
 from streamtail.model import Shard
+from streamtail.reader.calls import CallSite
 from streamtail.reader.messages import Message
-from streamtail.reader.plan import Pacing, WalkPlan
-from streamtail.reader.retry import Notices
-from streamtail.sources.base import Source
-from streamtail.stats import WalkStats
+from streamtail.reader.plan import WalkPlan
 
 
-class ShardContext(Protocol):
-    """The walk as its workers see it."""
-
-    @property
-    def source(self) -> Source: ...
+class ShardContext(CallSite, Protocol):
+    """The walk as its workers see it: what their calls need (reader/calls.py's `CallSite`:
+    source, pacing, stats, notices, clock, sleep), and the walk's own parts below."""
 
     @property
     def plan(self) -> WalkPlan: ...
-
-    @property
-    def pacing(self) -> Pacing: ...
-
-    @property
-    def stats(self) -> WalkStats:
-        """Calls, retries and each shard's MillisBehindLatest are counted here."""
-        ...
-
-    @property
-    def notices(self) -> Notices:
-        """Rate-limited failure and recovery lines, shared by every shard."""
-        ...
 
     @property
     def warn(self) -> Callable[[str], None]: ...
@@ -45,11 +28,6 @@ class ShardContext(Protocol):
     @property
     def wall(self) -> Callable[[], float]:
         """Epoch seconds (the service's timestamps are compared with it)."""
-        ...
-
-    @property
-    def clock(self) -> Callable[[], float]:
-        """Monotonic seconds (pacing and backoff)."""
         ...
 
     @property
@@ -77,8 +55,4 @@ class ShardContext(Protocol):
 
     def put(self, message: Message) -> bool:
         """Hand a message to the walker, waiting while its queue is full; False once stopped."""
-        ...
-
-    def sleep(self, seconds: float) -> bool:
-        """Wait, waking early when the walk stops; False once stopped."""
         ...
