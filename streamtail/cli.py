@@ -21,18 +21,22 @@ from streamtail import __version__
 from streamtail.cli_options import (
     AvroSchema,
     Binary,
+    By,
+    ByChoice,
     CheckpointOpt,
     ChunkSize,
     Consumer,
     Debug,
     Decode,
     DecodeChoice,
+    Duration,
     Efo,
     Endpoint,
     Event,
     ExpandLogs,
     FromNdjson,
     Grep,
+    GroupBy,
     GsrSchema,
     HashKey,
     Key,
@@ -61,6 +65,11 @@ from streamtail.cli_options import (
     SkipControl,
     Start,
     Stream,
+    TopFormat,
+    TopFrom,
+    TopInterval,
+    TopKeys,
+    TopOutput,
     Until,
     Watch,
 )
@@ -496,6 +505,52 @@ def lag_command(
         output=output.value if output else None,
     )
     _run(debug, no_color, lambda env: run_lag(request, env))
+
+
+@app.command("top")
+def top_command(
+    stream: Stream,
+    by: By = ByChoice.records,
+    top: TopKeys = 10,
+    duration: Duration = None,
+    interval: TopInterval = "1s",
+    group_by: GroupBy = None,
+    start: TopFrom = None,
+    until: Until = None,
+    output: TopOutput = None,
+    efo: Efo = False,
+    consumer: Consumer = None,
+    retry_timeout: RetryTimeout = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Where a stream's traffic goes, live: records/s, KiB/s and load per shard, busiest keys."""
+    from streamtail.core import ReadRequest
+    from streamtail.top import TopRequest, run_top
+
+    fmt: TopFormat | None = output
+    request = TopRequest(
+        read=ReadRequest(
+            stream=stream,
+            conn=_connection(profile, region, endpoint_url),
+            start=start,
+            until=until,
+            efo=efo,
+            consumer=consumer,
+            retry_timeout=retry_timeout,
+        ),
+        by=by.value,
+        top=top,
+        duration=duration,
+        interval=interval,
+        group_by=group_by,
+        output=fmt.value if fmt else None,
+    )
+    _run(debug, no_color, lambda env: run_top(request, env), quiet=quiet)
 
 
 @app.command()

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from streamtail.formats import LISTING_FORMATS, RECORD_FORMATS
+from streamtail.formats import LISTING_FORMATS, RECORD_FORMATS, TOP_FORMATS
 
 #: `-o` of `read`, `follow`, `demo`: one choice per renderer (streamtail/formats.py)
 OutputFormat = StrEnum("OutputFormat", {name: name for name in RECORD_FORMATS})  # type: ignore[misc]
@@ -390,5 +390,78 @@ MaxLag = Annotated[
         metavar="DURATION",
         help="Exit 1 when a shard is further behind than this (e.g. 5m) or a lease with work is "
         "not renewed.",
+    ),
+]
+
+
+# -- top -----------------------------------------------------------------------------------------
+
+#: `-o` of `top`: the live screen (or one report) and NDJSON (streamtail/formats.py)
+TopFormat = StrEnum("TopFormat", {name: name for name in TOP_FORMATS})  # type: ignore[misc]
+
+
+class ByChoice(StrEnum):
+    """`top --by`: what ranks shards' keys and the stream's keys."""
+
+    records = "records"
+    bytes = "bytes"
+
+
+TopOutput = Annotated[
+    TopFormat | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FMT",
+        help="table (a live screen on a terminal, the default there) or ndjson (default "
+        "otherwise).",
+        show_default=False,
+    ),
+]
+TopFrom = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="POS",
+        autocompletion=_complete_position,
+        help="Report on a past window from here (trim-horizon, an ISO-8601 time, -15m, ...), "
+        "read as `read` reads it, then exit. [default: a live view from latest]",
+        show_default=False,
+    ),
+]
+By = Annotated[
+    ByChoice,
+    typer.Option("--by", help="Rank keys by records or by bytes.", case_sensitive=False),
+]
+TopKeys = Annotated[
+    int,
+    typer.Option(
+        "--top", metavar="N", help="How many of the stream's busiest keys to show.", min=1
+    ),
+]
+Duration = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="DURATION",
+        help="Live view: stop after this long (e.g. 30s, 5m) and exit 0.",
+    ),
+]
+TopInterval = Annotated[
+    str,
+    typer.Option(
+        "--interval",
+        metavar="DURATION",
+        help="-o ndjson, live: one set of objects per interval of this many whole seconds of "
+        "arrival time.",
+    ),
+]
+GroupBy = Annotated[
+    str | None,
+    typer.Option(
+        "--group-by",
+        metavar="PATH",
+        help="Count by this field of each JSON payload (dotted path: tenant.id) instead of the "
+        "partition key.",
     ),
 ]

@@ -51,7 +51,7 @@ class ReadRequest:
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
-    #: --hash-key HASH (decimal text, checked in _read_setup)
+    #: --hash-key HASH (decimal text, checked in read_setup)
     hash_key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
@@ -113,7 +113,7 @@ class ReadSetup:
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
     """`read` and `follow`: stream records to env.stdout until a stop rule holds."""
-    setup = _read_setup(request, env)
+    setup = read_setup(request, env)
     # A bad checkpoint file is refused before anything is asked of the service.
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     memory.tune()
@@ -285,7 +285,7 @@ def decode_options(request: ReadRequest, clients: Clients) -> DecodeOptions:
 _SCHEMA_READY = frozenset({DecodeMode.AUTO, DecodeMode.GSR, DecodeMode.AVRO, DecodeMode.PROTOBUF})
 
 
-def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
+def read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     """Check a read request: the walk plan, the output format, the filter, the stream."""
     from streamtail.model import LATEST, TRIM_HORIZON
     from streamtail.reader import WalkPlan

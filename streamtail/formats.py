@@ -27,6 +27,12 @@ LAG_FORMATS: dict[str, str] = {
     "ndjson": "streamtail.render.lag:LagNdjson",
 }
 
+#: `top`: format -> "module:class" of its renderer (a screen or report of rates, not records)
+TOP_FORMATS: dict[str, str] = {
+    "table": "streamtail.render.top:TopScreen",
+    "ndjson": "streamtail.render.topjson:TopNdjson",
+}
+
 
 def default_format(stdout_isatty: bool) -> str:
     """`table` for a person at a terminal, `ndjson` for a program reading a pipe or a file."""
