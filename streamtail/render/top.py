@@ -124,7 +124,7 @@ def _shard_cells(report: Report, row: ShardRow) -> list[Any]:
         if report.live:
             peak_pct = row.peak_second.pct(1) if row.peak_second is not None else 0.0
             cells.append(Text(_pct(peak_pct), style=_load_style(peak_pct)))
-    cells.append(Text(", ".join(_cut(str(c.item[1]), 20) for c in row.keys) or "-"))  # type: ignore[index]
+    cells.append(Text(", ".join(_cut(str(c.item), 20) for c in row.keys) or "-"))
     return cells
 
 

@@ -245,7 +245,10 @@ def _shards(walker: Walker) -> list[Shard]:
 
 
 def _open(walker: Walker) -> list[Shard]:
-    return [s for s in _shards(walker) if not s.closed]
+    """Open shards: neither listed as closed nor read to their end (a parent whose last batch
+    named its children may still be listed open until the next listing)."""
+    finished = walker.finished
+    return [s for s in _shards(walker) if not s.closed and s.shard_id not in finished]
 
 
 def _screen_report(
@@ -278,10 +281,11 @@ def _interval_reports(
 
     last_done = math.floor((now - SETTLE) / interval) - 1
     reports = []
+    opened = _open(walker)
     for index in range(emitted[0], last_done + 1):
         tally = counter.slots.pop(index, None) or Tally(counter.capacity, by=counter.by)
         start, end = index * interval, (index + 1) * interval
-        shards = [s for s in _shards(walker) if not s.closed or s.shard_id in tally.shards]
+        shards = [s for s in _shards(walker) if s in opened or s.shard_id in tally.shards]
         reports.append(
             build(
                 scope, tally, counter.timelines, shards, start=start, end=end, within=(start, end)

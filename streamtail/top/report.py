@@ -3,6 +3,7 @@ arrival time. Built from the counter's tallies and timelines; renderers take it 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -122,8 +123,8 @@ def build(
     by_bytes = scope.by == "bytes"
     per_shard: dict[str, list[Count]] = {}
     for count in tally.keys.top():
-        shard_id = count.item[0]  # type: ignore[index]
-        per_shard.setdefault(shard_id, []).append(count)
+        shard_id, key = count.item  # type: ignore[misc]
+        per_shard.setdefault(shard_id, []).append(dataclasses.replace(count, item=key))
     rows = []
     advice = []
     for shard in shards:
