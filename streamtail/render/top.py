@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from typing import Any
 
 from streamtail.env import Env
@@ -66,28 +67,33 @@ def _shard_table(report: Report) -> Any:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    live = report.live
     rate = "CHG/S" if report.dynamodb else "REC/S"
     columns = ["SHARD", "SPACE"]
-    columns += (
-        [rate, "KIB/S", f"{rate} 1m", "KIB/S 1m", "LAST MINUTE"]
-        if live
-        else [
-            rate,
-            "KIB/S",
-            "RECORDS",
-            "BUSIEST SECOND",
-            "BUSIEST MINUTE",
-        ]
-    )
-    columns += ["MIX"] if report.dynamodb else ["LOAD", "PEAK"] if live else ["LOAD"]
+    if report.live:
+        columns += [rate, "KIB/S", f"{rate} 1m", "KIB/S 1m", "LAST MINUTE"]
+    else:
+        columns += ["RECORDS", rate, "KIB/S", "BUSIEST SECOND", "BUSIEST MINUTE"]
+    columns += ["MIX"] if report.dynamodb else ["LOAD", "PEAK"] if report.live else ["PEAK"]
     columns += ["BUSIEST KEYS"]
-    for column in columns:
+    rows = [_shard_cells(report, row) for row in report.shards]
+    for i, column in enumerate(columns):
         right = column not in {"SHARD", "LAST MINUTE", "BUSIEST KEYS", "MIX"}
-        table.add_column(column, justify="right" if right else "left", no_wrap=True)
-    for row in report.shards:
-        table.add_row(*_shard_cells(report, row))
+        # Every column but the keys keeps its width; the keys give way, cut with "…".
+        widest = max([len(column)] + [len(str(row[i])) for row in rows])
+        table.add_column(
+            column,
+            justify="right" if right else "left",
+            no_wrap=True,
+            min_width=None if column == "BUSIEST KEYS" else widest,
+            overflow="ellipsis",
+        )
+    for cells in rows:
+        table.add_row(*cells)
     return table
+
+
+def _size(size: float) -> str:
+    return f"{size / 1024 / 1024:,.1f} MiB" if size >= 1024 * 1024 else f"{size / 1024:,.0f} KiB"
 
 
 def _shard_cells(report: Report, row: ShardRow) -> list[Any]:
@@ -97,6 +103,8 @@ def _shard_cells(report: Report, row: ShardRow) -> list[Any]:
         Text(inert(row.shard), style="dim" if row.closed else ""),
         _pct(row.space_pct),
     ]
+    peak = row.peak_second
+    peak_pct = peak.pct(1) if peak is not None else 0.0
     if report.live and row.second is not None and row.minute is not None:
         load = row.second.limit_pct
         cells += [
@@ -107,23 +115,21 @@ def _shard_cells(report: Report, row: ShardRow) -> list[Any]:
             Text(sparkline(row.spark), style="cyan"),
         ]
     else:
-        peak, minute = row.peak_second, row.peak_minute
-        load = peak.pct(1) if peak is not None else 0.0
+        minute = row.peak_minute
         cells += [
+            f"{row.span.records:,}",
             f"{row.span.per_s:,.1f}",
             f"{row.span.kib_per_s:,.1f}",
-            f"{row.span.records:,}",
-            "-" if peak is None else f"{peak.records:,} rec {peak.bytes / 1024:,.0f} KiB",
-            "-" if minute is None else f"{minute.records:,} rec {minute.bytes / 1024:,.0f} KiB",
+            "-" if peak is None else f"{peak.records:,} rec {_size(peak.bytes)}",
+            "-" if minute is None else f"{minute.records:,} rec {_size(minute.bytes)}",
         ]
     if report.dynamodb:
         mix = " ".join(f"{k} {v}" for k, v in sorted(row.events.items()))
         cells.append(mix or "-")
     else:
-        cells.append(Text(_pct(load), style=_load_style(load)))
         if report.live:
-            peak_pct = row.peak_second.pct(1) if row.peak_second is not None else 0.0
-            cells.append(Text(_pct(peak_pct), style=_load_style(peak_pct)))
+            cells.append(Text(_pct(load), style=_load_style(load)))
+        cells.append(Text(_pct(peak_pct), style=_load_style(peak_pct)))
     cells.append(Text(", ".join(_cut(str(c.item), 20) for c in row.keys) or "-"))
     return cells
 
@@ -224,7 +230,7 @@ class TopScreen:
             size = os.get_terminal_size(self.env.stdout.fileno())
             width, height = size.columns, size.lines
         except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-            width, height = 120, 0
+            width, height = shutil.get_terminal_size((120, 0)).columns, 0  # COLUMNS, if set
         return self.env.width or width, height
 
     def frame(self, report: Report) -> None:

@@ -1,5 +1,6 @@
-"""`top -o ndjson`: one object per shard, per key and per piece of advice, for each interval (live)
-or once for a past window (docs/CONTRACT.md, "top"). Knows nothing of the reader or boto3."""
+"""`top -o ndjson`: one object per shard, per key and per piece of advice, for each interval
+(live) or once for a past window (docs/CONTRACT.md, "top NDJSON objects"). Knows nothing of the
+reader or boto3."""
 
 from __future__ import annotations
 

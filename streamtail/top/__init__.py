@@ -279,6 +279,9 @@ def _interval_reports(
     from streamtail.top.report import build
     from streamtail.top.tally import Tally
 
+    # Records read after their interval was written (a stalled shard) go into the next one.
+    for late in counter.drop_before(emitted[0]).values():
+        counter.tally(emitted[0]).merge(late)
     last_done = math.floor((now - SETTLE) / interval) - 1
     reports = []
     opened = _open(walker)
@@ -292,5 +295,4 @@ def _interval_reports(
             )
         )
     emitted[0] = max(emitted[0], last_done + 1)
-    counter.drop_before(emitted[0])
     return reports

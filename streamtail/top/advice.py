@@ -87,7 +87,7 @@ def advise(
     point = split_point([(partition_hash(k), w) for k, w in weights], hash_range)
     if point is None:
         return base
-    at, lower = point
+    at, lower, inside = point
     return Advice(
         shard,
         peak_second,
@@ -96,16 +96,17 @@ def advise(
         shares,
         "split",
         at,
-        100.0 * lower / total,
-        100.0 * (total - lower) / total,
+        100.0 * lower / inside,
+        100.0 * (inside - lower) / inside,
     )
 
 
 def split_point(
     hashed: Sequence[tuple[int, int]], hash_range: tuple[int, int]
-) -> tuple[int, int] | None:
-    """The NewStartingHashKey that divides weighted hash keys most evenly, and the weight below
-    it; None when fewer than two distinct hash keys lie in the shard's range.
+) -> tuple[int, int, int] | None:
+    """The NewStartingHashKey that divides weighted hash keys most evenly, the weight below it
+    and the weight inside the range; None when fewer than two distinct hash keys lie in the
+    shard's range (keys outside it were written with an ExplicitHashKey: they do not count).
 
     SplitShard takes a NewStartingHashKey greater than the shard's StartingHashKey and at most
     its EndingHashKey; the point chosen lies halfway between the last hash key of the lower child
@@ -130,4 +131,4 @@ def split_point(
     assert best is not None
     _, i, below = best
     low, high = ordered[i][0], ordered[i + 1][0]
-    return (low + high) // 2 + 1, below
+    return (low + high) // 2 + 1, below, total

@@ -123,8 +123,8 @@ def build(
     by_bytes = scope.by == "bytes"
     per_shard: dict[str, list[Count]] = {}
     for count in tally.keys.top():
-        shard_id, key = count.item  # type: ignore[misc]
-        per_shard.setdefault(shard_id, []).append(dataclasses.replace(count, item=key))
+        pair: tuple[str, str] = count.item  # type: ignore[assignment]
+        per_shard.setdefault(pair[0], []).append(dataclasses.replace(count, item=pair[1]))
     rows = []
     advice = []
     for shard in shards:

@@ -131,13 +131,15 @@ def test_split_point_halves_weighted_hash_keys() -> None:
     hashed = [(10, 30), (20, 30), (30, 20), (40, 20)]
     point = split_point(hashed, (0, 100))
     assert point is not None
-    at, below = point
+    at, below, inside = point
+    assert inside == 100
     # the most even split: 60 below (10, 20), 40 above (30, 40) -> |100 - 120| = 20 at i=1,
     # against |100 - 60| = 40 at i=0 and |100 - 160| = 60 at i=2
     assert (at, below) == (26, 60)
     assert 20 < at <= 30
     assert split_point([(5, 1)], (0, 100)) is None
     assert split_point([(5, 1), (500, 1)], (0, 100)) is None  # the other lies outside the range
+    assert split_point([(5, 1), (7, 3), (500, 9)], (0, 100)) == (7, 1, 4)
 
 
 def test_advice_says_a_split_cannot_help_one_hot_key() -> None:
