@@ -1,0 +1,107 @@
+"""`top` in-process: its usage errors, `--group-by` on moto (KPL user records counted one by one),
+the NDJSON objects of an estimated report, and the screen's manners (inert keys, the terminal given
+back)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from streamtail.env import Env
+from streamtail.model import Record, Shard
+from streamtail.render.top import TopScreen, render_report, sparkline
+from streamtail.render.topjson import report_objects
+from streamtail.top.counter import Counter
+from streamtail.top.report import Scope, build
+from tests.unit import kplbuild
+from tests.unit.helpers import run_cli
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--until", "-1m"], "--until needs --from"),
+        (["--from", "-5m", "--duration", "5s"], "--duration applies to the live view"),
+        (["--interval", "0.5s"], "invalid --interval '0.5s': whole seconds"),
+        (["--group-by", "a..b"], "invalid --group-by 'a..b'"),
+        (["--by", "keys"], "--by"),
+        (["-o", "raw"], "--output"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = run_cli("top", "orders", *args)
+    assert result.code == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") <= 2 and "Traceback" not in result.stderr
+
+
+def test_group_by_counts_a_payload_field(kinesis: Any) -> None:
+    kinesis.create_stream(StreamName="tenants", ShardCount=1)
+    for n in range(3):
+        kinesis.put_record(
+            StreamName="tenants", PartitionKey=f"p{n}", Data=json.dumps({"t": {"id": "acme"}})
+        )
+    users = [("u1", b'{"t":{"id":"globex"}}'), ("u2", b'{"t":{"id":"acme"}}'), ("u3", b"{}")]
+    kinesis.put_record(StreamName="tenants", PartitionKey="agg", Data=kplbuild.aggregate(users))
+    result = run_cli("top", "tenants", "--from", "trim-horizon", "--group-by", "t.id")
+    assert result.code == 0, result.stderr
+    objects = [json.loads(line) for line in result.lines]
+    keys = [(o["key"], o["records"], o["group_by"]) for o in objects if o["type"] == "key"]
+    assert keys == [("acme", 4, "t.id"), ("globex", 1, "t.id")]
+    # the shard counts every user record, the one without the field too
+    assert [o["records"] for o in objects if o["type"] == "shard"] == [6]
+
+
+def _estimated_report() -> Any:
+    counter = Counter(capacity=2)
+    counter.add([Record("s0", "1", key, 5_000, b"xy") for key in ["a", "a", "a", "b", "c"]])
+    scope = Scope("orders", "records", 5, False, "partition key", True)
+    return build(scope, counter.slots[0], counter.timelines, [Shard("s0")], start=5, end=6)
+
+
+def test_estimated_counts_say_so_with_their_bound() -> None:
+    objects = report_objects(_estimated_report())
+    keys = [o for o in objects if o["type"] == "key"]
+    assert [(k["key"], k["records"], k["records_error"], k["estimated"]) for k in keys] == [
+        ("a", 3, 0, True),
+        ("c", 2, 1, True),
+    ]
+    estimate = objects[-1]
+    assert estimate["type"] == "estimate"
+    assert (estimate["counters"], estimate["records_error"], estimate["bytes_error"]) == (2, 1, 3)
+    text = render_report(_estimated_report(), 120, color=False)
+    assert "key counts are estimates (Space-Saving, 2 counters)" in text
+    assert "≤2" in text  # an estimated count is marked on the screen
+
+
+def test_keys_are_shown_inert_never_as_markup_or_escapes() -> None:
+    counter = Counter()
+    counter.add([Record("s0", "1", "[bold]x[/]\x1b[2J", 5_000, b"{}")])
+    scope = Scope("orders", "records", 5, False, "partition key", True)
+    report = build(scope, counter.slots[0], counter.timelines, [Shard("s0")], start=5, end=6)
+    text = render_report(report, 120, color=True)
+    assert "[bold]x[/]" in text
+    assert "\x1b[2J" not in text
+
+
+def test_the_live_screen_gives_the_terminal_back_and_leaves_the_last_frame() -> None:
+    stdout = io.BytesIO()
+    env = Env(stdout=stdout, stderr=io.StringIO(), stdout_isatty=True, width=100)
+    screen = TopScreen(env, live=True)
+    report = _estimated_report()
+    screen.frame(report)
+    screen.frame(report)
+    screen.close()
+    out = stdout.getvalue()
+    assert out.startswith(b"\x1b[?1049h\x1b[?25l")
+    assert out.count(b"\x1b[H") == 2
+    tail = out.split(b"\x1b[?25h\x1b[?1049l", 1)[1]
+    assert b"streamtail top orders" in tail and b"\x1b[H" not in tail
+
+
+def test_sparkline_scales_to_the_busiest_cell() -> None:
+    assert sparkline((0, 0, 1, 1, 4, 4), cells=3) == " ▂█"
+    assert sparkline((0,) * 60) == " " * 30
