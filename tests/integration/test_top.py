@@ -296,3 +296,23 @@ def test_live_ndjson_follows_a_split(
     assert all(len(intervals[s]) >= 1 for s in starts)
     last = {o["shard"] for o in intervals[starts[-1]]}
     assert set(children) <= last and parent not in last
+
+
+@pytest.mark.timeout(90)
+def test_window_with_enhanced_fan_out(
+    km: Admin, cli: Cli, stream_name: Callable[[str], str]
+) -> None:
+    """`--efo` reads the window through a registered consumer, counts the same, and leaves no
+    consumer behind."""
+    from .test_efo import wait_no_consumer
+
+    name = km.create_stream(stream_name("efo"), shards=2)
+    placed = km.put_raw(name, [(f"k{n % 7}", b'{"n":1}') for n in range(40)])
+    result = cli.run(
+        "top", name, "--from", "trim-horizon", "--efo", endpoint=km.server.endpoint, timeout=80
+    )
+    assert result.returncode == 0, result.stderr
+    shards = {o["shard"]: o["records"] for o in result.records if o["type"] == "shard"}
+    assert shards == {s: sum(1 for p, _ in placed if p == s) for s in {p for p, _ in placed}}
+    assert sum(o["records"] for o in result.records if o["type"] == "key") == 40
+    wait_no_consumer(km, name)
