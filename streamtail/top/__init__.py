@@ -93,11 +93,11 @@ def run_top(request: TopRequest, env: Env, *, pacing: Pacing | None = None) -> N
             clock=env.time_source,
         )
         counter = _counter(request, dynamodb, fmt, int(interval), window)
-        count = _counting(counter, path, options)
+        run = _Run(env, walker, counter, _counting(counter, path, options), scope, renderer)
         if window:
-            _window(env, walker, counter, count, scope, renderer, setup.plan.until)
+            _window(run, setup.plan.until)
         else:
-            _live(env, walker, counter, count, scope, renderer, int(interval), duration, fmt)
+            _live(run, int(interval), duration, ndjson=fmt == "ndjson")
 
 
 def _group_path(group_by: str | None) -> tuple[str, ...] | None:
@@ -136,26 +136,33 @@ def _counting(counter: Counter, path: tuple[str, ...] | None, options: Any) -> A
     return count
 
 
-def _window(  # noqa: PLR0917  (the parts of one run, passed on)
-    env: Env,
-    walker: Walker,
-    counter: Counter,
-    count: Any,
-    scope: Scope,
-    renderer: Any,
-    until: float | None,
-) -> None:
+@dataclass(frozen=True)
+class _Run:
+    """The parts of one run: the walk, what counts its batches, what the report covers and the
+    renderer it goes to."""
+
+    env: Env
+    walker: Walker
+    counter: Counter
+    #: counts one batch (Counter.add, or decoding first for --group-by)
+    count: Any
+    scope: Scope
+    renderer: Any
+
+
+def _window(run: _Run, until: float | None) -> None:
     """A past window: read it as `read` does, then one report."""
     from streamtail.status import status_line
     from streamtail.top.report import build
     from streamtail.top.tally import Tally
 
+    env, walker, counter, scope = run.env, run.walker, run.counter, run.scope
     batches = walker.batches()
     watch = env.watch_reader(walker.stop)
     with status_line(env, walker.stats, scope.stream, lambda: walker.stats.records), watch as w:
         try:
             for records in batches:
-                count(records)
+                run.count(records)
         finally:
             batches.close()
     if w.gone:
@@ -167,22 +174,19 @@ def _window(  # noqa: PLR0917  (the parts of one run, passed on)
         start = end
     tally = counter.slots.get(0) or Tally(counter.capacity, by=counter.by)
     shards = [s for s in walker.lineage.ordered() if not s.closed or s.shard_id in tally.shards]
-    renderer.frame(build(scope, tally, counter.timelines, shards, start=start, end=end))
-    renderer.close()
+    run.renderer.frame(build(scope, tally, counter.timelines, shards, start=start, end=end))
+    run.renderer.close()
 
 
-def _live(  # noqa: PLR0917
-    env: Env,
-    walker: Walker,
-    counter: Counter,
-    count: Any,
-    scope: Scope,
-    renderer: Any,
-    interval: int,
-    duration: float | None,
-    fmt: str,
-) -> None:
+def _live(run: _Run, interval: int, duration: float | None, *, ndjson: bool) -> None:
     """The live view: the main thread counts batches, a ticker renders every second."""
+    env, walker, counter, scope, renderer = (
+        run.env,
+        run.walker,
+        run.counter,
+        run.scope,
+        run.renderer,
+    )
     lock = threading.Lock()
     done = threading.Event()
     started = env.wall()
@@ -193,7 +197,7 @@ def _live(  # noqa: PLR0917
     def tick() -> None:
         now = env.wall()
         with lock:
-            if fmt == "ndjson":
+            if ndjson:
                 reports = _interval_reports(
                     walker, counter, scope, interval=interval, now=now, emitted=emitted
                 )
@@ -221,7 +225,7 @@ def _live(  # noqa: PLR0917
             thread.start()
             for records in batches:
                 with lock:
-                    count(records)
+                    run.count(records)
     finally:
         done.set()
         batches.close()

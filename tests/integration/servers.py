@@ -117,6 +117,17 @@ class ServerProcess:
             self.process.wait(timeout=5)
 
 
+def service_client(server: ServerProcess, service: str) -> Any:
+    """A boto3 client of any service on a local server, with the tests' credentials."""
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+
+
 def admin_client(endpoint: str, *, region: str = REGION, retries: int = 3) -> Any:
     return boto3.client(
         "kinesis",

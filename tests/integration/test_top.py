@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from .servers import ACCESS_KEY, REGION, SECRET_KEY, Admin, Cli, ServerProcess, following
+from .servers import Admin, Cli, ServerProcess, following, service_client
 
 pytestmark = pytest.mark.server
 
@@ -208,7 +208,7 @@ def test_live_view_on_a_terminal(moto: Admin, cli: Cli, stream_name: Callable[[s
 
 @pytest.mark.timeout(90)
 def test_live_view_of_a_dynamodb_stream(moto_server: ServerProcess, cli: Cli) -> None:
-    ddb, streams = (_client(moto_server, s) for s in ("dynamodb", "dynamodbstreams"))
+    ddb, streams = (service_client(moto_server, s) for s in ("dynamodb", "dynamodbstreams"))
     table = f"TopLive{random.randrange(10**6)}"
     ddb.create_table(
         TableName=table,
@@ -235,18 +235,6 @@ def test_live_view_of_a_dynamodb_stream(moto_server: ServerProcess, cli: Cli) ->
         assert "CHG/S" in last and re.search(r"INSERT 1 MODIFY 4 REMOVE 1", screen.text)
     finally:
         ddb.delete_table(TableName=table)
-
-
-def _client(server: ServerProcess, service: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
 
 
 def _intervals(lines: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
