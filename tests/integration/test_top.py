@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.dynamodb.helpers import create_table
+
 from .servers import Admin, Cli, ServerProcess, following, service_client
 
 pytestmark = pytest.mark.server
@@ -210,14 +212,7 @@ def test_live_view_on_a_terminal(moto: Admin, cli: Cli, stream_name: Callable[[s
 def test_live_view_of_a_dynamodb_stream(moto_server: ServerProcess, cli: Cli) -> None:
     ddb, streams = (service_client(moto_server, s) for s in ("dynamodb", "dynamodbstreams"))
     table = f"TopLive{random.randrange(10**6)}"
-    ddb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    arn = create_table(ddb, table, "NEW_AND_OLD_IMAGES")
     shards = [
         s["ShardId"] for s in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
     ]
