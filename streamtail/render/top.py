@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from streamtail.env import Env
 from streamtail.positions import format_ts
@@ -185,8 +186,11 @@ def _footer(report: Report) -> list[str]:
     return lines
 
 
-def render_report(report: Report, width: int, color: bool) -> str:
-    """The report as terminal text (ANSI styles when `color`)."""
+def render_report(
+    report: Report, width: int, color: bool, notes: Sequence[str] = ()
+) -> tuple[str, int]:
+    """The report as terminal text (ANSI styles when `color`), and how many lines at its end
+    are the footer (advice, the estimate's bound, `notes`: warnings held while on screen)."""
     from rich.console import Console, Group
     from rich.text import Text
 
@@ -209,11 +213,22 @@ def render_report(report: Report, width: int, color: bool) -> str:
         Text(keys_title, style="bold"),
         _key_table(report),
     ]
-    footer = _footer(report)
+    footer = _footer(report) + [inert(note) for note in notes]
     if footer:
         parts += [Text("")] + [Text(line, style="yellow") for line in footer]
     console.print(Group(*parts))
-    return buffer.getvalue()
+    text = buffer.getvalue()
+    tail = len(Text("\n".join(footer)).wrap(console, width)) + 1 if footer else 0
+    return text, tail
+
+
+def fit(lines: list[str], height: int, tail: int) -> list[str]:
+    """A frame cut to the terminal's height: the lines above the footer (the last `tail`: advice
+    and warnings) give way, the footer stays; height 0: unknown, nothing cut."""
+    if not height or len(lines) <= height:
+        return lines
+    keep = max(height - tail, 1)
+    return (lines[:keep] + lines[len(lines) - tail :])[:height]
 
 
 class TopScreen:
@@ -224,6 +239,11 @@ class TopScreen:
         self.fullscreen = live and env.stdout_isatty
         self.entered = False
         self.last: str | None = None
+        #: while the screen is shown, stderr lines (warnings) when stderr is that terminal: shown
+        #: under the report (a line written over the screen would be gone at the next frame), and
+        #: written out once the screen is left
+        self.held: io.StringIO | None = None
+        self._stderr: TextIO | None = None
 
     def _size(self) -> tuple[int, int]:
         try:
@@ -235,19 +255,21 @@ class TopScreen:
 
     def frame(self, report: Report) -> None:
         width, height = self._size()
-        text = render_report(report, width, self.env.color)
+        notes = self.held.getvalue().splitlines()[-3:] if self.held is not None else []
+        text, tail = render_report(report, width, self.env.color, notes)
         self.last = text
         if not self.fullscreen:
             self._write(text.encode("utf-8", "replace"))
             return
-        lines = text.splitlines()
-        if height:
-            lines = lines[:height]
+        lines = fit(text.splitlines(), height, tail)
         body = "\x1b[K\n".join(lines) + "\x1b[K\x1b[J"
         with self.env.terminal_lock:
             if not self.entered:
                 self.entered = True
                 self.env.stdout.write(_ENTER)
+                if self.env.stderr_isatty:
+                    self._stderr, self.held = self.env.stderr, io.StringIO()
+                    self.env.stderr = self.held
             self._write(b"\x1b[H" + body.encode("utf-8", "replace"))
 
     def _write(self, data: bytes) -> None:
@@ -264,3 +286,8 @@ class TopScreen:
             if self.last is not None:
                 self.env.stdout.write(self.last.encode("utf-8", "replace"))
             self.env.stdout.flush()
+            if self._stderr is not None and self.held is not None:
+                self.env.stderr = self._stderr
+                self._stderr.write(self.held.getvalue())
+                self._stderr.flush()
+                self._stderr = self.held = None

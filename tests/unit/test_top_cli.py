@@ -12,7 +12,7 @@ import pytest
 
 from streamtail.env import Env
 from streamtail.model import Record, Shard
-from streamtail.render.top import TopScreen, render_report, sparkline
+from streamtail.render.top import TopScreen, fit, render_report, sparkline
 from streamtail.render.topjson import report_objects
 from streamtail.top.counter import Counter
 from streamtail.top.report import Scope, build
@@ -72,7 +72,7 @@ def test_estimated_counts_say_so_with_their_bound() -> None:
     estimate = objects[-1]
     assert estimate["type"] == "estimate"
     assert (estimate["counters"], estimate["records_error"], estimate["bytes_error"]) == (2, 1, 3)
-    text = render_report(_estimated_report(), 120, color=False)
+    text, _ = render_report(_estimated_report(), 120, color=False)
     assert "key counts are estimates (Space-Saving, 2 counters)" in text
     assert "≤2" in text  # an estimated count is marked on the screen
 
@@ -82,7 +82,7 @@ def test_keys_are_shown_inert_never_as_markup_or_escapes() -> None:
     counter.add([Record("s0", "1", "[bold]x[/]\x1b[2J", 5_000, b"{}")])
     scope = Scope("orders", "records", 5, False, "partition key", True)
     report = build(scope, counter.slots[0], counter.timelines, [Shard("s0")], start=5, end=6)
-    text = render_report(report, 120, color=True)
+    text, _ = render_report(report, 120, color=True)
     assert "[bold]x[/]" in text
     assert "\x1b[2J" not in text
 
@@ -102,6 +102,28 @@ def test_the_live_screen_gives_the_terminal_back_and_leaves_the_last_frame() -> 
     assert b"streamtail top orders" in tail and b"\x1b[H" not in tail
 
 
+def test_warnings_stay_on_the_screen_and_reach_stderr_after_it() -> None:
+    stderr = io.StringIO()
+    env = Env(stdout=io.BytesIO(), stderr=stderr, stdout_isatty=True, stderr_isatty=True)
+    env.width = 100
+    screen = TopScreen(env, live=True)
+    screen.frame(_estimated_report())
+    env.warn("shard s0: throttled, retrying")
+    screen.frame(_estimated_report())
+    assert stderr.getvalue() == ""  # not written over the screen
+    assert "streamtail: warning: shard s0: throttled" in (screen.last or "")
+    screen.close()
+    assert stderr.getvalue() == "streamtail: warning: shard s0: throttled, retrying\n"
+    assert env.stderr is stderr
+
+
 def test_sparkline_scales_to_the_busiest_cell() -> None:
     assert sparkline((0, 0, 1, 1, 4, 4), cells=3) == " ▂█"
     assert sparkline((0,) * 60) == " " * 30
+
+
+def test_a_frame_taller_than_the_terminal_keeps_its_footer() -> None:
+    lines = [f"row {n}" for n in range(10)] + ["", "! advice"]
+    assert fit(lines, 5, 2) == ["row 0", "row 1", "row 2", "", "! advice"]
+    assert fit(lines, 0, 2) == lines
+    assert fit(lines, 20, 2) == lines
