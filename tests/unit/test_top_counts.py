@@ -199,3 +199,21 @@ def test_report_shares_follow_by(by: str) -> None:
     report = build(scope, counter.slots[0], counter.timelines, [Shard("s")], start=0, end=2)
     first = report.keys[0]
     assert first.key == ("small" if by == "records" else "big")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1000), st.integers(1, 50)), min_size=2, max_size=30))
+def test_split_point_is_a_valid_and_most_even_split(hashed: list[tuple[int, int]]) -> None:
+    point = split_point(hashed, (0, 1000))
+    distinct = sorted({h for h, _ in hashed})
+    if len(distinct) < 2:
+        assert point is None
+        return
+    assert point is not None
+    at, below, inside = point
+    assert 0 < at <= 1000  # SplitShard: above the starting hash key, at most the ending one
+    assert below == sum(w for h, w in hashed if h < at)
+    assert inside == sum(w for _, w in hashed)
+    # no boundary between two hash keys divides the weight more evenly
+    best = min(abs(inside - 2 * sum(w for h, w in hashed if h <= d)) for d in distinct[:-1])
+    assert abs(inside - 2 * below) == best
