@@ -127,3 +127,17 @@ def test_a_frame_taller_than_the_terminal_keeps_its_footer() -> None:
     assert fit(lines, 5, 2) == ["row 0", "row 1", "row 2", "", "! advice"]
     assert fit(lines, 0, 2) == lines
     assert fit(lines, 20, 2) == lines
+
+
+def test_duration_ends_the_live_view_with_0_after_whole_intervals(kinesis: Any) -> None:
+    kinesis.create_stream(StreamName="quiet", ShardCount=2)
+    result = run_cli("top", "quiet", "-o", "ndjson", "--duration", "3.6s")
+    assert result.code == 0, result.stderr
+    objects = [json.loads(line) for line in result.lines]
+    assert objects, "no interval written"
+    starts = sorted({o["start"] for o in objects})
+    # every interval: one object per open shard, a second long, nothing counted
+    for start in starts:
+        mine = [o for o in objects if o["start"] == start]
+        assert sorted(o["shard"] for o in mine) == ["shardId-000000000000", "shardId-000000000001"]
+        assert all(o["seconds"] == 1 and o["records"] == 0 for o in mine)
