@@ -208,7 +208,11 @@ def _live(run: _Run, interval: int, duration: float | None, *, ndjson: bool) -> 
 
     def ticker() -> None:
         try:
-            while not env.time_source.wait(done, 1.0):
+            due = env.clock()
+            while True:
+                due += 1.0  # on a fixed beat: the time a frame takes does not add up
+                if env.time_source.wait(done, max(due - env.clock(), 0.0)):
+                    return
                 tick()
                 if ends is not None and env.clock() >= ends:
                     walker.stop()
