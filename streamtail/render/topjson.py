@@ -18,14 +18,14 @@ def _ts(seconds: float) -> str:
     return format_ts(round(seconds * 1000))
 
 
-def _peak(peak: Peak | None, seconds: int) -> dict[str, Any] | None:
+def _peak(peak: Peak | None, seconds: int, *, limited: bool) -> dict[str, Any] | None:
     if peak is None:
         return None
     return {
         "at": _ts(peak.start),
         "records": peak.records,
         "bytes": peak.bytes,
-        "limit_pct": round(peak.pct(seconds), 1),
+        "limit_pct": round(peak.pct(seconds), 1) if limited else None,
     }
 
 
@@ -47,9 +47,10 @@ def report_objects(report: Report) -> list[dict[str, Any]]:
         shard: dict[str, Any] = {"type": "shard", **span, "seconds": seconds, "shard": row.shard}
         shard.update(_rates(row.span))
         shard["limit_pct"] = None if report.dynamodb else round(row.span.limit_pct, 1)
-        shard["peak_second"] = _peak(row.peak_second, 1)
+        limited = not report.dynamodb  # DynamoDB publishes no write limit per stream shard
+        shard["peak_second"] = _peak(row.peak_second, 1, limited=limited)
         if not report.live:
-            shard["peak_minute"] = _peak(row.peak_minute, 60)
+            shard["peak_minute"] = _peak(row.peak_minute, 60, limited=limited)
         shard["hash_space_pct"] = None if row.space_pct is None else round(row.space_pct, 3)
         shard["closed"] = row.closed
         if report.dynamodb:

@@ -25,6 +25,7 @@ def test_window_counts_changes_by_kind_and_keys(ddb: Any, streams: Any) -> None:
     assert (shard["records"], shard["bytes"]) == (5, sum(sizes))
     assert shard["events"] == {"INSERT": 2, "MODIFY": 2, "REMOVE": 1}
     assert shard["limit_pct"] is None and shard["hash_space_pct"] is None
+    assert shard["peak_second"]["records"] >= 1 and shard["peak_second"]["limit_pct"] is None
     keys = [(o["key"], o["records"]) for o in objects if o["type"] == "key"]
     assert keys == [('{"pk":"cart#1"}', 3), ('{"pk":"cart#2"}', 2)]
     assert not [o for o in objects if o["type"] == "advice"]
