@@ -8,6 +8,7 @@ keys' hash keys so that each child takes about half of what the shard took.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,11 @@ class Advice:
     upper_pct: float | None = None
 
     def sentence(self) -> str:
-        head = f"{self.shard} reached {self.peak_pct:.0f}% of its write limit ({self.measure})"
+        at = time.strftime("%H:%M:%S", time.gmtime(self.peak_second))
+        head = (
+            f"{self.shard} reached {self.peak_pct:.0f}% of its write limit ({self.measure}) "
+            f"at {at} UTC"
+        )
         if not self.keys:
             return head + "; no key was counted on it"
         key, share = self.keys[0]

@@ -99,7 +99,7 @@ class Counter:
                 timeline = self.timeline(shard_id)
                 index = -1
             second = record.ts_ms // 1000
-            timeline.add(second, 1, size)  # type: ignore[union-attr]
+            timeline.add(second, 1, size, key)  # type: ignore[union-attr]
             here = 0 if slot is None else second // slot
             if here != index:
                 index = here

@@ -171,13 +171,15 @@ def build(
             measure = (
                 "bytes" if peak.bytes / BYTES_LIMIT > peak.records / RECORDS_LIMIT else "records"
             )
+            # the keys of that very second where the timeline kept them, else of the whole span
+            second_keys = timeline.keys_at(peak.start) if timeline is not None else None
             advice.append(
                 advise(
                     sid,
                     peak.start,
                     peak.pct(1),
                     measure,
-                    keys=per_shard.get(sid, ()),
+                    keys=second_keys.top() if second_keys else per_shard.get(sid, ()),
                     hash_range=_range(shard),
                     routed_by_key=scope.routed_by_key,
                 )

@@ -22,6 +22,11 @@ BYTES_LIMIT = 1024 * 1024
 KEEP_SECONDS = 150
 #: calendar minutes kept per shard before the oldest is folded into the busiest minute
 KEEP_MINUTES = 3
+#: the most recent seconds whose keys a shard keeps; then only the busiest second's stay
+KEY_SECONDS = 3
+#: key counters per shard and second: a shard takes at most 1,000 records a second, so its keys
+#: in a second are counted exactly on AWS (a local server that takes more gets estimates)
+SECOND_KEYS = 2000
 
 
 def limit_pct(records: int, size: int, seconds: float = 1.0) -> float:
@@ -55,7 +60,15 @@ class Timeline:
     busiest second and minute so far. Memory is bounded: older seconds and minutes are folded
     into the busiest ones as newer ones arrive."""
 
-    __slots__ = ("_peak_minute", "_peak_second", "minutes", "newest", "seconds")
+    __slots__ = (
+        "_peak_minute",
+        "_peak_second",
+        "hot",
+        "minutes",
+        "newest",
+        "second_keys",
+        "seconds",
+    )
 
     def __init__(self) -> None:
         #: epoch second -> [records, bytes]
@@ -65,8 +78,19 @@ class Timeline:
         self.newest = 0
         self._peak_second: Peak | None = None
         self._peak_minute: Peak | None = None
+        #: epoch second -> its keys, for the last KEY_SECONDS seconds
+        self.second_keys: dict[int, KeyCounts] = {}
+        #: the busiest second among those whose keys were let go, and its keys
+        self.hot: tuple[Peak, KeyCounts] | None = None
 
-    def add(self, second: int, records: int, size: int) -> None:
+    def add(self, second: int, records: int, size: int, key: str | None = None) -> None:
+        if key is not None:
+            keys = self.second_keys.get(second)
+            if keys is None:
+                keys = self.second_keys[second] = KeyCounts(SECOND_KEYS)
+                if len(self.second_keys) > KEY_SECONDS:
+                    self._settle_keys()
+            keys.add(key, records, size)
         counts = self.seconds.get(second)
         if counts is None:
             counts = self.seconds[second] = [0, 0]
@@ -91,6 +115,22 @@ class Timeline:
             for minute in [m for m in self.minutes if m <= last]:
                 counts = self.minutes.pop(minute)
                 self._peak_minute = _busier(self._peak_minute, minute * 60, counts, 60)
+
+    def _settle_keys(self) -> None:
+        """Keep the keys of the busiest second only, once newer seconds have come."""
+        newest = max(self.second_keys)
+        for second in [s for s in self.second_keys if s <= newest - KEY_SECONDS]:
+            keys = self.second_keys.pop(second)
+            peak = Peak(second, keys.total[0], keys.total[1])
+            if self.hot is None or peak.pct(1) > self.hot[0].pct(1):
+                self.hot = (peak, keys)
+
+    def keys_at(self, second: int) -> KeyCounts | None:
+        """The keys of that second, if it is recent or the busiest one whose keys were kept."""
+        keys = self.second_keys.get(second)
+        if keys is None and self.hot is not None and self.hot[0].start == second:
+            keys = self.hot[1]
+        return keys
 
     def window(self, end: int, seconds: int) -> list[tuple[int, int]]:
         """(records, bytes) of each of the `seconds` seconds before `end` (oldest first)."""

@@ -217,3 +217,23 @@ def test_split_point_is_a_valid_and_most_even_split(hashed: list[tuple[int, int]
     # no boundary between two hash keys divides the weight more evenly
     best = min(abs(inside - 2 * sum(w for h, w in hashed if h <= d)) for d in distinct[:-1])
     assert abs(inside - 2 * below) == best
+
+
+def test_advice_names_the_keys_of_the_hot_second_not_of_the_whole_span() -> None:
+    """A burst of one key makes the shard hot for a second; another key is busier over the
+    span. The advice is about the second that ran hot."""
+    counter = Counter()
+    counter.add([_record("s0", "burst", 100) for _ in range(900)])
+    counter.add([_record("s0", "steady", 100) for _ in range(10)])
+    for second in range(101, 111):
+        counter.add([_record("s0", "steady", second) for _ in range(200)])
+    timeline = counter.timelines["s0"]
+    assert len(timeline.second_keys) == 3 and timeline.hot is not None  # bounded: 3 seconds
+    assert timeline.hot[0].start == 100
+    scope = Scope("orders", "records", 3, False, "partition key", True)
+    report = build(scope, counter.slots[0], counter.timelines, [Shard("s0")], start=100, end=111)
+    assert report.keys[0].key == "steady"  # over the span
+    (advice,) = report.advice
+    assert (advice.peak_second, advice.verdict) == (100, "hot-key")
+    assert advice.keys[0][0] == "burst" and round(advice.keys[0][1], 1) == 98.9
+    assert "at 00:01:40 UTC" in advice.sentence()
