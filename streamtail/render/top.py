@@ -172,7 +172,7 @@ def _key_cells(report: Report, key: KeyRow) -> list[Any]:
         f"{key.rate.kib_per_s:,.1f}",
         records,
         f"{key.share_pct:.1f}%",
-        Text(inert(key.shard)),
+        Text(inert(key.shard) + (f" +{len(key.shards) - 1}" if len(key.shards) > 1 else "")),
     ]
 
 

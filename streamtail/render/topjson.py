@@ -59,6 +59,7 @@ def report_objects(report: Report) -> list[dict[str, Any]]:
     error_records, error_bytes = report.error
     for key in report.keys:
         obj: dict[str, Any] = {"type": "key", **span, "key": key.key, "shard": key.shard}
+        obj["shards"] = list(key.shards)
         obj.update(_rates(key.rate))
         obj["share_pct"] = round(key.share_pct, 2)
         obj["estimated"] = report.estimated

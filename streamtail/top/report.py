@@ -63,7 +63,11 @@ class ShardRow:
 @dataclass(frozen=True)
 class KeyRow:
     key: str
+    #: the shard that took most of its records (a partition key has one, but across a split)
     shard: str
+    #: every shard it was counted on, most records first
+    shards: tuple[str, ...]
+    #: its counts summed over those shards (errors too: each bounds its own count)
     count: Count
     rate: Rate
     #: share of the stream's records (or bytes with --by bytes) over the span, in %
@@ -187,13 +191,14 @@ def build(
     total = tally.keys.total[1 if by_bytes else 0] or 1
     keys = [
         KeyRow(
-            key=count.item[1],  # type: ignore[index]
-            shard=count.item[0],  # type: ignore[index]
+            key=str(count.item),
+            shard=shards[0],
+            shards=shards,
             count=count,
             rate=Rate(count.records, count.bytes, seconds),
             share_pct=100.0 * (count.bytes if by_bytes else count.records) / total,
         )
-        for count in tally.keys.top(scope.top)
+        for count, shards in _by_key(tally.keys.top(), by_bytes)[: scope.top]
     ]
     return Report(
         stream=scope.stream,
@@ -210,6 +215,32 @@ def build(
         key_name=scope.key_name,
         live=live_second is not None,
     )
+
+
+def _by_key(counts: list[Count], by_bytes: bool) -> list[tuple[Count, tuple[str, ...]]]:
+    """(shard, key) counts summed per key across shards (a --group-by value spread over the
+    stream, a partition key before and after a split), ranked as the sketch ranks."""
+    sums: dict[str, list[int]] = {}
+    shards: dict[str, dict[str, int]] = {}
+    for count in counts:
+        pair: tuple[str, str] = count.item  # type: ignore[assignment]
+        shard_id, key = pair
+        totals = sums.setdefault(key, [0, 0, 0, 0])
+        for i, value in enumerate(
+            (count.records, count.bytes, count.records_error, count.bytes_error)
+        ):
+            totals[i] += value
+        per = shards.setdefault(key, {})
+        per[shard_id] = per.get(shard_id, 0) + count.records
+    rank = 1 if by_bytes else 0
+    ordered = sorted(sums.items(), key=lambda kv: (-kv[1][rank], -kv[1][1 - rank], kv[0]))
+    return [
+        (
+            Count(key, *totals),
+            tuple(sorted(shards[key], key=lambda sid: (-shards[key][sid], sid))),
+        )
+        for key, totals in ordered
+    ]
 
 
 def _busiest(timeline: Timeline, start: int, end: int) -> Peak | None:

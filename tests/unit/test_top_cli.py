@@ -39,20 +39,30 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
 
 
 def test_group_by_counts_a_payload_field(kinesis: Any) -> None:
-    kinesis.create_stream(StreamName="tenants", ShardCount=1)
-    for n in range(3):
+    """A tenant written under many partition keys, over both shards, is one row; a KPL
+    aggregate's user records count one by one."""
+    kinesis.create_stream(StreamName="tenants", ShardCount=2)
+    placed = [
         kinesis.put_record(
             StreamName="tenants", PartitionKey=f"p{n}", Data=json.dumps({"t": {"id": "acme"}})
-        )
+        )["ShardId"]
+        for n in range(8)
+    ]
     users = [("u1", b'{"t":{"id":"globex"}}'), ("u2", b'{"t":{"id":"acme"}}'), ("u3", b"{}")]
-    kinesis.put_record(StreamName="tenants", PartitionKey="agg", Data=kplbuild.aggregate(users))
+    agg = kinesis.put_record(
+        StreamName="tenants", PartitionKey="agg", Data=kplbuild.aggregate(users)
+    )["ShardId"]
     result = run_cli("top", "tenants", "--from", "trim-horizon", "--group-by", "t.id")
     assert result.code == 0, result.stderr
     objects = [json.loads(line) for line in result.lines]
     keys = [(o["key"], o["records"], o["group_by"]) for o in objects if o["type"] == "key"]
-    assert keys == [("acme", 4, "t.id"), ("globex", 1, "t.id")]
-    # the shard counts every user record, the one without the field too
-    assert [o["records"] for o in objects if o["type"] == "shard"] == [6]
+    assert keys == [("acme", 9, "t.id"), ("globex", 1, "t.id")]
+    acme = next(o for o in objects if o["type"] == "key")
+    per_shard = {s: placed.count(s) + (s == agg) for s in set(placed) | {agg}}
+    assert acme["shards"] == sorted(per_shard, key=lambda s: (-per_shard[s], s))
+    assert acme["shard"] == acme["shards"][0]
+    # the shards count every user record, the one without the field too
+    assert sum(o["records"] for o in objects if o["type"] == "shard") == 8 + 3
 
 
 def _estimated_report() -> Any:
