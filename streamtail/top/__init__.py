@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from streamtail.env import Env
@@ -25,6 +26,7 @@ from streamtail.positions import parse_duration
 
 if TYPE_CHECKING:
     from streamtail.core import ReadRequest
+    from streamtail.filters import RecordFilter
     from streamtail.model import Record, Shard
     from streamtail.reader import Pacing, Walker
     from streamtail.top.counter import Counter
@@ -58,7 +60,8 @@ def run_top(request: TopRequest, env: Env, *, pacing: Pacing | None = None) -> N
     from streamtail.formats import TOP_FORMATS
     from streamtail.model import SourceKind
     from streamtail.reader import Walker
-    from streamtail.render import load, output_format
+    from streamtail.render import RenderContext, load, output_format
+    from streamtail.render.ndjson import record_object
     from streamtail.top.report import Scope
 
     window = request.read.start is not None
@@ -82,8 +85,12 @@ def run_top(request: TopRequest, env: Env, *, pacing: Pacing | None = None) -> N
     scope = Scope(setup.ref.display, request.by, request.top, dynamodb, key_name, path is None)
     memory.tune()
     clients = clients_for(setup.ref, request.read.conn, env, pool=64)
-    options = decode_options(request.read, clients) if path is not None else None
+    decoding = path is not None or setup.record_filter.active
+    options = decode_options(request.read, clients) if decoding else None
     renderer = load(TOP_FORMATS[fmt])(env, live=not window)
+    # --where asks its expression of the object `read -o ndjson` prints for each record.
+    context = RenderContext(env, setup.ref.display, table=setup.ref.name if dynamodb else None)
+    record_filter = setup.record_filter.seeing(partial(record_object, context))
     with reading_source(request.read, setup.ref, clients, env, pacing) as (source, pace):
         walker = Walker(
             source,
@@ -93,11 +100,15 @@ def run_top(request: TopRequest, env: Env, *, pacing: Pacing | None = None) -> N
             clock=env.time_source,
         )
         counter = _counter(request, dynamodb, fmt, int(interval), window)
-        run = _Run(env, walker, counter, _counting(counter, path, options), scope, renderer)
-        if window:
-            _window(run, setup.plan.until)
-        else:
-            _live(run, int(interval), duration, ndjson=fmt == "ndjson")
+        count = _counting(counter, path, options, record_filter)
+        run = _Run(env, walker, counter, count, scope, renderer)
+        try:
+            if window:
+                _window(run, setup.plan.until)
+            else:
+                _live(run, int(interval), duration, ndjson=fmt == "ndjson")
+        finally:
+            record_filter.report(env.warn)  # the records --where failed on, in one warning
 
 
 def _group_path(group_by: str | None) -> tuple[str, ...] | None:
@@ -118,20 +129,26 @@ def _counter(request: TopRequest, dynamodb: bool, fmt: str, interval: int, windo
     return Counter(slot=slot, by=request.by, key_of=dynamodb_key if dynamodb else kinesis_key)
 
 
-def _counting(counter: Counter, path: tuple[str, ...] | None, options: Any) -> Any:
-    """What counts a batch: the counter itself, or with --group-by the payloads decoded first
-    (a KPL aggregate's user records count one by one, each with its own size)."""
-    if path is None:
+def _counting(
+    counter: Counter, path: tuple[str, ...] | None, options: Any, record_filter: RecordFilter
+) -> Any:
+    """What counts a batch: the counter itself, or with --group-by or --where the payloads
+    decoded first (a KPL aggregate's user records then count one by one, each with its own key
+    and size), and with --where only the records it keeps."""
+    if path is None and not record_filter.active:
         return counter.add
     from streamtail.decode import expand_all
     from streamtail.top.counter import group_key
 
     def count(records: list[Record]) -> None:
-        items = expand_all(records, options)
+        items = record_filter.apply(expand_all(records, options))
         users = [record for record, _ in items]
-        sizes = [counter.key_of(record)[1] for record in users]
-        keys = [(group_key(path, d.value), size) for (_, d), size in zip(items, sizes, strict=True)]
-        counter.add(users, keys)
+        keyed = [counter.key_of(record) for record in users]
+        if path is not None:
+            keyed = [
+                (group_key(path, d.value), k[1]) for (_, d), k in zip(items, keyed, strict=True)
+            ]
+        counter.add(users, keyed)
 
     return count
 

@@ -65,6 +65,25 @@ def test_group_by_counts_a_payload_field(kinesis: Any) -> None:
     assert sum(o["records"] for o in objects if o["type"] == "shard") == 8 + 3
 
 
+def test_where_counts_only_the_records_it_keeps(kinesis: Any) -> None:
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    for n in range(6):
+        status = "failed" if n % 3 == 0 else "ok"
+        data = json.dumps({"status": status, "n": n})
+        kinesis.put_record(StreamName="orders", PartitionKey=f"c{n % 2}", Data=data)
+    kinesis.put_record(StreamName="orders", PartitionKey="c9", Data=b"not json")
+    result = run_cli(
+        "top", "orders", "--from", "trim-horizon", "--where", "data.status == 'failed'"
+    )
+    assert result.code == 0, result.stderr
+    objects = [json.loads(line) for line in result.lines]
+    assert [o["records"] for o in objects if o["type"] == "shard"] == [2]  # n = 0 and 3
+    keys = [(o["key"], o["records"]) for o in objects if o["type"] == "key"]
+    assert keys == [("c0", 1), ("c1", 1)]
+    bad = run_cli("top", "orders", "--where", "data.status ==")
+    assert bad.code == 2 and "--where" in bad.stderr
+
+
 def _estimated_report() -> Any:
     counter = Counter(capacity=2)
     counter.add([Record("s0", "1", key, 5_000, b"xy") for key in ["a", "a", "a", "b", "c"]])
