@@ -220,6 +220,12 @@ def _read(
                 save_last(checkpoint, walker)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
+    if walker.unended:
+        shards = ", ".join(walker.unended)
+        raise StreamtailError(
+            f"read incomplete: shard(s) {shards} did not end, and their child shards were not read",
+            hint="read again later, or `streamtail follow` reads on as they end",
+        )
 
 
 def _resumed(

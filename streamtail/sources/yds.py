@@ -72,6 +72,8 @@ YDS = Service(
     stream_arn=False,
     listing_has_lineage=False,
     shard_sequences=True,
+    # `TGetRecordsActor::Handle` always returns a NextShardIterator (see above)
+    null_iterator_at_end=False,
 )
 #: DescribeStream's page when Limit is left out (`TDescribeStreamActor::ReplyAndDie`)
 DESCRIBE_PAGE = 100
