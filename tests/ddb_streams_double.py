@@ -346,8 +346,9 @@ class StreamsDouble:
             "DescribeTable": self.describe_table,
             "ListStreams": self.list_streams,
         }
-        if operation not in handlers:
-            raise ApiError("UnknownOperationException", f"{operation}")
+        if operation not in handlers or not target.startswith(("DynamoDBStreams_", "DynamoDB_")):
+            # DynamoDB Local's answer to a Kinesis call (docs/SERVERS.md)
+            raise ApiError("InvalidAction", "The action or operation requested is invalid")
         with self.lock:
             return handlers[operation](body)
 
@@ -395,7 +396,10 @@ class StreamsDouble:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 512  # a reader of hundreds of shards connects at once
+
+        server = Server(("127.0.0.1", 0), Handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
