@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from streamtail.reader import Pacing
-from tests.integration.servers import ServerProcess, start_moto
+from tests.integration.servers import ServerProcess, start_dynamodb_local, start_moto
 
 #: fixtures that start (or hand out) a server process; a test using one must be marked `server`
 SERVER_FIXTURES = frozenset({"moto_process", "kinesis_mock"})
@@ -87,6 +87,16 @@ def fast_pacing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     if request.node.get_closest_marker("real_pacing") is None:
         # Walker builds `Pacing()` when the CLI passes none.
         monkeypatch.setattr(streamtail.reader, "Pacing", FastPacing)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """DynamoDB Local for the whole session (stopped at the end); fails where Java is missing."""
+    server = start_dynamodb_local(tmp_path_factory.mktemp("dynamodb-local"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
