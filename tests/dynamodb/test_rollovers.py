@@ -108,6 +108,16 @@ def test_read_from_a_time_skips_the_shards_that_ended_before_it(day: Day) -> Non
     assert read == newest
 
 
+def test_read_from_two_hours_ago_reads_the_racing_parent_to_its_end_first(day: Day) -> None:
+    since_s = (day.now_ms - 120 * 60_000) // 1000
+    result = cli("read", "ddb:orders", "-o", "ndjson", "--from", "-2h", "--endpoint-url", day.url)
+    assert result.exit_code == 0, explain(result)
+    printed = lines(result.stdout)
+    assert seen(printed) == expected(day.written, since_s)
+    assert len(printed) == 32  # the newest generation's, 3 of them held back by its racing parent
+    check_order(day.double, printed)
+
+
 def day_children(day: Day, shard_id: str) -> list[str]:
     return [s.shard_id for s in day.double.shards.values() if s.parent == shard_id]
 
