@@ -27,6 +27,8 @@ from streamtail.cli_options import (
     Debug,
     Decode,
     DecodeChoice,
+    Delimiter,
+    Deregister,
     Efo,
     Endpoint,
     Event,
@@ -35,6 +37,7 @@ from streamtail.cli_options import (
     Grep,
     GsrSchema,
     HashKey,
+    IdleExit,
     Key,
     KeyField,
     LagApp,
@@ -115,13 +118,20 @@ class _Group(typer.core.TyperGroup):
                 sys.stdout.write(message + "\n")
             sys.exit(ExitCode.OK)
         except _click.UsageError as exc:
-            command = exc.ctx.command_path if exc.ctx else "streamtail"
+            argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+            command = exc.ctx.command_path if exc.ctx else self._command_path(list(argv))
             _fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
         except typer.Abort:
             sys.exit(ExitCode.INTERRUPTED)
         except _click.ClickException as exc:
             _fail(exc.format_message(), None, exc.exit_code)
         sys.exit(code or 0)
+
+    def _command_path(self, argv: list[str]) -> str:
+        """The command an error without a context is about (Click's parser raises "Option
+        '--from' requires an argument." without one): the first word of argv, if a command."""
+        name = next((word for word in argv if not word.startswith("-")), None)
+        return f"streamtail {name}" if name in self.commands else "streamtail"
 
     def _main_shell_completion(
         self, ctx_args: Any, prog_name: str, complete_var: Any = None
@@ -214,8 +224,9 @@ def _read(
     start: str | None,
     until: str | None,
     limit: int | None,
-    idle_exit: float | None,
+    idle_exit: str | None,
     output: OutputFormat | None,
+    delimiter: str | None,
     decode: DecodeChoice,
     shard: list[str] | None,
     key: str | None,
@@ -223,7 +234,7 @@ def _read(
     grep: str | None,
     event: list[str] | None,
     checkpoint: str | None,
-    retry_timeout: float | None,
+    retry_timeout: str | None,
     efo: bool,
     consumer: str | None,
     expand_logs: bool,
@@ -252,6 +263,7 @@ def _read(
         limit=limit,
         idle_exit=idle_exit,
         output=output.value if output else None,
+        delimiter=delimiter,
         decode=DecodeMode(decode.value),
         shards=tuple(shard or ()),
         key=key,
@@ -278,6 +290,7 @@ def read(
     until: Until = None,
     limit: Limit = None,
     output: Output = None,
+    delimiter: Delimiter = None,
     decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
@@ -309,6 +322,7 @@ def read(
         until=until,
         limit=limit,
         output=output,
+        delimiter=delimiter,
         decode=decode,
         shard=shard,
         key=key,
@@ -339,11 +353,9 @@ def follow(
     start: Start = None,
     until: Until = None,
     limit: Limit = None,
-    idle_exit: Annotated[
-        float | None,
-        typer.Option("--idle-exit", help="Exit 0 after this many seconds with no new record."),
-    ] = None,
+    idle_exit: IdleExit = None,
     output: Output = None,
+    delimiter: Delimiter = None,
     decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
@@ -375,6 +387,7 @@ def follow(
         until=until,
         limit=limit,
         output=output,
+        delimiter=delimiter,
         decode=decode,
         shard=shard,
         key=key,
@@ -528,6 +541,7 @@ def demo(
 def consumers_command(
     stream: Stream,
     prune: Prune = False,
+    deregister: Deregister = None,
     output: ListOutput = None,
     profile: Profile = None,
     region: Region = None,
@@ -535,12 +549,18 @@ def consumers_command(
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
-    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo)."""
+    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo);
+    --prune and --deregister remove them."""
     from streamtail.efo.command import run_consumers
 
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_consumers(stream, conn, env, fmt, prune=prune))
+    names = tuple(deregister or ())
+    _run(
+        debug,
+        no_color,
+        lambda env: run_consumers(stream, conn, env, fmt, prune=prune, deregister=names),
+    )
 
 
 def main() -> None:

@@ -130,9 +130,22 @@ Until = Annotated[
         "--until", metavar="TIME", help="Stop at the first record that arrived after this time."
     ),
 ]
+
+
+def _count(text: str) -> int:
+    """`--limit N`: a whole number, 1 or more (Click's own words for these are its types')."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a whole number") from None
+    if count < 1:
+        raise typer.BadParameter(f"{count} prints nothing: give 1 or more")
+    return count
+
+
 Limit = Annotated[
     int | None,
-    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", min=1),
+    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", parser=_count),
 ]
 Output = Annotated[
     OutputFormat | None,
@@ -141,6 +154,17 @@ Output = Annotated[
         "-o",
         metavar="FMT",
         help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
+        show_default=False,
+    ),
+]
+Delimiter = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-D",
+        metavar="TEXT",
+        help="With -o raw: what follows each payload (default \\n; '' none, \\0 NUL; escapes "
+        "\\n \\t \\r \\0 \\\\ \\xHH).",
         show_default=False,
     ),
 ]
@@ -224,12 +248,12 @@ CheckpointOpt = Annotated[
     ),
 ]
 RetryTimeout = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--retry-timeout",
-        metavar="SECONDS",
-        help="Give up (exit 1) once a shard has failed this long without a break (default: 180 "
-        "for read; follow never gives up); inf: never.",
+        metavar="DURATION",
+        help="Give up (exit 1) once a shard has failed this long without a break, e.g. 90s or 3m "
+        "(default: 3m for read; follow never gives up); inf: never.",
         show_default=False,
     ),
 ]
@@ -258,6 +282,16 @@ ProtoMessage = Annotated[
         metavar="NAME",
         help="Payloads are bare Protobuf messages of this type (package.Message); implies "
         "--decode protobuf.",
+    ),
+]
+
+
+IdleExit = Annotated[
+    str | None,
+    typer.Option(
+        "--idle-exit",
+        metavar="DURATION",
+        help="Exit 0 after this long with no new record, e.g. 30s, 2m or 1.5 (seconds).",
     ),
 ]
 
@@ -325,6 +359,15 @@ Prune = Annotated[
         "--prune",
         help="Deregister streamtail's leftover consumers (from runs that were killed: their "
         "process is gone from this host, or they are over 7 days old).",
+    ),
+]
+Deregister = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--deregister",
+        metavar="NAME",
+        help="Deregister this consumer (any, e.g. one kept by --consumer NAME), without asking; "
+        "repeatable.",
     ),
 ]
 PutAvroSchema = Annotated[

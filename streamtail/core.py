@@ -25,8 +25,9 @@ from streamtail.errors import (
 from streamtail.filters import RecordFilter, check_filters, parse_hash_key, shards_for
 from streamtail.model import SourceKind, StreamRef
 from streamtail.names import resolve
-from streamtail.positions import parse_position, parse_until
+from streamtail.positions import check_window, parse_duration, parse_position, parse_until
 from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
+from streamtail.render.raw import parse_delimiter
 from streamtail.status import status_line
 
 if TYPE_CHECKING:
@@ -46,8 +47,11 @@ class ReadRequest:
     start: str | None = None
     until: str | None = None
     limit: int | None = None
-    idle_exit: float | None = None
+    #: --idle-exit DURATION (positions.parse_duration)
+    idle_exit: str | None = None
     output: str | None = None
+    #: --delimiter TEXT of `-o raw` (render.raw.parse_delimiter; None: a newline)
+    delimiter: str | None = None
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
@@ -59,8 +63,8 @@ class ReadRequest:
     skip_control: bool = False
     #: --checkpoint FILE
     checkpoint: str | None = None
-    #: --retry-timeout SECONDS (None: the default of the command; inf: never give up)
-    retry_timeout: float | None = None
+    #: --retry-timeout DURATION (None: the default of the command; inf: never give up)
+    retry_timeout: str | None = None
     #: --avro-schema FILE, --proto-descriptor FILE, --proto-message NAME
     avro_schema: str | None = None
     proto_descriptor: str | None = None
@@ -109,6 +113,8 @@ class ReadSetup:
     output: str
     record_filter: RecordFilter
     ref: StreamRef
+    #: what `raw` writes after each payload
+    delimiter: bytes = b"\n"
 
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
@@ -182,6 +188,7 @@ def _read(
         stream=ref.display,
         raw_bytes=options.mode is DecodeMode.NONE,
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
+        delimiter=setup.delimiter,
     )
     renderer = make_renderer(setup.output, ctx)
     # `aws` prints records as the API returned them; filters still look at what they hold.
@@ -215,7 +222,7 @@ def _read(
             try:
                 batches.close()
                 renderer.close()
-                printing.problems.close()
+                printing.problems.close(printing.shown)
             finally:
                 save_last(checkpoint, walker)
     if w.gone:
@@ -300,15 +307,24 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     default = LATEST if request.follow else TRIM_HORIZON
     position = default if request.start is None else parse_position(request.start, now)
     until = None if request.until is None else parse_until(request.until, now)
+    if until is not None and (request.start is not None or request.checkpoint is None):
+        check_window(position, until, now, request.until or "")
     if request.limit is not None and request.limit < 1:
         raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
-    if request.idle_exit is not None and not request.idle_exit > 0:
-        raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
-    if request.retry_timeout is not None and not request.retry_timeout >= 0:
-        raise UsageError(
-            f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
-        )
+    idle_exit = None
+    if request.idle_exit is not None:
+        idle_exit = parse_duration(request.idle_exit, "--idle-exit")
+        if not idle_exit > 0:
+            raise UsageError(f"invalid --idle-exit {request.idle_exit!r}: must be more than 0")
+    retry_timeout = None
+    if request.retry_timeout is not None:
+        retry_timeout = parse_duration(request.retry_timeout, "--retry-timeout", never=True)
     output = output_format(request.output, env)
+    delimiter = b"\n"
+    if request.delimiter is not None:
+        if output != "raw":
+            raise UsageError(f"--delimiter is for -o raw, not -o {output}")
+        delimiter = parse_delimiter(request.delimiter)
     check_consumer_option(request.efo, request.consumer)
     record_filter = RecordFilter.build(request.key, request.grep, request.events)
     hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
@@ -318,12 +334,12 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
         position=position,
         follow=request.follow,
         until=until,
-        idle_exit=request.idle_exit,
+        idle_exit=idle_exit,
         shards=frozenset(request.shards),
         accept=shards_for(record_filter.key, hash_key),
-        retry_timeout=request.retry_timeout,
+        retry_timeout=retry_timeout,
     )
-    return ReadSetup(request, plan, output, record_filter, ref)
+    return ReadSetup(request, plan, output, record_filter, ref, delimiter)
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

@@ -32,6 +32,17 @@ class BadRecord(ValueError):
 class Rejected(NamedTuple):
     origin: int
     reason: str
+    #: what to do about it, where something helps (each cause has its own)
+    hint: str | None = None
+
+
+_NDJSON_HINT = "--from-ndjson reads the lines `read -o ndjson` prints"
+_KEY_FIELD_HINT = (
+    "--key-field needs each JSON line to hold that field: a string, or a number or true/false, "
+    f"of 1 to {MAX_KEY_CHARS} characters"
+)
+_ENCODER_HINT = "each line is written with the schema: a JSON value the schema accepts"
+_SIZE_HINT = "put --binary cuts a large input into records of --chunk-size bytes"
 
 
 @dataclass(frozen=True)
@@ -110,21 +121,22 @@ def _line_entry(
         try:
             obj = loads(line)
         except orjson.JSONDecodeError:
-            return Rejected(number, "not JSON")
+            return Rejected(number, "not JSON", _NDJSON_HINT if from_ndjson else _KEY_FIELD_HINT)
     data = line
     if from_ndjson:
         try:
             data = payload_of(obj)
         except BadRecord as exc:
-            return Rejected(number, str(exc))
+            return Rejected(number, str(exc), _NDJSON_HINT)
     if encoder is not None:
         try:
             data = encoder(data)
         except ValueError as exc:
-            return Rejected(number, str(exc))
+            return Rejected(number, str(exc), _ENCODER_HINT)
     key = keys.key_for(obj)
     if key is None:
-        return Rejected(number, f"no usable partition key at {'.'.join(keys.field or ())}")
+        field = ".".join(keys.field or ())
+        return Rejected(number, f"no usable partition key at {field}", _KEY_FIELD_HINT)
     return _checked(Entry(data, key, number))
 
 
@@ -176,7 +188,9 @@ def payload_of(obj: Any) -> bytes:
 def _checked(entry: Entry) -> Entry | Rejected:
     if entry.size > MAX_RECORD_BYTES:
         return Rejected(
-            entry.origin, f"{entry.size} bytes with its key, over the 1 MiB Kinesis record limit"
+            entry.origin,
+            f"{entry.size} bytes with its key, over the 1 MiB Kinesis record limit",
+            _SIZE_HINT,
         )
     return entry
 

@@ -51,8 +51,6 @@ class Printing:
             items = self.parts.unprinted(expand_all(records, self.options))
         else:
             items = [(record, _NOT_DECODED) for record in records]
-        if self.renderer.needs_decoded:
-            self.problems.note(items)
         kept = self.record_filter.apply(items)
         kept = records_of(records, kept) if self.originals else list(kept)
         partial = None
@@ -61,6 +59,9 @@ class Printing:
                 partial = self.parts.cut(items, kept[self.remaining - 1])
             kept = kept[: self.remaining]
             self.remaining -= len(kept)
+        if self.renderer.needs_decoded:
+            # Only what is printed: a record filtered out or past --limit is no one's concern.
+            self.problems.note(kept)
         # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
         with shielded():
             if kept:
@@ -108,8 +109,8 @@ def guarded(
 
 
 class DecodeProblems:
-    """Payloads that did not decode as they claimed: the first of each kind named on stderr
-    (shard and sequence number), a count of each kind at the end."""
+    """Printed payloads that did not decode as they claimed: the first of each kind named on
+    stderr (shard and sequence number), a count of each kind among those printed at the end."""
 
     def __init__(self, env: Env) -> None:
         self.env = env
@@ -125,10 +126,11 @@ class DecodeProblems:
             if count == 0:
                 self.env.warn(f"shard {record.shard} seq {record.seq}: {warning}")
 
-    def close(self) -> None:
+    def close(self, printed: int) -> None:
+        """The count of each kind, of the `printed` records."""
         for warning, count in self.counts.items():
             if count > 1:
-                self.env.warn(f"{count} records in all: {warning}")
+                self.env.warn(f"{count} of the {printed:,} records printed: {warning}")
 
 
 class PartialRecords:

@@ -109,8 +109,7 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
         raise UsageError(
             f"{stats.rejected} input {'line was' if stats.rejected == 1 else 'lines were'} not "
             f"written (first: line {first.origin}, {first.reason})",
-            hint="--from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON line "
-            "with that field",
+            hint=first.hint,
         )
 
 

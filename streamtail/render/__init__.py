@@ -27,6 +27,8 @@ class RenderContext:
     raw_bytes: bool = False
     #: the DynamoDB table, for the `table` field of change records
     table: str | None = None
+    #: `raw`: what follows each payload (`--delimiter`)
+    delimiter: bytes = b"\n"
 
 
 class Renderer(Protocol):

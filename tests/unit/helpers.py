@@ -83,7 +83,7 @@ class Result:
         return self.stdout.decode().splitlines()
 
 
-def run_cli(*args: str, input: bytes | None = None) -> Result:
+def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> Result:
     """The CLI through Click's runner: exit code, stdout bytes, stderr text."""
-    result = CliRunner().invoke(app, list(args), input=input)
+    result = CliRunner().invoke(app, list(args), input=input, env=env)
     return Result(result.exit_code, result.stdout_bytes, result.stderr)
