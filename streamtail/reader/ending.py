@@ -24,9 +24,9 @@ from streamtail.sources.base import Service
 #: Without MillisBehindLatest, this many empty batches in a row mean an open shard is at its tip.
 #: DynamoDB Streams answers empty batches inside a shard's data (the GetRecords reference), so a
 #: run of them alone says nothing for certain; ten, polled at the 5-calls-a-second ceiling, is
-#: two seconds of the iterator moving on without finding a record, where the runs inside data the
-#: issue threads report are one to a few calls. More would make every `read` of an idle table
-#: slower by the same; a shard that must end never stops on it (above).
+#: two seconds of the iterator moving on without finding a record, over three times the runs
+#: inside data measured when the loss at a shard's end was found (three). More would make every
+#: `read` of an idle table slower by the same; a shard that must end never stops on it (above).
 EMPTY_BATCHES_AT_TIP = 10
 
 
