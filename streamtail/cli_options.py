@@ -28,6 +28,8 @@ class DecodeChoice(StrEnum):
     avro = "avro"
     protobuf = "protobuf"
     gsr = "gsr"
+    zstd = "zstd"
+    lz4 = "lz4"
 
 
 #: `-o` of `ls`, `shards`: one choice per listing (streamtail/formats.py)
@@ -153,7 +155,7 @@ Output = Annotated[
         "--output",
         "-o",
         metavar="FMT",
-        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
+        help="table (default on a terminal), ndjson (default otherwise), raw, aws, csv or tsv.",
         show_default=False,
     ),
 ]
@@ -173,9 +175,9 @@ Decode = Annotated[
     typer.Option(
         "--decode",
         metavar="MODE",
-        help="auto: gzip/zlib, KPL aggregates, Glue Schema Registry frames, CloudWatch Logs, JSON, "
-        "text, base64; or force json, text, base64, none, avro (--avro-schema), protobuf "
-        "(--proto-message) or gsr.",
+        help="auto: gzip/zlib/zstd/lz4, KPL aggregates, Glue Schema Registry frames, CloudWatch "
+        "Logs, JSON, text, base64; or force json, text, base64, none, avro (--avro-schema), "
+        "protobuf (--proto-message), gsr, zstd or lz4.",
         case_sensitive=False,
     ),
 ]
@@ -209,6 +211,24 @@ Grep = Annotated[
     str | None,
     typer.Option(
         "--grep", metavar="REGEX", help="Only records whose decoded payload matches this regex."
+    ),
+]
+Where = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        metavar="EXPR",
+        help="Only records for which this JMESPath expression on the NDJSON object is true, e.g. "
+        '"data.status == \'failed\'" or "new.total > `100`".',
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        metavar="LIST",
+        help="With -o table, csv or tsv: the columns, as dotted paths into the NDJSON object "
+        "(ts,key,data.status).",
     ),
 ]
 ListOutput = Annotated[
@@ -376,6 +396,24 @@ PutAvroSchema = Annotated[
         "--avro-schema",
         metavar="FILE",
         help="Write each JSON line as bare Avro binary with this schema (.avsc).",
+    ),
+]
+
+
+class CompressChoice(StrEnum):
+    """`put --compress` (decode.compress.compressor)."""
+
+    gzip = "gzip"
+    zstd = "zstd"
+
+
+Compress = Annotated[
+    CompressChoice | None,
+    typer.Option(
+        "--compress",
+        metavar="CODEC",
+        help="Compress each record's data: gzip or zstd (read decodes either).",
+        case_sensitive=False,
     ),
 ]
 GsrSchema = Annotated[

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from streamtail.model import SourceKind, StreamRef
 from streamtail.names import resolve
 from streamtail.positions import check_window, parse_duration, parse_position, parse_until
 from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
+from streamtail.render.columns import columns_for
 from streamtail.render.raw import parse_delimiter
 from streamtail.status import status_line
 
@@ -59,6 +61,10 @@ class ReadRequest:
     hash_key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
+    #: --where EXPR: JMESPath on each record's schema-v1 object (checked in _read_setup)
+    where: str | None = None
+    #: --columns LIST: dotted paths for -o table, csv and tsv
+    columns: str | None = None
     expand_logs: bool = False
     skip_control: bool = False
     #: --checkpoint FILE
@@ -113,6 +119,8 @@ class ReadSetup:
     output: str
     record_filter: RecordFilter
     ref: StreamRef
+    #: --columns, parsed (None: the format's own)
+    columns: tuple[str, ...] | None = None
     #: what `raw` writes after each payload
     delimiter: bytes = b"\n"
 
@@ -161,6 +169,7 @@ def _read(
     )
     from streamtail.reader import Walker
     from streamtail.reader.start import skips_by_time
+    from streamtail.render.ndjson import record_object
 
     request, plan, record_filter = setup.request, setup.plan, setup.record_filter
     if checkpoint is not None:
@@ -188,9 +197,12 @@ def _read(
         stream=ref.display,
         raw_bytes=options.mode is DecodeMode.NONE,
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
+        columns=setup.columns,
         delimiter=setup.delimiter,
     )
     renderer = make_renderer(setup.output, ctx)
+    # --where asks its expression of the object NDJSON prints for each record.
+    record_filter = record_filter.seeing(partial(record_object, ctx))
     # `aws` prints records as the API returned them; filters still look at what they hold.
     decoding = renderer.needs_decoded or record_filter.active or request.skip_control
     printing = Printing(
@@ -223,6 +235,7 @@ def _read(
                 batches.close()
                 renderer.close()
                 printing.problems.close(printing.shown)
+                record_filter.report(env.warn)
             finally:
                 save_last(checkpoint, walker)
     if w.gone:
@@ -320,13 +333,16 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     if request.retry_timeout is not None:
         retry_timeout = parse_duration(request.retry_timeout, "--retry-timeout", never=True)
     output = output_format(request.output, env)
+    columns = columns_for(request.columns, output)
     delimiter = b"\n"
     if request.delimiter is not None:
         if output != "raw":
             raise UsageError(f"--delimiter is for -o raw, not -o {output}")
         delimiter = parse_delimiter(request.delimiter)
     check_consumer_option(request.efo, request.consumer)
-    record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    record_filter = RecordFilter.build(request.key, request.grep, request.events, request.where)
+    for caution in record_filter.cautions():
+        env.warn(caution)
     hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
     ref = resolve(request.stream)
     check_filters(record_filter, ref.kind, hash_key=hash_key is not None)  # before any call
@@ -339,7 +355,7 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
         accept=shards_for(record_filter.key, hash_key),
         retry_timeout=retry_timeout,
     )
-    return ReadSetup(request, plan, output, record_filter, ref, delimiter)
+    return ReadSetup(request, plan, output, record_filter, ref, columns, delimiter)
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

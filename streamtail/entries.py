@@ -92,8 +92,8 @@ def random_key() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-#: turns a line's JSON text into the payload (`put --avro-schema`, `--gsr-schema`); raises
-#: ValueError when the value does not fit
+#: turns a line's text into the payload (`put --avro-schema`, `--gsr-schema`, `--compress`);
+#: raises ValueError when the value does not fit
 Encoder = Callable[[bytes], bytes]
 
 
@@ -140,8 +140,11 @@ def _line_entry(
     return _checked(Entry(data, key, number))
 
 
-def chunk_entries(stream: BinaryIO, keys: KeySource, chunk_size: int) -> Iterator[Entry | Rejected]:
-    """`--binary`: the input cut into chunks of `chunk_size` bytes (the last may be shorter)."""
+def chunk_entries(
+    stream: BinaryIO, keys: KeySource, chunk_size: int, *, encoder: Encoder | None = None
+) -> Iterator[Entry | Rejected]:
+    """`--binary`: the input cut into chunks of `chunk_size` bytes (the last may be shorter),
+    each made a payload by `encoder` when given (`put --compress`)."""
     number = 0
     while True:
         chunk = stream.read(chunk_size)
@@ -150,7 +153,7 @@ def chunk_entries(stream: BinaryIO, keys: KeySource, chunk_size: int) -> Iterato
         number += 1
         key = keys.key_for(None)
         assert key is not None
-        yield _checked(Entry(chunk, key, number))
+        yield _checked(Entry(encoder(chunk) if encoder else chunk, key, number))
 
 
 def default_chunk_size(keys: KeySource) -> int:

@@ -63,6 +63,9 @@ class Service:
     #: iterators past a closed shard's end (moto, YDS): there an empty batch at the tip of a shard
     #: the listing says is closed ends it too (`reader/ending.py`).
     null_iterator_at_end: bool = True
+    #: GetRecords' records say how each payload was compressed by its writer (a `Codec`
+    #: field): the source turns it into `Record.codec`
+    record_codecs: bool = False
 
     def require(self, operation: str, purpose: str) -> None:
         """Raise UnsupportedError (exit 2) when the service lacks `operation`."""

@@ -539,10 +539,10 @@ def test_unknown_shard(orders: Any) -> None:
 
 
 def test_unknown_option() -> None:
-    result = run("read", "orders", "--bogus")
-    assert assert_one_error_line(result, 2) == "streamtail: error: No such option: --bogus"
+    result = run("read", "orders", "--frobnicate")
+    assert assert_one_error_line(result, 2) == "streamtail: error: No such option: --frobnicate"
     assert result.stderr == (
-        "streamtail: error: No such option: --bogus\n"
+        "streamtail: error: No such option: --frobnicate\n"
         "streamtail: hint: see 'streamtail read --help'\n"
     )
 

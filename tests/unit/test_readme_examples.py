@@ -21,7 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import lz4.frame
 import pytest
+import zstandard
 
 from streamtail.decode import DecodeMode, DecodeOptions, expand
 from streamtail.env import Env
@@ -186,6 +188,24 @@ def test_round_trip_example(kinesis: Any) -> None:
     ] == expected
 
 
+def test_csv_example(kinesis: Any) -> None:
+    """README "CSV and TSV": its three orders as csv (rows end in CRLF)."""
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    for key, data in (
+        ("user-1", b'{"order_id":"o-1","total":19.90,"items":[{"sku":"A1","qty":2}],'
+         b'"note":"ring twice, \\"back door\\""}'),
+        ("user-2", b'{"order_id": "o-2", "total": 5, "items": []}'),
+        ("user-3", b"not json"),
+    ):  # fmt: skip
+        kinesis.put_record(StreamName="orders", Data=data, PartitionKey=key)
+    command = (
+        "streamtail read orders -o csv --columns key,data.order_id,data.total,data.items,data.note"
+    )
+    result = run_cli(*shlex.split(command)[1:])
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout.decode("utf-8").split("\r\n") == [*session(command), ""]
+
+
 def test_schema_round_trip_examples(kinesis: Any, tmp_path: Path) -> None:
     """README "Schemas": put --gsr-schema and --avro-schema, and what reads them back (the
     arrival time of the bare Avro line is the service's: left out)."""
@@ -285,6 +305,10 @@ def _payload(line: str) -> bytes:
             inner = gzip.compress(inner)
         elif layer == "zlib":
             inner = zlib.compress(inner)
+        elif layer == "zstd":
+            inner = zstandard.ZstdCompressor().compress(inner)
+        elif layer == "lz4":
+            inner = lz4.frame.compress(inner)
     return inner
 
 
