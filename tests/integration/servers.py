@@ -315,7 +315,11 @@ def start_dynamodb_local(log_dir: Path, *, timeout: float = 60.0) -> ServerProce
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     server = _spawn(DYNAMODB_LOCAL, argv, env, port, log_dir, cwd=lib)
-    _wait_answering(server, timeout)
+    try:
+        _wait_answering(server, timeout)
+    except BaseException:
+        server.stop()  # never left running behind a failed start
+        raise
     return server
 
 
