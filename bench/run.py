@@ -8,7 +8,7 @@ bench/moto_server.py), through tests/proxy.py where calls are counted or a netwo
 added. Figures (issue 5's goals in brackets):
 
 1. client CPU per record reading a seeded 4-shard stream to the tip, vs a naive boto3 reader
-   [<= 1/5]
+   [<= 1/5]; 1b. `top --from trim-horizon` on the same stream against `read` [<= read's]
 2. decode-to-NDJSON throughput on one core from recorded GetRecords responses [>= 150,000/s];
    2b. the same order events as Glue Schema Registry Avro frames (per-record cost of Avro next to
    JSON), vs fastavro + json.dumps by hand; 2c. the same events zstd- and lz4-compressed, each
@@ -129,6 +129,24 @@ def cpu_per_record(endpoint: str, records: int) -> None:
         f"{per:.1f} us ({marginal:.1f} us past {startup[0] * 1000:.0f} ms start-up)",
         f"{base:.1f} us (ratio {per / base:.2f})",
         "<= 1/5 of baseline",
+    )
+
+
+def top_cpu_per_record(endpoint: str, records: int, rounds: int = 3) -> None:
+    """1b. `top --from trim-horizon` against `read` on the same stream (figure 1's), alternated in
+    one run so both see the same load; CPU per record as a range over the rounds."""
+    stream = "bench-cpu"
+    base = [*STREAMTAIL, "--endpoint-url", endpoint]
+    reads, tops = [], []
+    for _ in range(rounds):
+        reads.append(run_measured([*base[:3], "read", stream, *base[3:]])[0] / records * 1e6)
+        top = [*base[:3], "top", stream, "--from", "trim-horizon", "-o", "ndjson", *base[3:]]
+        tops.append(run_measured(top)[0] / records * 1e6)
+    row(
+        f"1b. `top --from trim-horizon` CPU per record, 4 shards, {records:,} records, 997 keys",
+        f"{min(tops):.1f}-{max(tops):.1f} us",
+        f"`read`: {min(reads):.1f}-{max(reads):.1f} us",
+        "<= read's",
     )
 
 
@@ -415,19 +433,23 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller volumes")
+    parser.add_argument("--top", action="store_true", help="figures 1 and 1b only (`top`)")
     args = parser.parse_args()
     quick = args.quick
     print(f"machine: {machine()}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         server = start_moto(Path(tmp), program=[str(ROOT / "bench" / "moto_server.py")])
         try:
-            decode_throughput(1.4 if quick else 7.0)
-            help_time(5 if quick else 15)
+            if not args.top:
+                decode_throughput(1.4 if quick else 7.0)
+                help_time(5 if quick else 15)
             cpu_per_record(server.endpoint, 20_000 if quick else 100_000)
-            follow_latency(server.endpoint, 8.0 if quick else 30.0)
-            wide_stream(server.endpoint, 20 if quick else 100, 0.0)
-            wide_stream(server.endpoint, 20 if quick else 100, 0.025)
-            peak_rss(server.endpoint, 40_000 if quick else 200_000)
+            top_cpu_per_record(server.endpoint, 20_000 if quick else 100_000)
+            if not args.top:
+                follow_latency(server.endpoint, 8.0 if quick else 30.0)
+                wide_stream(server.endpoint, 20 if quick else 100, 0.0)
+                wide_stream(server.endpoint, 20 if quick else 100, 0.025)
+                peak_rss(server.endpoint, 40_000 if quick else 200_000)
         finally:
             server.stop()
     print(f"\nmachine: {machine()}\n")

@@ -15,8 +15,34 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import typer.core
 
-from streamtail import __version__
-from streamtail.cli_boundary import Group, run
+from streamtail.cli_boundary import app, run
+from streamtail.cli_command_options import (
+    Binary,
+    By,
+    ByChoice,
+    ChunkSize,
+    Compress,
+    Deregister,
+    Duration,
+    FromNdjson,
+    GroupBy,
+    GsrSchema,
+    KeyField,
+    LagApp,
+    LagInterval,
+    LagStream,
+    LagTable,
+    MaxLag,
+    Prune,
+    PutAvroSchema,
+    PutKey,
+    TopFormat,
+    TopFrom,
+    TopInterval,
+    TopKeys,
+    TopOutput,
+    Watch,
+)
 from streamtail.cli_options import (
     AvroSchema,
     CheckpointOpt,
@@ -52,57 +78,9 @@ from streamtail.cli_options import (
     Until,
     Where,
 )
-from streamtail.cli_put_lag import (
-    Binary,
-    ChunkSize,
-    Compress,
-    Deregister,
-    FromNdjson,
-    GsrSchema,
-    KeyField,
-    LagApp,
-    LagInterval,
-    LagStream,
-    LagTable,
-    MaxLag,
-    Prune,
-    PutAvroSchema,
-    PutKey,
-    Watch,
-)
 
 if TYPE_CHECKING:
     from streamtail.aws import Connection
-
-
-app = typer.Typer(
-    name="streamtail",
-    cls=Group,
-    help="Tail and inspect Kinesis streams (and Kinesis-compatible services) and DynamoDB Streams.",
-    no_args_is_help=True,
-    # Plain Click help: rich's help formatter costs ~100 ms of imports on every `--help`.
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"streamtail {__version__}")
-        raise typer.Exit
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Tail and inspect record streams: Kinesis Data Streams, every service that speaks its API
-    (Yandex Data Streams, LocalStack, kinesis-mock), and DynamoDB Streams."""
 
 
 def _connection(profile: str | None, region: str | None, endpoint: str | None) -> Connection:
@@ -305,6 +283,54 @@ def lag_command(
         output=output.value if output else None,
     )
     run(debug, no_color, lambda env: run_lag(request, env))
+
+
+@app.command("top")
+def top_command(
+    stream: Stream,
+    by: By = ByChoice.records,
+    top: TopKeys = 10,
+    duration: Duration = None,
+    interval: TopInterval = "1s",
+    group_by: GroupBy = None,
+    where: Where = None,
+    start: TopFrom = None,
+    until: Until = None,
+    output: TopOutput = None,
+    efo: Efo = False,
+    consumer: Consumer = None,
+    retry_timeout: RetryTimeout = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: Endpoint = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    debug: Debug = False,
+) -> None:
+    """Where a stream's traffic goes, live: records/s, KiB/s and load per shard, busiest keys."""
+    from streamtail.core import ReadRequest
+    from streamtail.top import TopRequest, run_top
+
+    fmt: TopFormat | None = output
+    request = TopRequest(
+        read=ReadRequest(
+            stream=stream,
+            conn=_connection(profile, region, endpoint_url),
+            start=start,
+            until=until,
+            efo=efo,
+            consumer=consumer,
+            retry_timeout=retry_timeout,
+            where=where,
+        ),
+        by=by.value,
+        top=top,
+        duration=duration,
+        interval=interval,
+        group_by=group_by,
+        output=fmt.value if fmt else None,
+    )
+    run(debug, no_color, lambda env: run_top(request, env), quiet=quiet)
 
 
 @app.command()

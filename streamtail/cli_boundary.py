@@ -1,6 +1,6 @@
-"""The command line's one error boundary: a command's body run so that every way it can end is
-an exit code and at most a line or two on stderr (docs/CONTRACT.md, "Exit codes"), and Click's
-usage errors as one line.
+"""The command line's app (`app`: the Typer group, `--version`) and its one error boundary: a
+command's body run so that every way it can end is an exit code and at most a line or two on
+stderr (docs/CONTRACT.md, "Exit codes"), and Click's usage errors as one line.
 
 Only Typer and the standard library at import, as cli.py: `--help` imports this module.
 """
@@ -11,11 +11,12 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
 
+from streamtail import __version__
 from streamtail.errors import ExitCode, StreamtailError
 from streamtail.signals import Interrupted, handled
 
@@ -125,3 +126,33 @@ def _debug_traceback(debug: bool) -> None:
     """The traceback of the error being handled, on stderr, with --debug only."""
     if debug:
         traceback.print_exc()  # --debug only: users otherwise get one line
+
+
+app = typer.Typer(
+    name="streamtail",
+    cls=Group,
+    help="Tail and inspect Kinesis streams (and Kinesis-compatible services) and DynamoDB Streams.",
+    no_args_is_help=True,
+    # Plain Click help: rich's help formatter costs ~100 ms of imports on every `--help`.
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"streamtail {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Tail and inspect record streams: Kinesis Data Streams, every service that speaks its API
+    (Yandex Data Streams, LocalStack, kinesis-mock), and DynamoDB Streams."""

@@ -52,7 +52,7 @@ def _complete_profile(incomplete: str) -> list[str]:
     return profile_candidates(incomplete)
 
 
-def _complete_position(incomplete: str) -> list[str]:
+def complete_position(incomplete: str) -> list[str]:
     from streamtail.completion import POSITIONS, static_candidates
 
     return static_candidates(POSITIONS, incomplete)
@@ -120,7 +120,7 @@ Start = Annotated[
     typer.Option(
         "--from",
         metavar="POS",
-        autocompletion=_complete_position,
+        autocompletion=complete_position,
         help="Start: trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or -15m. "
         "[default: trim-horizon for read, latest for follow]",
         show_default=False,

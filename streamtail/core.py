@@ -6,12 +6,12 @@ Knows nothing of Typer; takes frozen requests from cli.py and an `Env`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streamtail import memory
 from streamtail.decode import DecodeMode, DecodeOptions
@@ -59,11 +59,11 @@ class ReadRequest:
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
-    #: --hash-key HASH (decimal text, checked in _read_setup)
+    #: --hash-key HASH (decimal text, checked in read_setup)
     hash_key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
-    #: --where EXPR: JMESPath on each record's schema-v1 object (checked in _read_setup)
+    #: --where EXPR: JMESPath on each record's schema-v1 object (checked in read_setup)
     where: str | None = None
     #: --columns LIST: dotted paths for -o table, csv and tsv
     columns: str | None = None
@@ -116,7 +116,7 @@ def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) ->
     from streamtail.aws import clients_for
     from streamtail.sources import open_source
 
-    setup = _read_setup(request, env)
+    setup = read_setup(request, env)
     # A bad checkpoint file is refused before anything is asked of the service.
     checkpoint = None if request.checkpoint is None else _open_checkpoint(request.checkpoint)
     memory.tune()
@@ -235,6 +235,12 @@ def _read(
                 save_last(checkpoint, printing.progress)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
+    if walker.unended:
+        shards = ", ".join(walker.unended)
+        raise StreamtailError(
+            f"read incomplete: shard(s) {shards} did not end, and their child shards were not read",
+            hint="read again later, or `streamtail follow` reads on as they end",
+        )
 
 
 def _resumed(
@@ -286,7 +292,7 @@ def decode_options(request: ReadRequest, clients: Clients) -> DecodeOptions:
     return DecodeOptions(mode, request.expand_logs, request.skip_control, schemas)
 
 
-def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
+def read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     """Check a read request: the walk plan, the output format, the filter, the stream."""
     from streamtail.model import LATEST, TRIM_HORIZON
     from streamtail.reader import WalkPlan
@@ -352,12 +358,26 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     listing = make_listing(output_format(output, env, LISTING_FORMATS), env)
     clients = clients_for(conn, env)
     kinesis = clients.client("kinesis")
-    streams = list_streams(kinesis)
+    sides: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = [
+        ("Kinesis streams", lambda: list_streams(kinesis))
+    ]
     # Yandex Data Streams has no DynamoDB Streams (sources/yds.YDS.lacks): not asked there.
     if not yandex.recognise(kinesis.meta.endpoint_url):
+        sides.append(
+            ("DynamoDB streams", lambda: list_table_streams(clients.client("dynamodbstreams")))
+        )
+    # Each side is asked on its own: an endpoint that serves one API only (DynamoDB Local answers
+    # InvalidAction to Kinesis, kinesis-mock knows no DynamoDB) or a policy that allows one is
+    # normal. Only when no side answers is it an error.
+    streams: list[dict[str, Any]] = []
+    failed: list[tuple[str, StreamtailError]] = []
+    for what, ask in sides:
         try:
-            streams += list_table_streams(clients.client("dynamodbstreams"))
+            streams += ask()
         except (ServiceError, CredentialsError, UsageError) as exc:
-            # Kinesis-only endpoints (kinesis-mock) and Kinesis-only IAM policies are normal.
-            env.warn(f"DynamoDB streams not listed: {exc.message}")
+            failed.append((what, exc))
+    if len(failed) == len(sides):
+        raise failed[0][1]
+    for what, error in failed:
+        env.warn(f"{what} not listed: {error.message}")
     listing.streams(streams)

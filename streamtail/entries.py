@@ -81,7 +81,7 @@ class KeySource:
         if self.fixed is not None:
             return self.fixed
         if self.field is not None:
-            return _key_text(_lookup(obj, self.field))
+            return key_text(lookup_path(obj, self.field))
         if self.record_key and isinstance(obj, dict) and isinstance(obj.get("key"), str):
             return str(obj["key"])
         return random_key()
@@ -198,7 +198,7 @@ def _checked(entry: Entry) -> Entry | Rejected:
     return entry
 
 
-def _lookup(obj: Any, path: tuple[str, ...]) -> Any:
+def lookup_path(obj: Any, path: tuple[str, ...]) -> Any:
     for part in path:
         if isinstance(obj, dict):
             obj = obj.get(part)
@@ -209,7 +209,7 @@ def _lookup(obj: Any, path: tuple[str, ...]) -> Any:
     return obj
 
 
-def _key_text(value: Any) -> str | None:
+def key_text(value: Any) -> str | None:
     if isinstance(value, str):
         text = value
     elif isinstance(value, bool | int | float | orjson.Fragment):

@@ -29,6 +29,12 @@ LAG_FORMATS: dict[str, str] = {
     "ndjson": "streamtail.lag.output:LagNdjson",
 }
 
+#: `top`: format -> "module:class" of its renderer (a screen or report of rates, not records)
+TOP_FORMATS: dict[str, str] = {
+    "table": "streamtail.top.screen:TopScreen",
+    "ndjson": "streamtail.top.ndjson:TopNdjson",
+}
+
 
 def default_format(stdout_isatty: bool) -> str:
     """`table` for a person at a terminal, `ndjson` for a program reading a pipe or a file."""

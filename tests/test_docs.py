@@ -144,7 +144,9 @@ def _rows(text: str, heading: str) -> list[str]:
     return [line for line in section.splitlines() if line.startswith("| ")]
 
 
-@pytest.mark.parametrize("heading", ["NDJSON records (schema v1)", "Exit codes"])
+@pytest.mark.parametrize(
+    "heading", ["NDJSON records (schema v1)", "top NDJSON objects", "Exit codes"]
+)
 def test_contract_and_readme_agree(heading: str) -> None:
     contract = _rows(_text(DOCS / "CONTRACT.md"), heading)
     readme = _rows(_text(ROOT / "README.md"), heading)

@@ -151,6 +151,8 @@ class EfoSource:
         self._lock = threading.Lock()
         #: a subscription has been answered with an event stream: the service has EFO
         self._proven = False
+        #: `service` for the polling source's service it was made from
+        self._service: tuple[Service, Service] | None = None
         self.stats = EfoStats()
         #: the HTTP version subscriptions were answered over (tests check it is HTTP/2)
         self.http_version = ""
@@ -158,8 +160,16 @@ class EfoSource:
     @property
     def service(self) -> Service:
         """The polling source's service (only one with SubscribeToShard gets here), its records
-        pushed."""
-        return dataclasses.replace(self._polling.service, pushed=True)
+        pushed (`Service.pushed`), and whose closed
+        shards also end on an event with MillisBehindLatest 0 and no records (reader/ending.py):
+        a subscription pushes what the shard holds, so at a closed shard's tip it has pushed
+        everything. AWS ends it first with ChildShards and no continuation; kinesis-mock never
+        does (docs/SERVERS.md)."""
+        polling = self._polling.service
+        if self._service is None or self._service[0] is not polling:
+            pushed = dataclasses.replace(polling, null_iterator_at_end=False, pushed=True)
+            self._service = (polling, pushed)
+        return self._service[1]
 
     def identity(self) -> dict[str, str]:
         return self._polling.identity()

@@ -4,13 +4,11 @@ One worker thread per running shard calls the source; the caller's thread receiv
 a bounded queue (backpressure: a slow consumer stalls the workers, memory stays flat) and decides
 which shards start next. Nothing here prints: warnings go to a callback.
 
-Stop rules (documented in README, "How read and follow end"):
-- a shard is drained when NextShardIterator comes back null, or, for servers that never return
-  null (moto), when the listing says it is closed and either a batch comes back empty at the tip
-  or the records up to its EndingSequenceNumber have been read;
-- an open shard is at the tip by reader/calls.py's `at_tip` (what MillisBehindLatest means on
-  the service: `Service.lag`); a shard without MillisBehindLatest is polled without the idle
-  pause while it counts empty batches.
+Stop rules (documented in README, "How read and follow end"): how a shard ends is decided in
+reader/ending.py (a null iterator, its listed EndingSequenceNumber read, or where the service
+declares it, an empty batch at a closed shard's tip; a shard that must end is never at its tip,
+and `read` gives up on it after `Pacing.close_wait`); when an open shard is at its tip, in
+reader/calls.py's `at_tip`; where each listed shard starts, in reader/start.py.
 
 Resuming (a checkpoint): `WalkPlan.resume` gives shards a record to resume after, and
 `WalkPlan.finished` shards that have nothing left to read; `Walker.finished` tells which shards
@@ -25,22 +23,16 @@ import threading
 from collections.abc import Callable, Generator
 
 from streamtail.clock import SYSTEM, Clock
-from streamtail.errors import NotFoundError, ServiceError, UsageError
+from streamtail.errors import NotFoundError, ServiceError
 from streamtail.lineage import Lineage
-from streamtail.model import (
-    TRIM_HORIZON,
-    Position,
-    PositionKind,
-    Record,
-    Shard,
-    seq_value,
-)
+from streamtail.model import TRIM_HORIZON, Position, Record, Shard
 from streamtail.positions import format_ts
 from streamtail.reader.messages import Done, Ended, Failed, Message, Progress, Records
 from streamtail.reader.plan import Pacing, WalkPlan
 from streamtail.reader.retry import Backoff, Notices
 from streamtail.reader.shard import ShardWorker
-from streamtail.sources.base import Source
+from streamtail.reader.start import check_sequences_span_shards, initial_position
+from streamtail.sources.base import ListsChildren, Source
 from streamtail.stats import WalkStats
 
 __all__ = ["Pacing", "Progress", "WalkPlan", "WalkStats", "Walker"]
@@ -103,6 +95,8 @@ class Walker:
             interval=self.pacing.notice_interval,
         )
         self.started_ms = 0
+        #: shards `read` gave up on before they ended (reader/ending.py): the read is incomplete
+        self.unended: list[str] = []
 
     def _give_up_after(self) -> float | None:
         timeout = self.plan.retry_timeout
@@ -147,30 +141,22 @@ class Walker:
         wanted = {self.lineage.resolve(text, stream) for text in sorted(self.plan.shards)}
         self._named = wanted
         if self.plan.position.sequence is not None and not wanted:
-            self._check_sequences_span_shards()
+            check_sequences_span_shards(self.plan, self.source)
         self._scope = self.lineage.descendants(wanted) if wanted else set(self.lineage.shards)
         self._selected = {s for s in self._scope if self._accepts(s)}
         self._forget_unlisted()
         for shard in self.lineage.ordered():
             if shard.shard_id in self._selected:
-                position = self._initial_position(shard)
+                position = initial_position(
+                    shard, self.plan, self.source, self.lineage, self._named
+                )
                 if position is None:
                     self._done.add(shard.shard_id)
                     self._exhausted.add(shard.shard_id)
                 else:
                     self._pending[shard.shard_id] = position
-        self._relist_due = self.clock() + self.pacing.relist_interval
+        self._relist_due = self.clock() + self._relist_every()
         self._schedule()
-
-    def _check_sequences_span_shards(self) -> None:
-        service = self.source.service
-        if service.shard_sequences and not self.plan.resume:
-            raise UsageError(
-                f"on {service.name} sequence numbers count within each shard: --from "
-                f"{'at' if self.plan.position.kind is PositionKind.AT_SEQUENCE_NUMBER else 'after'}"
-                ":SEQ needs the shard it belongs to",
-                hint="add --shard ID (`streamtail shards STREAM` lists them)",
-            )
 
     def _forget_unlisted(self) -> None:
         """Shards to resume that the stream no longer lists: closed, and aged out since."""
@@ -182,28 +168,6 @@ class Walker:
                     f"{resume.seq}{arrived} were trimmed (past the stream's retention) before "
                     "they could be read"
                 )
-
-    def _initial_position(self, shard: Shard) -> Position | None:
-        """Where a shard listed at the start begins, or None when it has nothing to give."""
-        if shard.shard_id in self.plan.finished:
-            return None
-        if shard.shard_id in self.plan.resume:
-            return self.plan.position  # the worker starts after the resume record
-        position = self.plan.position
-        if position.kind is PositionKind.LATEST:
-            return None if shard.closed else position
-        if position.sequence is not None and self.source.service.shard_sequences:
-            # A number of the named shard's own: its descendants are read whole.
-            return position if shard.shard_id in self._named else TRIM_HORIZON
-        wanted = seq_value(position.sequence)
-        if wanted is not None:
-            end = shard.last_seq
-            if end is not None and end < wanted:
-                return None  # the whole shard lies before the sequence number
-            start = seq_value(shard.start_seq)
-            if start is not None and start > wanted:
-                return TRIM_HORIZON  # the whole shard lies after it
-        return position
 
     def _loop(self) -> Generator[list[Record], None, None]:
         last_record = self.clock()
@@ -288,14 +252,26 @@ class Walker:
         self.stats.shard_finished(
             shard_id, drained=message.reason is Ended.CLOSED, still_open=len(self._running)
         )
-        if message.reason is Ended.UNTIL:
-            # Records after --until in a parent mean its children hold only later records.
+        if message.reason in {Ended.UNTIL, Ended.UNENDED}:
+            # Records after --until in a parent mean its children hold only later records; a
+            # parent that did not end leaves its children unread (they come after it).
+            if message.reason is Ended.UNENDED:
+                self.unended.append(shard_id)
+                self.warn(
+                    f"shard {shard_id} did not end: it must (it is listed closed, or a child of it "
+                    f"is listed) but answered only empty batches for {self.pacing.close_wait:g} s; "
+                    "read stopped there, its child shards unread"
+                )
             for descendant in self.lineage.descendants([shard_id]):
                 self._pending.pop(descendant, None)
                 self._done.add(descendant)
             return
         if message.children:
             self._adopt(message.children)
+        elif message.reason in {Ended.CLOSED, Ended.QUIET_UNTIL} and not self.lineage.children.get(
+            shard_id
+        ):
+            self._adopt(self._children_of(shard_id))
         unknown_parent = any(
             p not in self.lineage for child in message.children or () for p in child.parents
         )
@@ -308,9 +284,29 @@ class Walker:
             self._relist()
         self._schedule()
 
+    def _relist_every(self) -> float:
+        """`follow`'s listing interval: longer where a closed shard's children are asked for by
+        themselves (every new shard is a child of one the walk reads, found when it ends), so a
+        stream of hundreds of shards is not listed whole every few seconds."""
+        if isinstance(self.source, ListsChildren):
+            return max(self.pacing.relist_interval, self.pacing.relist_interval_children)
+        return self.pacing.relist_interval
+
+    def _children_of(self, shard_id: str) -> list[Shard]:
+        """A closed shard's children, asked for alone where the source can (DynamoDB Streams'
+        ShardFilter CHILD_SHARDS); none found (or not asked) leaves the whole listing to do."""
+        if not isinstance(self.source, ListsChildren):
+            return []
+        try:
+            return self.source.list_children(shard_id) or []
+        except NotFoundError as exc:
+            raise self._deleted(exc) from exc
+        except ServiceError:
+            return []
+
     def _relist(self) -> None:
         now = self.clock()
-        self._relist_due = now + self.pacing.relist_interval
+        self._relist_due = now + self._relist_every()
         try:
             shards = self.source.list_shards()
         except NotFoundError as exc:
@@ -394,6 +390,9 @@ class Walker:
 
     def shard(self, shard_id: str) -> Shard:
         return self.lineage.shards[shard_id]
+
+    def has_children(self, shard_id: str) -> bool:
+        return bool(self.lineage.children.get(shard_id))
 
     def is_closed(self, shard_id: str) -> bool:
         shard = self.lineage.shards.get(shard_id)

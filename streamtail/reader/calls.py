@@ -20,13 +20,11 @@ from typing import Protocol
 
 from streamtail.errors import THROTTLING_CODES, NotYet, ServiceError
 from streamtail.model import Batch, Position, Shard
+from streamtail.reader.ending import EMPTY_BATCHES_AT_TIP
 from streamtail.reader.plan import Pacing
 from streamtail.reader.retry import Backoff, Notices
 from streamtail.sources.base import Lag, Source
 from streamtail.stats import WalkStats
-
-#: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
-EMPTY_BATCHES_AT_TIP = 3
 
 
 class CallSite(Protocol):
@@ -141,9 +139,9 @@ def at_tip(lag: Lag, batch: Batch, empty_batches: int, started_ms: int) -> bool:
     stood). Where MillisBehindLatest is the distance to the tip (AWS): 0 on an empty batch, or on
     a batch that is not full whose last record arrived after the walk began (older records with 0
     are not enough: a short batch can leave records of the same millisecond behind); where it is
-    not given (DynamoDB Streams), `EMPTY_BATCHES_AT_TIP` empty batches; where it is the data's
-    age (Yandex Data Streams), an empty batch, or a batch that is not full of records newer than
-    the walk."""
+    not given (DynamoDB Streams), reader/ending.py's `EMPTY_BATCHES_AT_TIP` empty batches; where
+    it is the data's age (Yandex Data Streams), an empty batch, or a batch that is not full of
+    records newer than the walk."""
     if lag is not Lag.AGE:
         behind = batch.millis_behind
         if behind is None:

@@ -27,6 +27,8 @@ class Ended(StrEnum):
     UNTIL = "until"
     #: caught up after --until: children it may have are still read
     QUIET_UNTIL = "quiet-until"
+    #: `read` gave up on a shard that must end (it has a child) but never did (reader/ending.py)
+    UNENDED = "unended"
     #: the walk was stopped
     STOPPED = "stopped"
     #: the walker's own: a shard aged out of the stream before it was read

@@ -28,6 +28,7 @@ from streamtail.model import (
 )
 from streamtail.positions import format_duration, format_ts, now_position
 from streamtail.reader.calls import ShardCalls, at_tip
+from streamtail.reader.ending import ends_here, must_end
 from streamtail.reader.messages import Done, Ended, Failed, Records
 from streamtail.reader.retry import Backoff, Stall
 from streamtail.reader.start import skips_by_time, start_for
@@ -79,6 +80,10 @@ class ShardWorker:
         self.empty_streak = 0
         self.wall_at_call = 0.0
         self.closed_at_call = False
+        #: the listing named a child of the shard when it was last asked for records
+        self.parent_at_call = False
+        #: when a shard that must end first answered an empty batch at its tip (this run of them)
+        self.tip_since: float | None = None
         pacing = ctx.pacing
         #: the shard's paced, retried calls (reader/calls.py, shared with `lag`)
         self.calls = ShardCalls(
@@ -120,13 +125,9 @@ class ShardWorker:
             if batch.next_iterator is None:
                 return Ended.CLOSED, batch.child_shards
             iterator = self._onward(batch.next_iterator, batch)
-            if self.closed_at_call and ((caught_up and not batch.records) or self._past_end()):
-                # Servers that never return a null iterator at a closed shard's end (moto).
-                return Ended.CLOSED, batch.child_shards
-            if caught_up and not ctx.plan.follow:
-                return Ended.TIP, None
-            if caught_up and ctx.plan.until is not None and self.wall_at_call > ctx.plan.until:
-                return Ended.QUIET_UNTIL, None
+            reason = self._stop_reason(batch, caught_up)
+            if reason is not None:
+                return reason, batch.child_shards if reason is Ended.CLOSED else None
             self.empty_streak = 0 if batch.records else self.empty_streak + 1
             pause = ctx.pacing.min_interval
             if caught_up and not batch.records:
@@ -136,6 +137,36 @@ class ShardWorker:
             calls = self.calls
             calls.next_call = max(calls.next_call, calls.last_call + pause)
         return Ended.CLOSED, None
+
+    def _stop_reason(self, batch: Batch, caught_up: bool) -> Ended | None:
+        """Why the walk of this shard ends after a batch with a next iterator, or None."""
+        ctx = self.ctx
+        closed, follow = self.closed_at_call, ctx.plan.follow
+        empty_at_tip = caught_up and not batch.records
+        past_end = self._past_end()
+        if ends_here(
+            ctx.source.service, closed=closed, past_end=past_end, empty_at_tip=empty_at_tip
+        ):
+            return Ended.CLOSED
+        if must_end(closed=closed, has_children=self.parent_at_call):
+            # Never its tip: it ends on the service's word (reader/ending.py).
+            return Ended.UNENDED if not follow and self._waited_to_end(caught_up, batch) else None
+        if caught_up and not follow:
+            return Ended.TIP
+        if caught_up and ctx.plan.until is not None and self.wall_at_call > ctx.plan.until:
+            return Ended.QUIET_UNTIL
+        return None
+
+    def _waited_to_end(self, caught_up: bool, batch: Batch) -> bool:
+        """A shard that must end has answered nothing but empty batches at its tip for
+        `Pacing.close_wait` seconds (`read` gives up on it then)."""
+        if batch.records or not caught_up:
+            self.tip_since = None
+            return False
+        now = self.ctx.clock()
+        if self.tip_since is None:
+            self.tip_since = now
+        return now - self.tip_since >= self.ctx.pacing.close_wait
 
     def _caught_up(self, batch: Batch) -> bool:
         """At the tip (reader/calls.py, `at_tip`); the shard's lag noted for the status line
@@ -310,6 +341,7 @@ class ShardWorker:
         ctx = self.ctx
         self.wall_at_call = ctx.wall()
         self.closed_at_call = ctx.is_closed(self.shard.shard_id)
+        self.parent_at_call = ctx.has_children(self.shard.shard_id)
 
 
 def _after(seq: str, floor: int) -> bool:

@@ -22,7 +22,7 @@ from streamtail.model import (
     StreamRef,
 )
 from streamtail.positions import format_ts
-from streamtail.sources import yds
+from streamtail.sources import moto, yds
 from streamtail.sources.base import KINESIS, Service, epoch_ms
 from streamtail.sources.yds import YDS
 
@@ -177,7 +177,11 @@ class KinesisSource:
         response = call(
             f"{self._what} shard {shard.shard_id}", self._client.get_shard_iterator, **args
         )
-        return str(response["ShardIterator"])
+        iterator = str(response["ShardIterator"])
+        if self.service is KINESIS and moto.hands_out(iterator, shard.shard_id):
+            self.service = moto.MOTO_KINESIS
+            self._note(f"{moto.MOTO_KINESIS.name}, by its iterators: closed shards end empty")
+        return iterator
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
         args: dict[str, Any] = {"ShardIterator": iterator, "Limit": limit}

@@ -16,19 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
 from . import kcl_tables as kcl
 from .servers import (
-    ACCESS_KEY,
-    REGION,
-    SECRET_KEY,
     Admin,
     Cli,
     Result,
     ServerProcess,
     partition_key_for,
+    service_client,
     wait_until,
 )
 
@@ -38,21 +35,11 @@ GAP = 2.0
 TOLERANCE_MS = 1000
 
 
-def _client(server: ServerProcess, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
-
-
 @pytest.fixture
 def ddb(moto_server: ServerProcess) -> Iterator[Any]:
     """DynamoDB on the session's moto server; the tables the test creates are deleted after it
     (the server is shared: tests/ux completes every table name it holds)."""
-    client = _client(moto_server, "dynamodb")
+    client = service_client(moto_server, "dynamodb")
 
     def tables() -> set[str]:
         pages = client.get_paginator("list_tables").paginate()
@@ -564,7 +551,7 @@ def test_dynamodb_streams_app(ddb: Any, cli: Cli, moto_server: ServerProcess) ->
     moment = time.time() + GAP
     wait_until(lambda: time.time() >= moment, timeout=GAP + 5, what="the gap")
     ddb.put_item(TableName=table, Item={"pk": {"S": "b"}})
-    streams = _client(moto_server, "dynamodbstreams")
+    streams = service_client(moto_server, "dynamodbstreams")
     arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(

@@ -102,7 +102,11 @@ def test_bash_registers_the_completion(shim: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("words", "expected"),
     [
-        (("streamtail", ""), ["read", "follow", "put", "shards", "ls", "lag", "demo", "consumers"]),
+        (
+            ("streamtail", ""),
+            ["read", "follow", "put", "shards", "ls", "lag", "top", "demo", "consumers"],
+        ),
+        (("streamtail", "top", "x", "--by", ""), ["records", "bytes"]),
         (("streamtail", "f"), ["follow"]),
         (("streamtail", "--v"), ["--version"]),
         (("streamtail", "read", "--li"), ["--limit"]),

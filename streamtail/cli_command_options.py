@@ -1,5 +1,6 @@
-"""The options of `put`, `consumers` and `lag`, as cli_options.py declares those of `read` and
-`follow` and the ones every command shares.
+"""The options of `put`, `consumers`, `lag` and `top` (what is `top`'s alone: it shares read's
+options), as cli_options.py declares those of `read` and `follow` and the ones every command
+shares.
 
 Only Typer and the standard library at import: `--help` imports this module.
 """
@@ -11,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from streamtail.cli_options import complete_stream
+from streamtail.cli_options import complete_position, complete_stream
+from streamtail.formats import TOP_FORMATS
 
 # -- put -----------------------------------------------------------------------------------------
 
@@ -154,5 +156,78 @@ MaxLag = Annotated[
         metavar="DURATION",
         help="Exit 1 when a shard is further behind than this (e.g. 5m) or a lease with work is "
         "not renewed.",
+    ),
+]
+
+
+# -- top -----------------------------------------------------------------------------------------
+
+#: `-o` of `top`: the live screen (or one report) and NDJSON (streamtail/formats.py)
+TopFormat = StrEnum("TopFormat", {name: name for name in TOP_FORMATS})  # type: ignore[misc]
+
+
+class ByChoice(StrEnum):
+    """`top --by`: what ranks shards' keys and the stream's keys."""
+
+    records = "records"
+    bytes = "bytes"
+
+
+TopOutput = Annotated[
+    TopFormat | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FMT",
+        help="table (a live screen on a terminal, the default there) or ndjson (default "
+        "otherwise).",
+        show_default=False,
+    ),
+]
+TopFrom = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="POS",
+        autocompletion=complete_position,
+        help="Report on a past window from here (trim-horizon, an ISO-8601 time, -15m, ...), "
+        "read as `read` reads it, then exit. [default: a live view from latest]",
+        show_default=False,
+    ),
+]
+By = Annotated[
+    ByChoice,
+    typer.Option("--by", help="Rank keys by records or by bytes.", case_sensitive=False),
+]
+TopKeys = Annotated[
+    int,
+    typer.Option(
+        "--top", metavar="N", help="How many of the stream's busiest keys to show.", min=1
+    ),
+]
+Duration = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="DURATION",
+        help="Live view: stop after this long (e.g. 30s, 5m) and exit 0.",
+    ),
+]
+TopInterval = Annotated[
+    str,
+    typer.Option(
+        "--interval",
+        metavar="DURATION",
+        help="-o ndjson, live: one set of objects per interval of this many whole seconds of "
+        "arrival time.",
+    ),
+]
+GroupBy = Annotated[
+    str | None,
+    typer.Option(
+        "--group-by",
+        metavar="PATH",
+        help="Count by this field of each JSON payload (dotted path: tenant.id) instead of the "
+        "partition key.",
     ),
 ]
