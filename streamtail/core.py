@@ -152,6 +152,7 @@ def _read(
         guarded,
         save,
         save_last,
+        wind_down,
     )
     from streamtail.reader import Walker
     from streamtail.reader.start import skips_by_time
@@ -207,17 +208,15 @@ def _read(
         printing.write = guarded(
             renderer.write, env, shared=status is not None and env.stdout_isatty
         )
+        failing = True
         try:
             for records in batches:
                 if printing.batch(records):
                     break
+            failing = False
         finally:
-            try:
-                batches.close()
-                renderer.close()
-                printing.problems.close()
-            finally:
-                save_last(checkpoint, walker)
+            steps = (batches.close, renderer.close, printing.problems.close)
+            wind_down((*steps, lambda: save_last(checkpoint, walker)), env, failing=failing)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
 

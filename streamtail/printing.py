@@ -12,10 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.decode import Decoded, DecodeOptions, Item, expand_all
+import orjson
+
+from streamtail.decode import Decoded, DecodeOptions, Item, expand, undecodable
 from streamtail.env import Env
+from streamtail.errors import StreamtailError
 from streamtail.filters import RecordFilter
 from streamtail.model import Record, Resume
+from streamtail.output import OutputError
 from streamtail.signals import shielded
 
 if TYPE_CHECKING:
@@ -24,6 +28,8 @@ if TYPE_CHECKING:
     from streamtail.render import Renderer
 
 _NOT_DECODED = Decoded("base64", None)
+#: small records are written in chunks of about this many payload bytes
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -45,31 +51,68 @@ class Printing:
     shown: int = 0
 
     def batch(self, records: list[Record]) -> bool:
-        """Print one batch; True once --limit is reached."""
-        items: list[Item]
-        if self.decoding:
-            items = self.parts.unprinted(expand_all(records, self.options))
-        else:
-            items = [(record, _NOT_DECODED) for record in records]
-        if self.renderer.needs_decoded:
-            self.problems.note(items)
-        kept = self.record_filter.apply(items)
-        kept = records_of(records, kept) if self.originals else list(kept)
+        """Print one batch; True once --limit is reached.
+
+        Records are decoded and written one at a time (in chunks of small ones), so memory holds
+        one large record's output at most, never a whole batch inflated. The batch is recorded in
+        the checkpoint only once all of it is written: a write that fails raises first, and the
+        checkpoint keeps naming only what was written whole.
+        """
+        printed: list[Record] = []
         partial = None
-        if self.remaining is not None:
-            if len(kept) > self.remaining and not self.originals:
-                partial = self.parts.cut(items, kept[self.remaining - 1])
-            kept = kept[: self.remaining]
-            self.remaining -= len(kept)
+        chunk: list[Item] = []
+        weight = 0
         # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
         with shielded():
-            if kept:
-                self.write(kept)
-                self.shown += len(kept)
+            for record in records:
+                items = self._items(record)
+                if self.renderer.needs_decoded:
+                    self.problems.note(items)
+                kept = self.record_filter.apply(items)
+                if not kept:
+                    continue
+                kept = [(record, _NOT_DECODED)] if self.originals else list(kept)
+                if self.remaining is not None:
+                    if len(kept) > self.remaining and not self.originals:
+                        partial = self.parts.cut(items, kept[self.remaining - 1])
+                    kept = kept[: self.remaining]
+                    self.remaining -= len(kept)
+                chunk.extend(kept)
+                printed.extend(r for r, _ in kept)
+                weight += len(record.data)
+                # An inflated payload (gzip, zlib: "gzip+json") is written at once, alone.
+                if weight >= CHUNK_BYTES or any("+" in d.enc for _, d in kept):
+                    self._write(chunk)
+                    chunk, weight = [], 0
+                if self.remaining == 0:
+                    break
+            if chunk:
+                self._write(chunk)
             if self.checkpoint is not None:
-                self.checkpoint.note((r for r, _ in kept), partial)
+                self.checkpoint.note(printed, partial)
                 save(self.checkpoint, self.walker)
         return self.remaining == 0
+
+    def _items(self, record: Record) -> list[Item]:
+        if not self.decoding:
+            return [(record, _NOT_DECODED)]
+        return self.parts.unprinted(expand(record, self.options))
+
+    def _write(self, items: list[Item]) -> None:
+        try:
+            self.write(items)
+        except orjson.JSONEncodeError:
+            # A value the output cannot write (decoders keep JSON within orjson's depth; this is
+            # the net under them): each item alone, the one that fails as its bytes in base64.
+            for item in items:
+                try:
+                    self.write([item])
+                except orjson.JSONEncodeError as exc:
+                    record = item[0]
+                    shown = (record, undecodable(record.data, exc))
+                    self.problems.note([shown])
+                    self.write([shown])
+        self.shown += len(items)
 
 
 def save(checkpoint: Checkpoint, walker: Walker) -> None:
@@ -85,10 +128,24 @@ def save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
             save(checkpoint, walker)
 
 
-def records_of(records: list[Record], kept: Sequence[Item]) -> list[Item]:
-    """The records (as read) that any kept item came from, once each, in order."""
-    wanted = {record.seq for record, _ in kept}
-    return [(record, _NOT_DECODED) for record in records if record.seq in wanted]
+def wind_down(steps: Sequence[Callable[[], None]], env: Env, *, failing: bool) -> None:
+    """The steps of a read's end (stop the walk, flush, save the checkpoint), each run even if
+    one before it fails. When the read is already failing, their own errors are warnings: the
+    first cause (a full disk, say) is the one reported, not a flush or save that failed after
+    it. Otherwise the first error of a step is raised once all have run."""
+    first: BaseException | None = None
+    for step in steps:
+        try:
+            step()
+        except (StreamtailError, OSError) as exc:
+            if failing:
+                # stdout failing again is the same cause; a checkpoint that cannot be saved is news
+                if not isinstance(exc, BrokenPipeError | OutputError):
+                    env.warn(getattr(exc, "message", None) or str(exc))
+            elif first is None:
+                first = exc
+    if first is not None:
+        raise first
 
 
 def guarded(

@@ -19,6 +19,8 @@ class Leaf(NamedTuple):
     enc: str
     #: a JSON value, a string, or a base64 string
     value: Any
+    #: why the payload is not shown as what it looks like (JSON nested too deep), or None
+    warning: str | None = None
 
 
 # orjson reads integers beyond 64 bits and long decimals as floats, losing digits. Payloads with a
@@ -49,32 +51,67 @@ def exact(data: bytes | str, value: Any) -> Any:
 
 
 def kept(data: bytes | str, value: Any) -> Any:
-    """How a JSON payload is shown: its own text when that can be written back as it arrived,
-    otherwise its value (`value` is orjson's reading of `data`).
+    """How a JSON payload is shown: its own text, as an orjson.Fragment written verbatim
+    (`value` is orjson's reading of `data`).
 
-    A JSON text on one line, with no whitespace around it, goes out verbatim as an
-    orjson.Fragment: every number keeps its digits, and nothing is parsed into objects only to
-    be serialised again (the hot path of NDJSON output). A text spread over lines (it would break
-    an NDJSON line) or padded with whitespace is written compactly from its value instead, and a
+    Every token keeps its bytes: a number its digits (`10.50`, `1E2`), a string its escapes, an
+    object its duplicate keys, and nothing is parsed into objects only to be serialised again
+    (the hot path of NDJSON output). A text spread over lines (it would break an NDJSON line) or
+    padded with whitespace loses that whitespace between tokens and nothing else (`compact`). A
     CloudWatch Logs envelope stays a value so that it can be looked into.
     """
+    if value.__class__ is dict and "logEvents" in value:
+        return exact(data, value)
     if isinstance(data, str):
         broken = "\n" in data or "\r" in data
     else:
         broken = b"\n" in data or b"\r" in data
-    if (
-        data
-        and not broken
-        and data[0] not in _PADDING
-        and data[-1] not in _PADDING
-        and not (value.__class__ is dict and "logEvents" in value)
-    ):
+    if data and not broken and data[0] not in _PADDING and data[-1] not in _PADDING:
         return orjson.Fragment(data)
-    return exact(data, value)
+    return orjson.Fragment(compact(data))
 
 
 # Whitespace around a JSON text, as bytes (indexing gives ints) and as str (one-character strings).
 _PADDING = frozenset({0x20, 0x09, 0x0A, 0x0D, " ", "\t", "\n", "\r"})
+# A JSON string (escapes included), or a run of JSON whitespace outside strings.
+_TOKEN_SPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\r\n]+')
+_TOKEN_SPACE_STR = re.compile(_TOKEN_SPACE.pattern.decode("ascii"))
+
+
+def compact(data: bytes | str) -> bytes | str:
+    """A valid JSON text without the whitespace between its tokens, every token as it was."""
+    if isinstance(data, str):
+        return _TOKEN_SPACE_STR.sub(lambda m: m.group(1) or "", data)
+    return _TOKEN_SPACE.sub(lambda m: m.group(1) or b"", data)
+
+
+#: How deep a JSON payload may nest, decided once for every place a payload is parsed (decoding,
+#: the table, --grep, raw, `put --from-ndjson`, `put --key-field`): orjson, which writes every
+#: JSON value streamtail prints, refuses values nested deeper than 254 levels ("Recursion limit
+#: reached", its serialiser's limit; it reads up to 1024). A deeper payload is shown as text.
+MAX_DEPTH = 254
+TOO_DEEP = f"JSON nested deeper than {MAX_DEPTH} levels"
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def too_deep(data: bytes | str) -> bool:
+    """Whether a JSON text nests deeper than `MAX_DEPTH` (brackets inside strings not counted).
+    Quick for what cannot be that deep: a short text, or one with few brackets."""
+    if len(data) <= 2 * MAX_DEPTH:
+        return False
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = deepest = 0
+    for byte in _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        depth += _STEP[byte]
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_DEPTH:
+                return True
+    return False
 
 
 def _exact_int(text: str) -> Any:
@@ -96,11 +133,37 @@ def _no_constants(name: str) -> Any:
 
 
 def as_json(data: bytes | str) -> Leaf | None:
+    """JSON kept as it arrived, or None; a JSON text nested too deep is text with a warning."""
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
+    except orjson.JSONDecodeError as exc:
+        return _beyond_orjson(data, str(exc))
+    if too_deep(data):
+        return _deep(data)
     return Leaf("json", kept(data, value))
+
+
+def _beyond_orjson(data: bytes | str, error: str) -> Leaf | None:
+    """Valid JSON that orjson will not read: a number beyond a double (`1e400`) is still JSON,
+    kept as its text; nesting beyond orjson's reach is text."""
+    if "depth" in error:
+        return _deep(data)
+    if "number" not in error:
+        return None
+    try:
+        json.loads(data, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        return None
+    if too_deep(data):
+        return _deep(data)
+    return Leaf("json", orjson.Fragment(compact(data)))
+
+
+def _deep(data: bytes | str) -> Leaf | None:
+    text = as_text(data.encode("utf-8") if isinstance(data, str) else data)
+    if text is None:
+        return None
+    return Leaf(text.enc, text.value, f"{TOO_DEEP}; shown as text")
 
 
 def as_text(data: bytes) -> Leaf | None:

@@ -79,12 +79,19 @@ def test_one_line_json_is_kept_as_it_arrived(data: bytes) -> None:
         (b'  {"id": 7}', b'{"id":7}'),  # padded
         (b'{"id": 7}\t', b'{"id":7}'),
         (b'{\n"n": 123456789012345678901234}', b'{"n":123456789012345678901234}'),
+        # every token as it came: digits, exponents, escapes, duplicate keys, spaces in strings
+        (
+            b'{\n "p": 10.50, "e": 1E2,\n "p": "a \\" b\\u00e9" }',
+            b'{"p":10.50,"e":1E2,"p":"a \\" b\\u00e9"}',
+        ),
     ],
 )
 def test_json_over_lines_or_padded_is_written_compactly(data: bytes, compact: bytes) -> None:
-    # Verbatim it would break an NDJSON line (or carry the padding into `raw` output).
+    # Verbatim it would break an NDJSON line (or carry the padding into `raw` output): only the
+    # whitespace between tokens goes.
     decoded = decode(data)
-    assert not isinstance(decoded.value, orjson.Fragment)
+    assert decoded.enc == "json"
+    assert isinstance(decoded.value, orjson.Fragment)
     assert orjson.dumps(decoded.value) == compact
 
 

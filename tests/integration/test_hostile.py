@@ -1,0 +1,155 @@
+"""A hostile machine and hostile records (issue 25), through the CLI on moto's server: a disk
+that fills up under stdout, /dev/full, payloads no decoder can take, and payload bytes kept
+through `read | put --from-ndjson`.
+
+The small disk is a 300 KiB tmpfs where the tests may mount one (root), otherwise a file size
+limit (RLIMIT_FSIZE) on the streamtail process: both accept part of a write and then refuse the
+rest (ENOSPC, EFBIG), what a disk filling up mid-write does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from .servers import Admin, Cli
+
+pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
+Names = Callable[[str], str]
+
+SMALL = 300 * 1024
+
+
+@contextlib.contextmanager
+def small_disk() -> Iterator[tuple[Path, Callable[[], None] | None]]:
+    """A directory on a 300 KiB disk, and what the streamtail process must run first (a file
+    size limit where no tmpfs can be mounted)."""
+    base = Path(tempfile.mkdtemp(prefix="streamtail-small-"))
+    mounted = False
+    if os.geteuid() == 0 and shutil.which("mount"):
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={SMALL}", "tmpfs", str(base)],
+            capture_output=True,
+            check=False,
+        )
+        mounted = done.returncode == 0
+    try:
+        if mounted:
+            yield base, None
+        else:
+
+            def limit() -> None:
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
+                resource.setrlimit(resource.RLIMIT_FSIZE, (SMALL, SMALL))
+
+            yield base, limit
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(base)], check=False)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def run_to(cli: Cli, argv: list[str], out: Path, before: Callable[[], None] | None) -> str:
+    """Run streamtail with stdout appended to `out`; its exit code and stderr."""
+    with out.open("ab") as sink:
+        done = subprocess.run(
+            cli.argv(argv, None),
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            env=cli.env,
+            preexec_fn=before,  # a resource limit, set in the child before exec
+            timeout=60,
+            check=False,
+        )
+    return f"{done.returncode}:{done.stderr.decode()}"
+
+
+def test_a_full_disk_loses_no_record_and_a_rerun_prints_the_rest(
+    moto: Admin, cli: Cli, stream_name: Names, tmp_path: Path
+) -> None:
+    # PYTHONUNBUFFERED=1 (the tests' environment) makes Python's stdout a raw FileIO whose write
+    # returns a short count when the disk fills: that count was ignored, and the checkpoint said
+    # 6,000 records were printed where 1,273 were.
+    stream = moto.create_stream(stream_name("full"), shards=2)
+    puts = moto.put_counted(stream, 0, 6000, pad=40)
+    checkpoint = tmp_path / "cp.json"
+    argv = ["read", stream, "-o", "ndjson", "--checkpoint", str(checkpoint)]
+    argv += ["--endpoint-url", moto.server.endpoint]
+    seen: list[int] = []
+    with small_disk() as (disk, limit):
+        out = disk / "out.ndjson"
+        outcome = run_to(cli, argv, out, limit)
+        code, stderr = outcome.split(":", 1)
+        assert code == "1", outcome
+        assert (
+            stderr.strip().splitlines()[-1].startswith("streamtail: error: cannot write to stdout:")
+        )
+        assert "please report" not in stderr and "Traceback" not in stderr
+        lines = out.read_bytes().split(b"\n")
+        seen += [orjson.loads(line)["data"]["n"] for line in lines[:-1]]  # the last may be torn
+        assert 0 < len(seen) < 6000
+        out.unlink()  # room again: the same checkpoint goes on from what was written whole
+    rest = tmp_path / "rest.ndjson"
+    outcome = run_to(cli, argv, rest, None)
+    assert outcome.startswith("0:"), outcome
+    seen += [orjson.loads(line)["data"]["n"] for line in rest.read_bytes().splitlines()]
+    assert set(seen) == {p.n for p in puts}  # nothing lost (some printed twice, none skipped)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["read", "{stream}"], ["ls"], ["shards", "{stream}"], ["--help"], ["--version"], []],
+)
+def test_dev_full_is_one_line_and_exit_1(
+    moto: Admin, cli: Cli, stream_name: Names, argv: list[str]
+) -> None:
+    stream = moto.create_stream(stream_name("devfull"))
+    moto.put_counted(stream, 0, 3)
+    args = [a.format(stream=stream) for a in argv]
+    if args and not args[0].startswith("-"):
+        args += ["--endpoint-url", moto.server.endpoint]
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            cli.argv(args, None), stdout=full, stderr=subprocess.PIPE, env=cli.env, check=False
+        )
+    assert done.returncode == 1
+    assert (
+        done.stderr.decode()
+        == "streamtail: error: cannot write to stdout: No space left on device\n"
+    )
+
+
+DEEP = b'{"a":' * 300 + b"1" + b"}" * 300
+
+
+def test_a_poison_record_is_text_with_a_warning_and_the_rest_reads(
+    moto: Admin, cli: Cli, stream_name: Names
+) -> None:
+    stream = moto.create_stream(stream_name("poison"))
+    deeper = b"[" * 1000 + b"\n123456789012345678901234" + b"]" * 1000
+    moto.put_raw(stream, [("k", b'{"n":1}'), ("k", DEEP), ("k", deeper), ("k", b'{"n":2}')])
+    endpoint = moto.server.endpoint
+    read = cli.run("read", stream, "-o", "ndjson", endpoint=endpoint)
+    assert read.returncode == 0, read.describe()
+    assert [(r["enc"], r["data"]) for r in read.records] == [
+        ("json", {"n": 1}),
+        ("text", DEEP.decode()),
+        ("text", deeper.decode()),
+        ("json", {"n": 2}),
+    ]
+    assert "JSON nested deeper than 254 levels; shown as text" in read.stderr
+    for args in (["-o", "raw"], ["-o", "table"], ["--grep", "n", "-o", "ndjson"]):
+        other = cli.run("read", stream, *args, endpoint=endpoint)
+        assert other.returncode == 0, other.describe()
+        assert other.stdout.count('"n":2') == 1, other.describe()
