@@ -18,9 +18,13 @@ import orjson
 from streamtail.decode.basic import loads
 from streamtail.errors import UsageError
 from streamtail.model import PutEntry as Entry
+from streamtail.stdin import Input, TooLong
 
 #: a record's data and partition key together (UTF-8 bytes), as Kinesis counts them
 MAX_RECORD_BYTES = 1024 * 1024
+#: the longest --from-ndjson (or --avro-schema, --gsr-schema) line: a 1 MiB payload as base64 or
+#: escaped JSON text in an NDJSON line, with room to spare
+MAX_TRANSFORMED_LINE = 8 * 1024 * 1024
 #: partition keys are 1 to 256 Unicode characters
 MAX_KEY_CHARS = 256
 
@@ -87,7 +91,7 @@ Encoder = Callable[[bytes], bytes]
 
 
 def line_entries(
-    lines: Iterable[bytes],
+    lines: Iterable[bytes | TooLong],
     keys: KeySource,
     *,
     from_ndjson: bool,
@@ -95,6 +99,12 @@ def line_entries(
 ) -> Iterator[Entry | Rejected]:
     """One entry per non-empty line (the line ending, \\n or \\r\\n, is not part of the data)."""
     for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, TooLong):
+            limit = line_limit(transformed=from_ndjson or encoder is not None) >> 20
+            yield Rejected(
+                number, f"a line of {raw.length} bytes, over the {limit} MiB a line holds"
+            )
+            continue
         line = raw[:-1] if raw.endswith(b"\n") else raw
         line = line[:-1] if line.endswith(b"\r") else line
         if not line:
@@ -128,11 +138,20 @@ def _line_entry(
     return _checked(Entry(data, key, number))
 
 
-def chunk_entries(stream: BinaryIO, keys: KeySource, chunk_size: int) -> Iterator[Entry | Rejected]:
+def line_limit(*, transformed: bool) -> int:
+    """The longest input line `put` keeps: a record's 1 MiB when the line is the payload; more
+    when it becomes one (an NDJSON line's base64 `data`, a JSON line written as Avro)."""
+    return MAX_TRANSFORMED_LINE if transformed else MAX_RECORD_BYTES
+
+
+def chunk_entries(
+    stream: Input | BinaryIO, keys: KeySource, chunk_size: int
+) -> Iterator[Entry | Rejected]:
     """`--binary`: the input cut into chunks of `chunk_size` bytes (the last may be shorter)."""
+    source = stream if isinstance(stream, Input) else Input(stream)
     number = 0
     while True:
-        chunk = stream.read(chunk_size)
+        chunk = source.read_exact(chunk_size)
         if not chunk:
             return
         number += 1

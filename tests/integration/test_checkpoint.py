@@ -135,12 +135,14 @@ def test_follow_stopped_by_sigint_and_sigterm_resumes_exactly_while_records_arri
     args = ("follow", name, "--checkpoint", str(checkpoint), "--from", "trim-horizon")
     with Writer(km, name, 1000):
         for run, (stop, code) in enumerate(
-            [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGINT, 130)]
+            # SIGHUP: a closed terminal or SSH session stops as cleanly (saved and unlocked)
+            [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
         ):
             with following(cli, *args, endpoint=km.server.endpoint) as follower:
                 follower.wait_count(15, timeout=40)
                 follower.process.send_signal(stop)
                 outputs.append(follower.finish(timeout=20, code=code))
+            assert not checkpoint.with_name(checkpoint.name + ".lock").exists()
             assert_clean_stderr(_without_resume_notice(follower))
             if run < 2:
                 reshard(km, name)

@@ -207,9 +207,11 @@ def test_resubscribes_after_a_dropped_connection(km: Admin, cli: Cli, stream_nam
     wait_no_consumer(km, name)
 
 
-def test_sigterm_while_following_removes_the_consumer(
-    km: Admin, cli: Cli, stream_name: Any
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_or_sighup_while_following_removes_the_consumer(
+    km: Admin, cli: Cli, stream_name: Any, stop: signal.Signals, code: int
 ) -> None:
+    """SIGHUP is a closed terminal or SSH session: the consumer must not stay ACTIVE (billed)."""
     name = stream_name()
     km.create_stream(name, 1)
     km.wait_active(name)
@@ -220,8 +222,8 @@ def test_sigterm_while_following_removes_the_consumer(
             timeout=30,
             what="the consumer registered",
         )
-        follower.process.send_signal(signal.SIGTERM)
-        assert follower.wait_exit(timeout=30) == 143, follower.describe()
+        follower.process.send_signal(stop)
+        assert follower.wait_exit(timeout=30) == code, follower.describe()
     finally:
         follower.kill()
     wait_no_consumer(km, name)

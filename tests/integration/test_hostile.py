@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from .servers import Admin, Cli
+from .servers import Admin, Cli, wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 Names = Callable[[str], str]
@@ -153,3 +153,35 @@ def test_a_poison_record_is_text_with_a_warning_and_the_rest_reads(
         other = cli.run("read", stream, *args, endpoint=endpoint)
         assert other.returncode == 0, other.describe()
         assert other.stdout.count('"n":2') == 1, other.describe()
+
+
+@pytest.mark.parametrize(
+    ("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
+def test_put_stopped_at_idle_stdin_exits_with_its_signal_and_its_summary(
+    moto: Admin, cli: Cli, stream_name: Names, stop: signal.Signals, code: int
+) -> None:
+    # `tail -f app.log | streamtail put logs` stopped while tail writes nothing: the input thread
+    # waited in stdin's BufferedReader, and the interpreter's exit aborted on its lock (134).
+    stream = moto.create_stream(stream_name("idle"))
+    proc = subprocess.Popen(
+        cli.argv(["put", stream, "--endpoint-url", moto.server.endpoint], None),
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli.env,
+    )
+    try:
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stdin.write(b'{"n":1}\n')
+        proc.stdin.flush()
+        wait_until(lambda: moto_count(moto, stream) == 1, timeout=30, what="the line written")
+        proc.send_signal(stop)
+        stderr = proc.communicate(timeout=30)[1].decode()
+    finally:
+        proc.kill()
+    assert proc.returncode == code, stderr
+    assert stderr == f"streamtail: 1 record written to {stream} (1 PutRecords call)\n"
+
+
+def moto_count(admin: Admin, stream: str) -> int:
+    return sum(len(records) for records in admin.server_records(stream).values())
