@@ -53,50 +53,57 @@ class Printing:
     def batch(self, records: list[Record]) -> bool:
         """Print one batch; True once --limit is reached.
 
-        Records are decoded and written one at a time (in chunks of small ones), so memory holds
-        one large record's output at most, never a whole batch inflated. The batch is recorded in
-        the checkpoint only once all of it is written: a write that fails raises first, and the
-        checkpoint keeps naming only what was written whole.
+        Records are decoded and printed a chunk at a time (about `CHUNK_BYTES` of payloads, or
+        one record whose payload was inflated), so memory holds one large record's output at
+        most, never a whole batch inflated. The batch is recorded in the checkpoint only once
+        all of it is written: a write that fails raises first, and the checkpoint keeps naming
+        only what was written whole.
         """
         printed: list[Record] = []
         partial = None
         chunk: list[Item] = []
-        weight = 0
+        start = weight = 0
         # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
         with shielded():
-            for record in records:
-                items = self._items(record)
-                if self.renderer.needs_decoded:
-                    self.problems.note(items)
-                kept = self.record_filter.apply(items)
-                if not kept:
-                    continue
-                kept = [(record, _NOT_DECODED)] if self.originals else list(kept)
-                if self.remaining is not None:
-                    if len(kept) > self.remaining and not self.originals:
-                        partial = self.parts.cut(items, kept[self.remaining - 1])
-                    kept = kept[: self.remaining]
-                    self.remaining -= len(kept)
-                chunk.extend(kept)
-                printed.extend(r for r, _ in kept)
+            for index, record in enumerate(records):
+                items = expand(record, self.options) if self.decoding else [(record, _NOT_DECODED)]
+                chunk += items
                 weight += len(record.data)
-                # An inflated payload (gzip, zlib: "gzip+json") is written at once, alone.
-                if weight >= CHUNK_BYTES or any("+" in d.enc for _, d in kept):
-                    self._write(chunk)
-                    chunk, weight = [], 0
-                if self.remaining == 0:
-                    break
-            if chunk:
-                self._write(chunk)
+                # A payload that was inflated (gzip, zlib: "gzip+json") goes out at once.
+                if weight >= CHUNK_BYTES or (items and "+" in items[0][1].enc):
+                    partial = self._print(chunk, records[start : index + 1], printed) or partial
+                    chunk, weight, items = [], 0, []  # nothing of it held past its printing
+                    start = index + 1
+                    if self.remaining == 0:
+                        break
+            if chunk and self.remaining != 0:
+                partial = self._print(chunk, records[start:], printed) or partial
             if self.checkpoint is not None:
                 self.checkpoint.note(printed, partial)
                 save(self.checkpoint, self.walker)
         return self.remaining == 0
 
-    def _items(self, record: Record) -> list[Item]:
-        if not self.decoding:
-            return [(record, _NOT_DECODED)]
-        return self.parts.unprinted(expand(record, self.options))
+    def _print(
+        self, items: list[Item], records: list[Record], printed: list[Record]
+    ) -> tuple[Record, int] | None:
+        """The items of whole `records`: what an earlier run printed left out, filtered, cut to
+        --limit, written; what was printed added to `printed`; the record --limit cut short."""
+        if self.decoding:
+            items = self.parts.unprinted(items)
+        if self.renderer.needs_decoded:
+            self.problems.note(items)
+        kept = self.record_filter.apply(items)
+        kept = records_of(records, kept) if self.originals else list(kept)
+        partial = None
+        if self.remaining is not None:
+            if len(kept) > self.remaining and not self.originals:
+                partial = self.parts.cut(items, kept[self.remaining - 1])
+            kept = kept[: self.remaining]
+            self.remaining -= len(kept)
+        if kept:
+            self._write(kept)
+            printed.extend(record for record, _ in kept)
+        return partial
 
     def _write(self, items: list[Item]) -> None:
         try:
@@ -126,6 +133,12 @@ def save_last(checkpoint: Checkpoint | None, walker: Walker) -> None:
     if checkpoint is not None and (checkpoint.existed or walker.lineage.shards):
         with shielded():
             save(checkpoint, walker)
+
+
+def records_of(records: list[Record], kept: Sequence[Item]) -> list[Item]:
+    """The records (as read) that any kept item came from, once each, in order."""
+    wanted = {record.seq for record, _ in kept}
+    return [(record, _NOT_DECODED) for record in records if record.seq in wanted]
 
 
 def wind_down(steps: Sequence[Callable[[], None]], env: Env, *, failing: bool) -> None:

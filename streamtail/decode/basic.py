@@ -11,7 +11,14 @@ import orjson
 
 # Text is valid UTF-8 without control characters other than tab, newline, carriage return and ESC
 # (ANSI-coloured log lines are text); anything else is binary and shown as base64.
-_BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+# Looked for in the bytes, before any text is made of them (these are single bytes in UTF-8,
+# never part of a longer sequence), by deleting them (translate runs at memory speed, a regex
+# search over a 63 MiB payload takes most of a second).
+_BINARY_CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+# What a JSON text can start with: anything else is not parsed as JSON at all (orjson checks a whole
+# payload's UTF-8 before it looks at its first byte: a fifth of a second for 63 MiB of binary).
+_JSON_START = re.compile(rb'[ \t\r\n]*[-\[{"0-9tfn]')
+_JSON_START_STR = re.compile(_JSON_START.pattern.decode("ascii"))
 
 
 class Leaf(NamedTuple):
@@ -134,6 +141,8 @@ def _no_constants(name: str) -> Any:
 
 def as_json(data: bytes | str) -> Leaf | None:
     """JSON kept as it arrived, or None; a JSON text nested too deep is text with a warning."""
+    if not (_JSON_START_STR if isinstance(data, str) else _JSON_START).match(data):  # type: ignore[arg-type]
+        return None
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -167,13 +176,12 @@ def _deep(data: bytes | str) -> Leaf | None:
 
 
 def as_text(data: bytes) -> Leaf | None:
+    if len(data.translate(None, _BINARY_CONTROL)) != len(data):
+        return None
     try:
-        text = data.decode("utf-8")
+        return Leaf("text", data.decode("utf-8"))
     except UnicodeDecodeError:
         return None
-    if _BINARY_CONTROL.search(text):
-        return None
-    return Leaf("text", text)
 
 
 def as_base64(data: bytes) -> Leaf:

@@ -16,12 +16,23 @@ ZLIB = "zlib"
 GZIP_MAGIC = b"\x1f\x8b"
 #: the smallest gzip member: a 10-byte header, an empty deflate block and the 8-byte trailer
 _GZIP_MIN = 18
-#: a payload that inflates beyond this is shown as it is (base64), not expanded in memory
+#: The inflate cap, for every decompressor: a payload that inflates beyond this is shown as it is
+#: (base64), not expanded in memory. One record is decoded and printed at a time (printing.py), so
+#: this bounds what one record costs, whatever the batch holds.
 MAX_INFLATED = 64 * 1024 * 1024
 
 
 class InflateError(ValueError):
     """The payload carries a container's magic but does not inflate; the message says why."""
+
+
+def check_cap(total: int, kind: str, limit: int = MAX_INFLATED) -> None:
+    """The inflate cap, for any decompressor: raises InflateError once `total` bytes inflated
+    so far pass `limit`. A decompressor asks for at most `limit - total + 1` bytes at a time
+    (zlib's `max_length`, zstd's `max_output_size`, lz4's `max_length`) and calls this after
+    each piece, so no more than the cap (and one byte) is ever held."""
+    if total > limit:
+        raise InflateError(f"{kind} data inflates beyond {limit // (1024 * 1024)} MiB")
 
 
 def container(data: bytes) -> str | None:
@@ -49,8 +60,9 @@ def inflate(data: bytes, kind: str, limit: int = MAX_INFLATED) -> bytes:
         except zlib.error as exc:
             raise InflateError(f"corrupt {kind} data ({exc})") from exc
         total += len(chunk)
-        if total > limit or inflater.unconsumed_tail:
-            raise InflateError(f"{kind} data inflates beyond {limit // (1024 * 1024)} MiB")
+        if inflater.unconsumed_tail:
+            total = limit + 1  # more was left to inflate than the cap allowed for
+        check_cap(total, kind, limit)
         parts.append(chunk)
         if not inflater.eof:
             raise InflateError(f"truncated {kind} data")

@@ -15,7 +15,9 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -185,3 +187,72 @@ def test_put_stopped_at_idle_stdin_exits_with_its_signal_and_its_summary(
 
 def moto_count(admin: Admin, stream: str) -> int:
     return sum(len(records) for records in admin.server_records(stream).values())
+
+
+# A small launcher between the test and streamtail: a child's peak RSS (wait4's ru_maxrss) counts
+# the memory of the process it was forked from until exec, which would be pytest's own.
+_LAUNCH = """
+import os, sys
+pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[2:]], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))  # KiB on Linux
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def measured(cli: Cli, argv: list[str], peak: Path, **popen: object) -> subprocess.Popen[bytes]:
+    """streamtail started through the launcher; its peak RSS lands in `peak` (KiB)."""
+    args = [sys.executable, "-c", _LAUNCH, str(peak), *cli.argv(argv, None)[1:]]
+    return subprocess.Popen(args, env=cli.env, stderr=subprocess.PIPE, **popen)  # type: ignore[call-overload, no-any-return]
+
+
+def test_memory_is_bounded_by_one_record_not_a_batch_of_bombs(
+    moto: Admin, cli: Cli, stream_name: Names, tmp_path: Path
+) -> None:
+    # 16 records of 64 KB that inflate to 63 MiB each (under the 64 MiB cap), in one batch: the
+    # whole batch was inflated before printing (3.1 GB); one record at a time it is ~350 MB.
+    # A generous bound, the figures in docs/PERFORMANCE.md.
+    stream = moto.create_stream(stream_name("bombs"))
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = packer.compress(b"a" * (63 << 20)) + packer.flush()
+    assert len(bomb) < 70_000
+    moto.put_raw(stream, [(str(i), bomb) for i in range(16)])
+    argv = ["read", stream, "-o", "ndjson", "--endpoint-url", moto.server.endpoint]
+    peak = tmp_path / "peak"
+    proc = measured(cli, argv, peak, stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    lines = size = 0
+    while chunk := proc.stdout.read(1 << 20):
+        lines += chunk.count(b"\n")
+        size += len(chunk)
+    stderr = proc.stderr.read()
+    assert (proc.wait(), lines, stderr) == (0, 16, b"")
+    assert size > 16 * (63 << 20)  # each 63 MiB payload printed whole, as text
+    assert int(peak.read_text()) < 400 * 1024, f"peak RSS {peak.read_text()} KiB"
+
+
+def test_put_refuses_a_1_gb_line_without_holding_it(
+    moto: Admin, cli: Cli, stream_name: Names, tmp_path: Path
+) -> None:
+    # One line of 1 GB without a newline grew `put` to 2.0 GB before it was refused.
+    stream = moto.create_stream(stream_name("longline"))
+    argv = ["put", stream, "--endpoint-url", moto.server.endpoint]
+    peak = tmp_path / "peak"
+    proc = measured(cli, argv, peak, stdin=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
+    block = b"x" * (1 << 20)
+    for _ in range(1024):
+        proc.stdin.write(block)
+    proc.stdin.write(b'\n{"after": 1}\n')
+    proc.stdin.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait() == 2, stderr
+    assert stderr.startswith(
+        "streamtail: warning: line 1: a line of 1073741824 bytes, over the 1 MiB a line holds; "
+        f"not written\nstreamtail: 1 record written to {stream} (1 PutRecords call)\n"
+    )
+    assert [r["Data"] for r in moto.server_records(stream)["shardId-000000000000"]] == [
+        b'{"after": 1}'
+    ]
+    assert int(peak.read_text()) < 150 * 1024, f"peak RSS {peak.read_text()} KiB"
