@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
-from streamtail.decode.basic import loads
+from streamtail.decode.basic import MAX_DEPTH, TOO_DEEP, parse, raw_member, too_deep
 from streamtail.errors import UsageError
 from streamtail.model import PutEntry as Entry
 from streamtail.stdin import Input, TooLong
@@ -69,12 +69,17 @@ class KeySource:
     def needs_json(self) -> bool:
         return self.field is not None
 
-    def key_for(self, obj: Any) -> str | None:
-        """The key for a line whose JSON is `obj`; None when it has none (a reason follows)."""
+    def key_for(self, obj: Any, line: bytes | None = None) -> str | None:
+        """The key for a line whose JSON is `obj` (the `line` itself, for a number's literal
+        text); None when it has none (a reason follows)."""
         if self.fixed is not None:
             return self.fixed
         if self.field is not None:
-            return _key_text(_lookup(obj, self.field))
+            value = _lookup(obj, self.field)
+            if _is_number(value) and line is not None:
+                # A number is used as its literal text: `1.50` stays `1.50`, `1e2` stays `1e2`.
+                value = _lookup(parse(line, literal_numbers=True), self.field)
+            return _key_text(value)
         if self.record_key and isinstance(obj, dict) and isinstance(obj.get("key"), str):
             return str(obj["key"])
         return random_key()
@@ -117,14 +122,17 @@ def _line_entry(
 ) -> Entry | Rejected:
     obj: Any = None
     if from_ndjson or keys.needs_json:
+        # The one JSON depth (decode/basic.py); an NDJSON record holds its payload one level down.
+        if too_deep(line, MAX_DEPTH + 1 if from_ndjson else MAX_DEPTH):
+            return Rejected(number, TOO_DEEP)
         try:
-            obj = loads(line)
-        except orjson.JSONDecodeError:
+            obj = parse(line)
+        except ValueError:
             return Rejected(number, "not JSON")
     data = line
     if from_ndjson:
         try:
-            data = payload_of(obj)
+            data = payload_of(obj, line)
         except BadRecord as exc:
             return Rejected(number, str(exc))
     if encoder is not None:
@@ -132,9 +140,15 @@ def _line_entry(
             data = encoder(data)
         except ValueError as exc:
             return Rejected(number, str(exc))
-    key = keys.key_for(obj)
+    key = keys.key_for(obj, line)
     if key is None:
-        return Rejected(number, f"no usable partition key at {'.'.join(keys.field or ())}")
+        value = _lookup(obj, keys.field or ())
+        why = (
+            f" ({orjson.dumps(value).decode()}: not a string or a number)"
+            if isinstance(value, bool)
+            else ""
+        )
+        return Rejected(number, f"no usable partition key at {'.'.join(keys.field or ())}{why}")
     return _checked(Entry(data, key, number))
 
 
@@ -166,9 +180,11 @@ def default_chunk_size(keys: KeySource) -> int:
     return MAX_RECORD_BYTES - key_bytes
 
 
-def payload_of(obj: Any) -> bytes:
+def payload_of(obj: Any, line: bytes | None = None) -> bytes:
     """The payload bytes of a record as `read -o ndjson` printed it: `data` read by the last step
-    of `enc` (json is written compact; gzip and KPL layers are not put back)."""
+    of `enc` (gzip and KPL layers are not put back). JSON is written as the very text of `data`
+    in the NDJSON `line` (read prints a JSON payload as the bytes it received, so the copy is the
+    same bytes: `10.50`, `1E2`, `1e400`, duplicate keys), or compact from `obj` without a line."""
     if not isinstance(obj, dict):
         raise BadRecord("not a JSON object")
     if "data" not in obj:
@@ -188,7 +204,8 @@ def payload_of(obj: Any) -> bytes:
             raise BadRecord("enc is text but data is not a string")
         return data.encode("utf-8")
     if last in ("json", "avro", "protobuf", None):  # a value decoded with a schema is JSON
-        return orjson.dumps(data)
+        raw = None if line is None else raw_member(line.decode("utf-8"), "data")
+        return raw.encode("utf-8") if raw is not None else orjson.dumps(data)
     raise BadRecord(f"unknown enc {enc!r}")
 
 
@@ -211,10 +228,16 @@ def _lookup(obj: Any, path: tuple[str, ...]) -> Any:
     return obj
 
 
+def _is_number(value: Any) -> bool:
+    """A JSON number (true and false are not keys: they would put every record on one of two
+    shards)."""
+    return isinstance(value, int | float | orjson.Fragment) and not isinstance(value, bool)
+
+
 def _key_text(value: Any) -> str | None:
     if isinstance(value, str):
         text = value
-    elif isinstance(value, bool | int | float | orjson.Fragment):
+    elif _is_number(value):
         text = orjson.dumps(value).decode("utf-8")
     else:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from typing import Any, NamedTuple
 
@@ -103,22 +104,80 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def too_deep(data: bytes | str) -> bool:
-    """Whether a JSON text nests deeper than `MAX_DEPTH` (brackets inside strings not counted).
+def too_deep(data: bytes | str, limit: int = MAX_DEPTH) -> bool:
+    """Whether a JSON text nests deeper than `limit` (brackets inside strings not counted).
     Quick for what cannot be that deep: a short text, or one with few brackets."""
-    if len(data) <= 2 * MAX_DEPTH:
+    if len(data) <= 2 * limit:
         return False
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+    if raw.count(b"[") + raw.count(b"{") <= limit:
         return False
     depth = deepest = 0
     for byte in _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
         depth += _STEP[byte]
         if depth > deepest:
             deepest = depth
-            if deepest > MAX_DEPTH:
+            if deepest > limit:
                 return True
     return False
+
+
+def parse(data: bytes | str, *, literal_numbers: bool = False) -> Any:
+    """A JSON text's value, also where orjson refuses valid JSON (a number beyond a double,
+    `1e400`, becomes an orjson.Fragment of its text); with `literal_numbers` every number is a
+    Fragment of its text (`1.50` stays `1.50`). Raises ValueError (orjson.JSONDecodeError is
+    one) for what is not JSON; the caller checks `too_deep` first."""
+    if not literal_numbers:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            if "number" not in str(exc):
+                raise
+    floats = orjson.Fragment if literal_numbers else _float_or_text
+    ints = orjson.Fragment if literal_numbers else _exact_int
+    try:
+        return json.loads(data, parse_float=floats, parse_int=ints, parse_constant=_no_constants)
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+
+
+def _float_or_text(text: str) -> Any:
+    """A JSON number with a fraction or exponent: exact (basic._exact_float), its text where a
+    double cannot hold it (`1e400`)."""
+    value = _exact_float(text)
+    if value.__class__ is float and not math.isfinite(value):
+        return orjson.Fragment(text)
+    return value
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def raw_member(text: str, name: str) -> str | None:
+    """The JSON text of the top-level object member `name` exactly as it stands in `text` (the
+    last one where the name repeats), or None when `text` is not an object that has it. Every
+    member is scanned by the standard library's own parser, so strings holding brackets or
+    quotes cannot mislead it; raises ValueError where `text` is not JSON."""
+    at = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if text[at : at + 1] != "{":
+        return None
+    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    found = None
+    while text[at : at + 1] == '"':
+        key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if text[at : at + 1] != ":":
+            raise ValueError("expected ':'")
+        start = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+        _value, end = _DECODER.raw_decode(text, start)
+        if key == name:
+            found = text[start:end]
+        at = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+        if text[at : at + 1] != ",":
+            break
+        at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    return found
 
 
 def _exact_int(text: str) -> Any:

@@ -10,6 +10,7 @@ rest (ENOSPC, EFBIG), what a disk filling up mid-write does.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -256,3 +257,42 @@ def test_put_refuses_a_1_gb_line_without_holding_it(
         b'{"after": 1}'
     ]
     assert int(peak.read_text()) < 150 * 1024, f"peak RSS {peak.read_text()} KiB"
+
+
+def test_payload_bytes_unchanged_through_read_and_put_from_ndjson(
+    moto: Admin, cli: Cli, stream_name: Names
+) -> None:
+    # `read | put --from-ndjson`, the README's copy recipe, rewrote JSON (10.50 -> 10.5, 1E2 ->
+    # 100.0, duplicate keys collapsed) and printed valid JSON orjson refuses (1e400) as text.
+    source = moto.create_stream(stream_name("src"))
+    target = moto.create_stream(stream_name("dst"))
+    same = [
+        b'{"price":10.50,"n":1E2,"big":1e400,"tiny":-0.0e-0}',
+        b'{"dup":1,"dup":2, "spaced" : [ 1 , 2 ]}',
+        b'{"s":"caf\\u00e9 \\"q\\" \\/"}',
+        b"123456789012345678901234567890",
+        DEEP,  # nested beyond 254 levels: text, and text goes back as its bytes
+        b"plain text",
+        b"\x00\xff binary",
+    ]
+    over_lines = b'{\n  "a": 1.50,\n  "a": 2\n}\n'
+    moto.put_raw(source, [("k", data) for data in [*same, over_lines]])
+    endpoint = moto.server.endpoint
+    read = cli.run_bytes("read", source, "-o", "ndjson", endpoint=endpoint)
+    assert read[0] == 0, read[2]
+    lines = read[1].splitlines()
+    encs = [json.loads(line)["enc"] for line in lines]  # the standard library reads 1e400
+    assert encs == ["json", "json", "json", "json", "text", "text", "base64", "json"]
+    put = subprocess.run(
+        cli.argv(["put", target, "--from-ndjson"], endpoint),
+        input=read[1],
+        capture_output=True,
+        env=cli.env,
+        check=False,
+    )
+    assert put.returncode == 0, put.stderr
+    copied = [r["Data"] for r in moto.server_records(target)["shardId-000000000000"]]
+    assert copied == [
+        *same,
+        b'{"a":1.50,"a":2}',
+    ]  # over lines: only the whitespace between tokens goes

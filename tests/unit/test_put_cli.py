@@ -99,6 +99,19 @@ def test_bad_lines_are_named_the_rest_written_and_the_exit_is_2(kinesis: Any) ->
     assert [k for k, _ in _stored(kinesis, "out")] == ["a", "b"]
 
 
+def test_key_field_numbers_are_their_literal_text_and_booleans_no_key(kinesis: Any) -> None:
+    # issue 26: `{"u":1.50}` was key `1.5`, `1e2` was `100.0`, `true` was the key "true"
+    _stream(kinesis, "out")
+    lines = b'{"u":1.50}\n{"u":1e2}\n{"u":"s"}\n{"u":true}\n'
+    result = run_cli("put", "out", "--key-field", "u", input=lines)
+    assert result.code == 2
+    assert result.stderr.splitlines()[0] == (
+        "streamtail: warning: line 4: no usable partition key at u (true: not a string or a "
+        "number); not written"
+    )
+    assert [k for k, _ in _stored(kinesis, "out")] == ["1.50", "1e2", "s"]
+
+
 def test_a_missing_stream_fails_before_reading_input(kinesis: Any) -> None:
     result = run_cli("put", "nope", input=b"x\n")
     assert result.code == 3
