@@ -76,10 +76,13 @@ def _fail(message: str, hint: str | None, code: int) -> NoReturn:
     from streamtail.render.safe import inert
 
     # Messages can quote stream names, user input and server text: never raw on the terminal.
-    sys.stderr.write(f"streamtail: error: {inert(message)}\n")
-    if hint:
-        sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"streamtail: error: {inert(message)}\n")
+        if hint:
+            sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
+        sys.stderr.flush()
+    except OSError:  # stderr gone too (a terminal closed: SIGHUP): the exit code still tells
+        pass
     sys.exit(code)
 
 
