@@ -55,39 +55,33 @@ class Printing:
 
         Records are decoded and printed a chunk at a time (about `CHUNK_BYTES` of payloads, or
         one record whose payload was inflated), so memory holds one large record's output at
-        most, never a whole batch inflated. The batch is recorded in the checkpoint only once
-        all of it is written: a write that fails raises first, and the checkpoint keeps naming
-        only what was written whole.
+        most, never a whole batch inflated. Each chunk is noted in the checkpoint once it is
+        written whole (a write that fails raises first), and the checkpoint is saved at the end
+        of the batch, or on the way out (`save_last`): it names only what was written whole.
         """
-        printed: list[Record] = []
-        partial = None
         chunk: list[Item] = []
         start = weight = 0
-        # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
-        with shielded():
-            for index, record in enumerate(records):
-                items = expand(record, self.options) if self.decoding else [(record, _NOT_DECODED)]
-                chunk += items
-                weight += len(record.data)
-                # A payload that was inflated (gzip, zlib: "gzip+json") goes out at once.
-                if weight >= CHUNK_BYTES or (items and "+" in items[0][1].enc):
-                    partial = self._print(chunk, records[start : index + 1], printed) or partial
-                    chunk, weight, items = [], 0, []  # nothing of it held past its printing
-                    start = index + 1
-                    if self.remaining == 0:
-                        break
-            if chunk and self.remaining != 0:
-                partial = self._print(chunk, records[start:], printed) or partial
-            if self.checkpoint is not None:
-                self.checkpoint.note(printed, partial)
+        for index, record in enumerate(records):
+            items = expand(record, self.options) if self.decoding else [(record, _NOT_DECODED)]
+            chunk += items
+            weight += len(record.data)
+            # A payload that was inflated (gzip, zlib: "gzip+json") goes out at once.
+            if weight >= CHUNK_BYTES or (items and "+" in items[0][1].enc):
+                self._print(chunk, records[start : index + 1])
+                chunk, weight, items = [], 0, []  # nothing of it held past its printing
+                start = index + 1
+                if self.remaining == 0:
+                    break
+        if chunk and self.remaining != 0:
+            self._print(chunk, records[start:])
+        if self.checkpoint is not None:
+            with shielded():
                 save(self.checkpoint, self.walker)
         return self.remaining == 0
 
-    def _print(
-        self, items: list[Item], records: list[Record], printed: list[Record]
-    ) -> tuple[Record, int] | None:
+    def _print(self, items: list[Item], records: list[Record]) -> None:
         """The items of whole `records`: what an earlier run printed left out, filtered, cut to
-        --limit, written; what was printed added to `printed`; the record --limit cut short."""
+        --limit, written, and noted in the checkpoint."""
         if self.decoding:
             items = self.parts.unprinted(items)
         if self.renderer.needs_decoded:
@@ -100,10 +94,12 @@ class Printing:
                 partial = self.parts.cut(items, kept[self.remaining - 1])
             kept = kept[: self.remaining]
             self.remaining -= len(kept)
-        if kept:
-            self._write(kept)
-            printed.extend(record for record, _ in kept)
-        return partial
+        # Printed and noted together, or neither: Ctrl-C, SIGTERM and SIGHUP wait for this.
+        with shielded():
+            if kept:
+                self._write(kept)
+            if self.checkpoint is not None and (kept or partial):
+                self.checkpoint.note((record for record, _ in kept), partial)
 
     def _write(self, items: list[Item]) -> None:
         try:
