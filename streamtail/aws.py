@@ -20,6 +20,7 @@ from streamtail import __version__, leanparse
 from streamtail.errors import (
     ServiceError,
     StreamtailError,
+    UsageError,
     from_botocore_error,
     from_client_error,
 )
@@ -66,6 +67,7 @@ class Clients:
     ) -> None:
         """`quick`: short timeouts and no retries (shell completion must answer fast).
         `log`: `--debug`, every request and response as redacted lines (debuglog.py)."""
+        check_endpoint(conn.endpoint_url, "--endpoint-url")
         self.conn = conn
         #: `--debug`'s line writer, for what sources decide about the service
         self.log = log
@@ -140,13 +142,39 @@ class Clients:
                     endpoint_url=endpoint,
                     config=self._data_config if data_plane else self._config,
                 )
+            except botocore.exceptions.InvalidRegionError as exc:
+                raise UsageError(
+                    f"invalid region {self.region!r}: not a region name",
+                    hint="a region such as us-east-1 or eu-west-1 (from --region, AWS_REGION, "
+                    "AWS_DEFAULT_REGION or the profile)",
+                ) from exc
             except botocore.exceptions.BotoCoreError as exc:
                 raise translate(exc, service) from exc
             except ValueError as exc:  # botocore raises ValueError for a malformed endpoint URL
-                raise translate(exc, service) from exc
+                # --endpoint-url is checked first: this one came from AWS_ENDPOINT_URL* or config
+                raise UsageError(
+                    f"{service}: {exc}",
+                    hint="an endpoint URL needs its scheme, e.g. http://127.0.0.1:4566: check "
+                    "AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_* and the profile's endpoint_url",
+                ) from exc
             if service == "kinesis":
                 _use_iam_token(self._clients[key])
         return self._clients[key]
+
+
+def check_endpoint(url: str | None, option: str) -> None:
+    """An endpoint URL is http(s)://HOST[:PORT][/PATH]: anything else is a usage error (exit 2)
+    with the likely fix (botocore only says "Invalid endpoint")."""
+    if url is None:
+        return
+    parts = urlsplit(url.strip())
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        return
+    if "://" in url or not url.strip():
+        hint = "the scheme is http or https: http://127.0.0.1:4566, https://kinesis.example.com"
+    else:
+        hint = f"give the scheme: {option} http://{url.strip()} (or https://)"
+    raise UsageError(f"invalid {option} {url!r}: not an http(s) URL", hint=hint)
 
 
 def iam_token_for(endpoint: str | None) -> str | None:

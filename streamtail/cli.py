@@ -23,10 +23,14 @@ from streamtail.cli_options import (
     Binary,
     CheckpointOpt,
     ChunkSize,
+    Columns,
+    Compress,
     Consumer,
     Debug,
     Decode,
     DecodeChoice,
+    Delimiter,
+    Deregister,
     Efo,
     Endpoint,
     Event,
@@ -35,6 +39,7 @@ from streamtail.cli_options import (
     Grep,
     GsrSchema,
     HashKey,
+    IdleExit,
     Key,
     KeyField,
     LagApp,
@@ -63,6 +68,7 @@ from streamtail.cli_options import (
     Stream,
     Until,
     Watch,
+    Where,
 )
 from streamtail.errors import ExitCode, StreamtailError
 from streamtail.signals import Interrupted, handled
@@ -148,12 +154,19 @@ class _Group(typer.core.TyperGroup):
                 sys.stdout.flush()
             sys.exit(ExitCode.OK)
         except _click.UsageError as exc:
-            command = exc.ctx.command_path if exc.ctx else "streamtail"
+            argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
+            command = exc.ctx.command_path if exc.ctx else self._command_path(list(argv))
             _fail(exc.format_message(), f"see '{command} --help'", ExitCode.USAGE)
         except typer.Abort:
             sys.exit(ExitCode.INTERRUPTED)
         except _click.ClickException as exc:
             _fail(exc.format_message(), None, exc.exit_code)
+
+    def _command_path(self, argv: list[str]) -> str:
+        """The command an error without a context is about (Click's parser raises "Option
+        '--from' requires an argument." without one): the first word of argv, if a command."""
+        name = next((word for word in argv if not word.startswith("-")), None)
+        return f"streamtail {name}" if name in self.commands else "streamtail"
 
     def _main_shell_completion(
         self, ctx_args: Any, prog_name: str, complete_var: Any = None
@@ -249,16 +262,19 @@ def _read(
     start: str | None,
     until: str | None,
     limit: int | None,
-    idle_exit: float | None,
+    idle_exit: str | None,
     output: OutputFormat | None,
+    delimiter: str | None,
     decode: DecodeChoice,
     shard: list[str] | None,
     key: str | None,
     hash_key: str | None,
     grep: str | None,
     event: list[str] | None,
+    where: str | None,
+    columns: str | None,
     checkpoint: str | None,
-    retry_timeout: float | None,
+    retry_timeout: str | None,
     efo: bool,
     consumer: str | None,
     expand_logs: bool,
@@ -287,12 +303,15 @@ def _read(
         limit=limit,
         idle_exit=idle_exit,
         output=output.value if output else None,
+        delimiter=delimiter,
         decode=DecodeMode(decode.value),
         shards=tuple(shard or ()),
         key=key,
         hash_key=hash_key,
         grep=grep,
         events=tuple(event or ()),
+        where=where,
+        columns=columns,
         checkpoint=checkpoint,
         retry_timeout=retry_timeout,
         efo=efo,
@@ -313,12 +332,15 @@ def read(
     until: Until = None,
     limit: Limit = None,
     output: Output = None,
+    delimiter: Delimiter = None,
     decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     hash_key: HashKey = None,
     grep: Grep = None,
     event: Event = None,
+    where: Where = None,
+    columns: Columns = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
     efo: Efo = False,
@@ -344,12 +366,15 @@ def read(
         until=until,
         limit=limit,
         output=output,
+        delimiter=delimiter,
         decode=decode,
         shard=shard,
         key=key,
         hash_key=hash_key,
         grep=grep,
         event=event,
+        where=where,
+        columns=columns,
         checkpoint=checkpoint,
         retry_timeout=retry_timeout,
         efo=efo,
@@ -374,17 +399,17 @@ def follow(
     start: Start = None,
     until: Until = None,
     limit: Limit = None,
-    idle_exit: Annotated[
-        float | None,
-        typer.Option("--idle-exit", help="Exit 0 after this many seconds with no new record."),
-    ] = None,
+    idle_exit: IdleExit = None,
     output: Output = None,
+    delimiter: Delimiter = None,
     decode: Decode = DecodeChoice.auto,
     shard: ShardOpt = None,
     key: Key = None,
     hash_key: HashKey = None,
     grep: Grep = None,
     event: Event = None,
+    where: Where = None,
+    columns: Columns = None,
     checkpoint: CheckpointOpt = None,
     retry_timeout: RetryTimeout = None,
     efo: Efo = False,
@@ -410,12 +435,15 @@ def follow(
         until=until,
         limit=limit,
         output=output,
+        delimiter=delimiter,
         decode=decode,
         shard=shard,
         key=key,
         hash_key=hash_key,
         grep=grep,
         event=event,
+        where=where,
+        columns=columns,
         checkpoint=checkpoint,
         retry_timeout=retry_timeout,
         efo=efo,
@@ -444,6 +472,7 @@ def put(
     chunk_size: ChunkSize = None,
     avro_schema: PutAvroSchema = None,
     gsr_schema: GsrSchema = None,
+    compress: Compress = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: Endpoint = None,
@@ -463,6 +492,7 @@ def put(
         chunk_size=chunk_size,
         avro_schema=avro_schema,
         gsr_schema=gsr_schema,
+        compress=compress.value if compress else None,
     )
     _run(debug, no_color, lambda env: run_put(request, env))
 
@@ -563,6 +593,7 @@ def demo(
 def consumers_command(
     stream: Stream,
     prune: Prune = False,
+    deregister: Deregister = None,
     output: ListOutput = None,
     profile: Profile = None,
     region: Region = None,
@@ -570,12 +601,18 @@ def consumers_command(
     no_color: NoColor = False,
     debug: Debug = False,
 ) -> None:
-    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo)."""
+    """List a Kinesis stream's enhanced fan-out consumers, marking streamtail's own (--efo);
+    --prune and --deregister remove them."""
     from streamtail.efo.command import run_consumers
 
     conn = _connection(profile, region, endpoint_url)
     fmt = output.value if output else None
-    _run(debug, no_color, lambda env: run_consumers(stream, conn, env, fmt, prune=prune))
+    names = tuple(deregister or ())
+    _run(
+        debug,
+        no_color,
+        lambda env: run_consumers(stream, conn, env, fmt, prune=prune, deregister=names),
+    )
 
 
 def main() -> None:

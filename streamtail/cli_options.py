@@ -28,6 +28,8 @@ class DecodeChoice(StrEnum):
     avro = "avro"
     protobuf = "protobuf"
     gsr = "gsr"
+    zstd = "zstd"
+    lz4 = "lz4"
 
 
 #: `-o` of `ls`, `shards`: one choice per listing (streamtail/formats.py)
@@ -130,9 +132,22 @@ Until = Annotated[
         "--until", metavar="TIME", help="Stop at the first record that arrived after this time."
     ),
 ]
+
+
+def _count(text: str) -> int:
+    """`--limit N`: a whole number, 1 or more (Click's own words for these are its types')."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a whole number") from None
+    if count < 1:
+        raise typer.BadParameter(f"{count} prints nothing: give 1 or more")
+    return count
+
+
 Limit = Annotated[
     int | None,
-    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", min=1),
+    typer.Option("--limit", "-n", metavar="N", help="Stop after this many records.", parser=_count),
 ]
 Output = Annotated[
     OutputFormat | None,
@@ -140,7 +155,18 @@ Output = Annotated[
         "--output",
         "-o",
         metavar="FMT",
-        help="table (default on a terminal), ndjson (default otherwise), raw or aws.",
+        help="table (default on a terminal), ndjson (default otherwise), raw, aws, csv or tsv.",
+        show_default=False,
+    ),
+]
+Delimiter = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-D",
+        metavar="TEXT",
+        help="With -o raw: what follows each payload (default \\n; '' none, \\0 NUL; escapes "
+        "\\n \\t \\r \\0 \\\\ \\xHH).",
         show_default=False,
     ),
 ]
@@ -149,9 +175,9 @@ Decode = Annotated[
     typer.Option(
         "--decode",
         metavar="MODE",
-        help="auto: gzip/zlib, KPL aggregates, Glue Schema Registry frames, CloudWatch Logs, JSON, "
-        "text, base64; or force json, text, base64, none, avro (--avro-schema), protobuf "
-        "(--proto-message) or gsr.",
+        help="auto: gzip/zlib/zstd/lz4, KPL aggregates, Glue Schema Registry frames, CloudWatch "
+        "Logs, JSON, text, base64; or force json, text, base64, none, avro (--avro-schema), "
+        "protobuf (--proto-message), gsr, zstd or lz4.",
         case_sensitive=False,
     ),
 ]
@@ -185,6 +211,24 @@ Grep = Annotated[
     str | None,
     typer.Option(
         "--grep", metavar="REGEX", help="Only records whose decoded payload matches this regex."
+    ),
+]
+Where = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        metavar="EXPR",
+        help="Only records for which this JMESPath expression on the NDJSON object is true, e.g. "
+        '"data.status == \'failed\'" or "new.total > `100`".',
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        metavar="LIST",
+        help="With -o table, csv or tsv: the columns, as dotted paths into the NDJSON object "
+        "(ts,key,data.status).",
     ),
 ]
 ListOutput = Annotated[
@@ -224,12 +268,12 @@ CheckpointOpt = Annotated[
     ),
 ]
 RetryTimeout = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--retry-timeout",
-        metavar="SECONDS",
-        help="Give up (exit 1) once a shard has failed this long without a break (default: 180 "
-        "for read; follow never gives up); inf: never.",
+        metavar="DURATION",
+        help="Give up (exit 1) once a shard has failed this long without a break, e.g. 90s or 3m "
+        "(default: 3m for read; follow never gives up); inf: never.",
         show_default=False,
     ),
 ]
@@ -258,6 +302,16 @@ ProtoMessage = Annotated[
         metavar="NAME",
         help="Payloads are bare Protobuf messages of this type (package.Message); implies "
         "--decode protobuf.",
+    ),
+]
+
+
+IdleExit = Annotated[
+    str | None,
+    typer.Option(
+        "--idle-exit",
+        metavar="DURATION",
+        help="Exit 0 after this long with no new record, e.g. 30s, 2m or 1.5 (seconds).",
     ),
 ]
 
@@ -327,12 +381,39 @@ Prune = Annotated[
         "process is gone from this host, or they are over 7 days old).",
     ),
 ]
+Deregister = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--deregister",
+        metavar="NAME",
+        help="Deregister this consumer (any, e.g. one kept by --consumer NAME), without asking; "
+        "repeatable.",
+    ),
+]
 PutAvroSchema = Annotated[
     str | None,
     typer.Option(
         "--avro-schema",
         metavar="FILE",
         help="Write each JSON line as bare Avro binary with this schema (.avsc).",
+    ),
+]
+
+
+class CompressChoice(StrEnum):
+    """`put --compress` (decode.compress.compressor)."""
+
+    gzip = "gzip"
+    zstd = "zstd"
+
+
+Compress = Annotated[
+    CompressChoice | None,
+    typer.Option(
+        "--compress",
+        metavar="CODEC",
+        help="Compress each record's data: gzip or zstd (read decodes either).",
+        case_sensitive=False,
     ),
 ]
 GsrSchema = Annotated[

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,10 @@ from streamtail.errors import (
 from streamtail.filters import RecordFilter, check_filters, parse_hash_key, shards_for
 from streamtail.model import SourceKind, StreamRef
 from streamtail.names import resolve
-from streamtail.positions import parse_position, parse_until
+from streamtail.positions import check_window, parse_duration, parse_position, parse_until
 from streamtail.render import LISTINGS, RenderContext, make_listing, make_renderer, output_format
+from streamtail.render.columns import columns_for
+from streamtail.render.raw import parse_delimiter
 from streamtail.status import status_line
 
 if TYPE_CHECKING:
@@ -46,8 +49,11 @@ class ReadRequest:
     start: str | None = None
     until: str | None = None
     limit: int | None = None
-    idle_exit: float | None = None
+    #: --idle-exit DURATION (positions.parse_duration)
+    idle_exit: str | None = None
     output: str | None = None
+    #: --delimiter TEXT of `-o raw` (render.raw.parse_delimiter; None: a newline)
+    delimiter: str | None = None
     decode: DecodeMode = DecodeMode.AUTO
     shards: tuple[str, ...] = ()
     key: str | None = None
@@ -55,12 +61,16 @@ class ReadRequest:
     hash_key: str | None = None
     grep: str | None = None
     events: tuple[str, ...] = ()
+    #: --where EXPR: JMESPath on each record's schema-v1 object (checked in _read_setup)
+    where: str | None = None
+    #: --columns LIST: dotted paths for -o table, csv and tsv
+    columns: str | None = None
     expand_logs: bool = False
     skip_control: bool = False
     #: --checkpoint FILE
     checkpoint: str | None = None
-    #: --retry-timeout SECONDS (None: the default of the command; inf: never give up)
-    retry_timeout: float | None = None
+    #: --retry-timeout DURATION (None: the default of the command; inf: never give up)
+    retry_timeout: str | None = None
     #: --avro-schema FILE, --proto-descriptor FILE, --proto-message NAME
     avro_schema: str | None = None
     proto_descriptor: str | None = None
@@ -109,6 +119,10 @@ class ReadSetup:
     output: str
     record_filter: RecordFilter
     ref: StreamRef
+    #: --columns, parsed (None: the format's own)
+    columns: tuple[str, ...] | None = None
+    #: what `raw` writes after each payload
+    delimiter: bytes = b"\n"
 
 
 def run_read(request: ReadRequest, env: Env, *, pacing: Pacing | None = None) -> None:
@@ -156,6 +170,7 @@ def _read(
     )
     from streamtail.reader import Walker
     from streamtail.reader.start import skips_by_time
+    from streamtail.render.ndjson import record_object
 
     request, plan, record_filter = setup.request, setup.plan, setup.record_filter
     if checkpoint is not None:
@@ -183,8 +198,12 @@ def _read(
         stream=ref.display,
         raw_bytes=options.mode is DecodeMode.NONE,
         table=ref.name if ref.kind is SourceKind.DYNAMODB else None,
+        columns=setup.columns,
+        delimiter=setup.delimiter,
     )
     renderer = make_renderer(setup.output, ctx)
+    # --where asks its expression of the object NDJSON prints for each record.
+    record_filter = record_filter.seeing(partial(record_object, ctx))
     # `aws` prints records as the API returned them; filters still look at what they hold.
     decoding = renderer.needs_decoded or record_filter.active or request.skip_control
     printing = Printing(
@@ -215,8 +234,14 @@ def _read(
                     break
             failing = False
         finally:
-            steps = (batches.close, renderer.close, printing.problems.close)
-            wind_down((*steps, lambda: save_last(checkpoint, walker)), env, failing=failing)
+            steps = (
+                batches.close,
+                renderer.close,
+                lambda: printing.problems.close(printing.shown),
+                lambda: record_filter.report(env.warn),
+                lambda: save_last(checkpoint, walker),
+            )
+            wind_down(steps, env, failing=failing)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
 
@@ -293,17 +318,29 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
     default = LATEST if request.follow else TRIM_HORIZON
     position = default if request.start is None else parse_position(request.start, now)
     until = None if request.until is None else parse_until(request.until, now)
+    if until is not None and (request.start is not None or request.checkpoint is None):
+        check_window(position, until, now, request.until or "")
     if request.limit is not None and request.limit < 1:
         raise UsageError(f"invalid --limit {request.limit}: must be 1 or more")
-    if request.idle_exit is not None and not request.idle_exit > 0:
-        raise UsageError(f"invalid --idle-exit {request.idle_exit}: must be more than 0")
-    if request.retry_timeout is not None and not request.retry_timeout >= 0:
-        raise UsageError(
-            f"invalid --retry-timeout {request.retry_timeout}: must be 0 or more (inf: never)"
-        )
+    idle_exit = None
+    if request.idle_exit is not None:
+        idle_exit = parse_duration(request.idle_exit, "--idle-exit")
+        if not idle_exit > 0:
+            raise UsageError(f"invalid --idle-exit {request.idle_exit!r}: must be more than 0")
+    retry_timeout = None
+    if request.retry_timeout is not None:
+        retry_timeout = parse_duration(request.retry_timeout, "--retry-timeout", never=True)
     output = output_format(request.output, env)
+    columns = columns_for(request.columns, output)
+    delimiter = b"\n"
+    if request.delimiter is not None:
+        if output != "raw":
+            raise UsageError(f"--delimiter is for -o raw, not -o {output}")
+        delimiter = parse_delimiter(request.delimiter)
     check_consumer_option(request.efo, request.consumer)
-    record_filter = RecordFilter.build(request.key, request.grep, request.events)
+    record_filter = RecordFilter.build(request.key, request.grep, request.events, request.where)
+    for caution in record_filter.cautions():
+        env.warn(caution)
     hash_key = None if request.hash_key is None else parse_hash_key(request.hash_key)
     ref = resolve(request.stream)
     check_filters(record_filter, ref.kind, hash_key=hash_key is not None)  # before any call
@@ -311,12 +348,12 @@ def _read_setup(request: ReadRequest, env: Env) -> ReadSetup:
         position=position,
         follow=request.follow,
         until=until,
-        idle_exit=request.idle_exit,
+        idle_exit=idle_exit,
         shards=frozenset(request.shards),
         accept=shards_for(record_filter.key, hash_key),
-        retry_timeout=request.retry_timeout,
+        retry_timeout=retry_timeout,
     )
-    return ReadSetup(request, plan, output, record_filter, ref)
+    return ReadSetup(request, plan, output, record_filter, ref, columns, delimiter)
 
 
 def run_shards(name: str, conn: Connection, env: Env, output: str | None) -> None:

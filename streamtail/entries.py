@@ -36,6 +36,17 @@ class BadRecord(ValueError):
 class Rejected(NamedTuple):
     origin: int
     reason: str
+    #: what to do about it, where something helps (each cause has its own)
+    hint: str | None = None
+
+
+_NDJSON_HINT = "--from-ndjson reads the lines `read -o ndjson` prints"
+_KEY_FIELD_HINT = (
+    "--key-field needs each JSON line to hold that field: a string, or a number (its literal "
+    f"text), of 1 to {MAX_KEY_CHARS} characters"
+)
+_ENCODER_HINT = "each line is written with the schema: a JSON value the schema accepts"
+_SIZE_HINT = "put --binary cuts a large input into records of --chunk-size bytes"
 
 
 @dataclass(frozen=True)
@@ -90,8 +101,8 @@ def random_key() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-#: turns a line's JSON text into the payload (`put --avro-schema`, `--gsr-schema`); raises
-#: ValueError when the value does not fit
+#: turns a line's text into the payload (`put --avro-schema`, `--gsr-schema`, `--compress`);
+#: raises ValueError when the value does not fit
 Encoder = Callable[[bytes], bytes]
 
 
@@ -106,9 +117,8 @@ def line_entries(
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, TooLong):
             limit = line_limit(transformed=from_ndjson or encoder is not None) >> 20
-            yield Rejected(
-                number, f"a line of {raw.length} bytes, over the {limit} MiB a line holds"
-            )
+            reason = f"a line of {raw.length} bytes, over the {limit} MiB a line holds"
+            yield Rejected(number, reason, _SIZE_HINT)
             continue
         line = raw[:-1] if raw.endswith(b"\n") else raw
         line = line[:-1] if line.endswith(b"\r") else line
@@ -128,18 +138,18 @@ def _line_entry(
         try:
             obj = parse(line)
         except ValueError:
-            return Rejected(number, "not JSON")
+            return Rejected(number, "not JSON", _NDJSON_HINT if from_ndjson else _KEY_FIELD_HINT)
     data = line
     if from_ndjson:
         try:
             data = payload_of(obj, line)
         except BadRecord as exc:
-            return Rejected(number, str(exc))
+            return Rejected(number, str(exc), _NDJSON_HINT)
     if encoder is not None:
         try:
             data = encoder(data)
         except ValueError as exc:
-            return Rejected(number, str(exc))
+            return Rejected(number, str(exc), _ENCODER_HINT)
     key = keys.key_for(obj, line)
     if key is None:
         value = _lookup(obj, keys.field or ())
@@ -148,7 +158,8 @@ def _line_entry(
             if isinstance(value, bool)
             else ""
         )
-        return Rejected(number, f"no usable partition key at {'.'.join(keys.field or ())}{why}")
+        field = ".".join(keys.field or ())
+        return Rejected(number, f"no usable partition key at {field}{why}", _KEY_FIELD_HINT)
     return _checked(Entry(data, key, number))
 
 
@@ -159,9 +170,10 @@ def line_limit(*, transformed: bool) -> int:
 
 
 def chunk_entries(
-    stream: Input | BinaryIO, keys: KeySource, chunk_size: int
+    stream: Input | BinaryIO, keys: KeySource, chunk_size: int, *, encoder: Encoder | None = None
 ) -> Iterator[Entry | Rejected]:
-    """`--binary`: the input cut into chunks of `chunk_size` bytes (the last may be shorter)."""
+    """`--binary`: the input cut into chunks of `chunk_size` bytes (the last may be shorter),
+    each made a payload by `encoder` when given (`put --compress`)."""
     source = stream if isinstance(stream, Input) else Input(stream)
     number = 0
     while True:
@@ -171,7 +183,7 @@ def chunk_entries(
         number += 1
         key = keys.key_for(None)
         assert key is not None
-        yield _checked(Entry(chunk, key, number))
+        yield _checked(Entry(encoder(chunk) if encoder else chunk, key, number))
 
 
 def default_chunk_size(keys: KeySource) -> int:
@@ -212,7 +224,9 @@ def payload_of(obj: Any, line: bytes | None = None) -> bytes:
 def _checked(entry: Entry) -> Entry | Rejected:
     if entry.size > MAX_RECORD_BYTES:
         return Rejected(
-            entry.origin, f"{entry.size} bytes with its key, over the 1 MiB Kinesis record limit"
+            entry.origin,
+            f"{entry.size} bytes with its key, over the 1 MiB Kinesis record limit",
+            _SIZE_HINT,
         )
     return entry
 

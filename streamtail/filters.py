@@ -1,16 +1,25 @@
-"""Record filters (`--key`, `--grep`, `--event`), applied after decoding and before `--limit`
-counts, and the shard narrowing that `--key` and `--hash-key` allow."""
+"""Record filters (`--key`, `--grep`, `--event`, `--where`), applied after decoding and before
+`--limit` counts, and the shard narrowing that `--key` and `--hash-key` allow.
+
+Any command that shows records can attach the same filter: `RecordFilter.build(...)` checks the
+options before any call, and `seeing(view)` gives `--where` the object each record is shown as
+(where.py; jmespath is imported only when --where is given).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from streamtail.decode import Item, text_of
 from streamtail.errors import UsageError
 from streamtail.model import Shard, SourceKind
+
+if TYPE_CHECKING:
+    from streamtail.where import Where
 
 EVENTS = frozenset({"INSERT", "MODIFY", "REMOVE"})
 #: Kinesis partition keys are 1 to 256 Unicode characters
@@ -92,9 +101,17 @@ class RecordFilter:
     grep: re.Pattern[str] | None = None
     #: DynamoDB event names to keep (INSERT, MODIFY, REMOVE)
     events: frozenset[str] = frozenset()
+    #: --where EXPR (JMESPath on the record's schema-v1 object)
+    where: Where | None = None
 
     @classmethod
-    def build(cls, key: str | None, grep: str | None, events: tuple[str, ...] = ()) -> RecordFilter:
+    def build(
+        cls,
+        key: str | None,
+        grep: str | None,
+        events: tuple[str, ...] = (),
+        where: str | None = None,
+    ) -> RecordFilter:
         unknown = [e for e in events if e.upper() not in EVENTS]
         if unknown:
             raise UsageError(f"invalid --event {unknown[0]!r}: choose INSERT, MODIFY or REMOVE")
@@ -105,11 +122,38 @@ class RecordFilter:
                 pattern = re.compile(grep)
             except re.error as exc:
                 raise UsageError(f"invalid --grep {grep!r}: {exc}") from exc
-        return cls(key=None if key is None else check_key(key), grep=pattern, events=wanted)
+        expression = None
+        if where is not None:
+            from streamtail.where import Where
+
+            expression = Where(where)
+        key = None if key is None else check_key(key)
+        return cls(key=key, grep=pattern, events=wanted, where=expression)
+
+    def seeing(self, view: Callable[[Item], dict[str, Any]]) -> RecordFilter:
+        """This filter with --where asking its expression of `view(item)` (the schema-v1 object
+        the command shows the record as)."""
+        if self.where is None:
+            return self
+        return replace(self, where=self.where.seeing(view))
+
+    def cautions(self) -> list[str]:
+        """What --where likely does not mean, to say before reading."""
+        return [] if self.where is None else self.where.cautions()
+
+    def report(self, warn: Callable[[str], None]) -> None:
+        """The records --where failed on, in one warning (at the end of a read)."""
+        if self.where is not None:
+            self.where.report(warn)
 
     @property
     def active(self) -> bool:
-        return self.key is not None or self.grep is not None or bool(self.events)
+        return (
+            self.key is not None
+            or self.grep is not None
+            or bool(self.events)
+            or self.where is not None
+        )
 
     def apply(self, items: Sequence[Item]) -> Sequence[Item]:
         if not self.active:
@@ -122,4 +166,6 @@ class RecordFilter:
             return False
         if self.events and (record.change is None or record.change.event not in self.events):
             return False
-        return self.grep is None or self.grep.search(text_of(decoded)) is not None
+        if self.grep is not None and self.grep.search(text_of(decoded)) is None:
+            return False
+        return self.where is None or self.where.keep(item)

@@ -13,6 +13,8 @@ RECORD_FORMATS: dict[str, str] = {
     "ndjson": "streamtail.render.ndjson:NdjsonRenderer",
     "raw": "streamtail.render.raw:RawRenderer",
     "aws": "streamtail.render.aws:AwsRenderer",
+    "csv": "streamtail.render.delimited:CsvRenderer",
+    "tsv": "streamtail.render.delimited:TsvRenderer",
 }
 
 #: `ls`, `shards`: format -> "module:class" of its `render.listing.Listing`

@@ -155,6 +155,10 @@ class Record(NamedTuple):
     change: Change | None = None
     #: the index of a user record unpacked from a KPL aggregate (`seq` is the aggregate's)
     subseq: int | None = None
+    #: the compression the service says `data` was written with ("gzip", "zstd", "lzop", or
+    #: "codec N" for one it names by number only): a Yandex Data Streams record's `Codec`
+    #: (sources/yds.py); None when the service says nothing, or that it is not compressed
+    codec: str | None = None
 
 
 @dataclass(frozen=True)

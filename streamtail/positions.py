@@ -1,8 +1,10 @@
 """Parsing `--from` and `--until` into positions and times.
 
 Forms (docs/CONTRACT.md): `trim-horizon`, `latest`, `at:SEQ`, `after:SEQ`, an ISO-8601 time, or a
-relative time such as `-30s`, `-15m`, `-2h`, `-1d` (units may be combined: `-1h30m`; `--until`
-also takes `+10m`, a time in the future).
+relative time such as `-30s`, `-15m`, `-2h`, `-1d` (units may be combined: `-1h30m`, and take
+decimals: `-1.5h`; `+10m` is a time in the future, which `--until` takes). The spans of time of
+the other options (`--idle-exit 2s`, `--retry-timeout 3m`, lag's `--interval`) are read by
+`parse_duration`, with the same units (`span`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from datetime import UTC, datetime
 from streamtail.errors import UsageError
 from streamtail.model import LATEST, TRIM_HORIZON, Position, PositionKind
 
+#: the units of every span of time the command line takes (--from -15m, --idle-exit 2s, ...)
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_RELATIVE = re.compile(r"^([-+])((?:\d+(?:ms|s|m|h|d|w))+)$")
-_RELATIVE_PART = re.compile(r"(\d+)(ms|s|m|h|d|w)")
+_PART = r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)"
+_SPAN = re.compile(rf"^(?:{_PART})+$")
+_SPAN_PART = re.compile(_PART)
+_RELATIVE = re.compile(r"^([-+])(.+)$")
 _SEQUENCE = re.compile(r"^\d{1,128}$")
 _FORMS = "trim-horizon, latest, at:SEQ, after:SEQ, an ISO-8601 time or a relative time like -15m"
 
@@ -24,7 +29,9 @@ def parse_time(text: str, now: float) -> float | None:
     """An ISO-8601 or relative time as epoch seconds, or None if `text` is neither."""
     match = _RELATIVE.match(text)
     if match:
-        seconds = sum(int(n) * _UNITS[unit] for n, unit in _RELATIVE_PART.findall(match.group(2)))
+        seconds = span(match.group(2))
+        if seconds is None:
+            return None
         return now - seconds if match.group(1) == "-" else now + seconds
     if not text[:4].isdigit():
         return None
@@ -80,7 +87,14 @@ def parse_position(text: str, now: float) -> Position:
     if moment is None:
         raise UsageError(f"invalid --from {text!r}: expected {_FORMS}")
     if moment > now + 1:
-        raise UsageError(f"invalid --from {text!r}: the time is in the future")
+        # Refused for `read` and `follow` alike: a start is a record's arrival time, and no
+        # record has arrived then yet (DynamoDB Streams' GetShardIterator answers a future
+        # Timestamp with a ValidationException); a stop time to come is --until's.
+        raise UsageError(
+            f"invalid --from {text!r}: the time is in the future",
+            hint="--from starts at a time that has come (-15m, now); --until +10m stops at one "
+            "to come",
+        )
     return Position(PositionKind.AT_TIMESTAMP, timestamp=_in_range(moment, "--from", text))
 
 
@@ -96,6 +110,19 @@ def parse_until(text: str, now: float) -> float:
             "or +10m, or now"
         )
     return _in_range(moment, "--until", text)
+
+
+def check_window(start: Position, until: float, now: float, until_text: str) -> None:
+    """Refuse (exit 2) a window that is empty by construction: --until before the start, a time
+    (--from -1m --until -2h) or now (`latest`: --until -5m)."""
+    begins = now if start.kind is PositionKind.LATEST else start.timestamp
+    if begins is None or until >= begins:
+        return
+    start_text = "the start (latest: now)" if start.timestamp is None else "--from's time"
+    raise UsageError(
+        f"empty window: --until {until_text!r} is before {start_text}, so no record can be printed",
+        hint="--until takes a time after --from (a later -15m, +10m, now, or ISO-8601)",
+    )
 
 
 _SECOND_TEXT: dict[int, str] = {}
@@ -117,25 +144,36 @@ def format_ts(ts_ms: int) -> str:
     return f"{prefix}{millis:03d}Z"
 
 
-_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-
-
-def parse_duration(text: str, option: str) -> float:
-    """A span of time given as `500ms`, `2.5s`, `5m`, `1h30m`, `2d` (or plain seconds), in
-    seconds."""
+def span(text: str) -> float | None:
+    """A span of time with units (`500ms`, `2.5s`, `5m`, `1h30m`, `2d`, `1w`) in seconds, or None
+    when `text` is not one. The one reading of units: relative times and durations alike."""
     value = text.strip().lower()
-    if _DURATION.match(value):
-        return sum(float(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(value))
+    if not _SPAN.match(value):
+        return None
+    return sum(float(n) * _UNITS[unit] for n, unit in _SPAN_PART.findall(value))
+
+
+_DURATION_HINT = "a duration such as 30s, 2.5m, 1h30m, 2d or 500ms (a bare number is seconds)"
+
+
+def parse_duration(text: str, option: str, *, never: bool = False) -> float:
+    """A span of time given with units (`span`) or as plain seconds, for the options that take
+    one (--idle-exit, --retry-timeout, lag's --interval and --max-lag); `never` also accepts `inf`
+    and `never` (infinity). Raises UsageError (exit 2) with the accepted forms."""
+    value = text.strip().lower()
+    seconds = span(value)
+    if seconds is not None:
+        return seconds
+    if never and value in {"inf", "infinity", "never"}:
+        return float("inf")
     try:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
     if seconds >= 0 and seconds != float("inf"):
         return seconds
-    raise UsageError(
-        f"invalid {option} {text!r}", hint="a duration such as 30s, 5m, 1h30m or 500ms"
-    )
+    hint = _DURATION_HINT + (", or inf: never" if never else "")
+    raise UsageError(f"invalid {option} {text!r}: not a duration", hint=hint)
 
 
 def format_duration(seconds: float) -> str:

@@ -1,9 +1,10 @@
 """One read's print pipeline: a batch of records to stdout and the checkpoint.
 
-`Printing` takes each batch the walker yields: expanded and decoded (`decode.expand_all`),
-what an earlier run printed of a record it cut short left out (`PartialRecords`), filtered,
-cut to `--limit`, written, and recorded in the checkpoint, the last two together under
-`signals.shielded()`. `DecodeProblems` names payloads that did not decode as they claimed.
+`Printing` takes each batch the walker yields a chunk at a time (one inflated record, or about
+1 MiB of small ones): expanded and decoded (`decode.expand`), what an earlier run printed of a
+record it cut short left out (`PartialRecords`), filtered, cut to `--limit`, written, and noted in
+the checkpoint, the last two together under `signals.shielded()`. `DecodeProblems` names
+payloads that did not decode as they claimed.
 """
 
 from __future__ import annotations
@@ -84,8 +85,6 @@ class Printing:
         --limit, written, and noted in the checkpoint."""
         if self.decoding:
             items = self.parts.unprinted(items)
-        if self.renderer.needs_decoded:
-            self.problems.note(items)
         kept = self.record_filter.apply(items)
         kept = records_of(records, kept) if self.originals else list(kept)
         partial = None
@@ -94,6 +93,9 @@ class Printing:
                 partial = self.parts.cut(items, kept[self.remaining - 1])
             kept = kept[: self.remaining]
             self.remaining -= len(kept)
+        if self.renderer.needs_decoded:
+            # Only what is printed: a record filtered out or past --limit is no one's concern.
+            self.problems.note(kept)
         # Printed and noted together, or neither: Ctrl-C, SIGTERM and SIGHUP wait for this.
         with shielded():
             if kept:
@@ -174,8 +176,8 @@ def guarded(
 
 
 class DecodeProblems:
-    """Payloads that did not decode as they claimed: the first of each kind named on stderr
-    (shard and sequence number), a count of each kind at the end."""
+    """Printed payloads that did not decode as they claimed: the first of each kind named on
+    stderr (shard and sequence number), a count of each kind among those printed at the end."""
 
     def __init__(self, env: Env) -> None:
         self.env = env
@@ -191,10 +193,11 @@ class DecodeProblems:
             if count == 0:
                 self.env.warn(f"shard {record.shard} seq {record.seq}: {warning}")
 
-    def close(self) -> None:
+    def close(self, printed: int) -> None:
+        """The count of each kind, of the `printed` records."""
         for warning, count in self.counts.items():
             if count > 1:
-                self.env.warn(f"{count} records in all: {warning}")
+                self.env.warn(f"{count} of the {printed:,} records printed: {warning}")
 
 
 class PartialRecords:

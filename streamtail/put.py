@@ -35,6 +35,8 @@ class PutRequest:
     avro_schema: str | None = None
     #: --gsr-schema [REGISTRY/]NAME: lines written as GSR frames of the latest version
     gsr_schema: str | None = None
+    #: --compress gzip|zstd: each record's data compressed (after any schema encoding)
+    compress: str | None = None
 
 
 #: rejected input lines named one by one on stderr before they are only counted
@@ -77,7 +79,7 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
     # stdin read from its descriptor, in bounded lines, by a thread the stop event ends (stdin.py)
     source = Input(env.stdin)
     if request.binary:
-        entries = chunk_entries(source, keys, chunk_size)
+        entries = chunk_entries(source, keys, chunk_size, encoder=encoder)
     else:
         limit = line_limit(transformed=request.from_ndjson or encoder is not None)
         entries = line_entries(
@@ -116,14 +118,25 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
         raise UsageError(
             f"{stats.rejected} input {'line was' if stats.rejected == 1 else 'lines were'} not "
             f"written (first: line {first.origin}, {first.reason})",
-            hint="--from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON line "
-            "with that field",
+            hint=first.hint,
         )
 
 
 def _encoder(request: PutRequest, clients: Clients) -> Encoder | None:
-    """How each JSON line becomes a payload with `--avro-schema` or `--gsr-schema` (the schema
-    read, compiled or fetched before any input is)."""
+    """How each input line (or chunk) becomes a payload: `--avro-schema` or `--gsr-schema`
+    (the schema read, compiled or fetched before any input is), then `--compress`."""
+    encode = _schema_encoder(request, clients)
+    if request.compress is None:
+        return encode
+    from streamtail.decode.compress import compressor
+
+    compress = compressor(request.compress)
+    if encode is None:
+        return compress
+    return lambda text: compress(encode(text))
+
+
+def _schema_encoder(request: PutRequest, clients: Clients) -> Encoder | None:
     if request.avro_schema is None and request.gsr_schema is None:
         return None
     if request.avro_schema is not None and request.gsr_schema is not None:

@@ -61,7 +61,7 @@ def format_status(figures: Figures, width: int) -> str:
     """The status line for `figures`, cut to `width` columns (no newline, no escapes)."""
     parts = [inert(figures.stream), f"{figures.shown:,} records"]
     if figures.read != figures.shown:
-        parts[-1] += f" ({figures.read:,} read)"
+        parts[-1] = f"{figures.shown:,} printed of {figures.read:,} read"
     parts.append(f"{figures.rate:,.0f}/s" if figures.rate >= 10 else f"{figures.rate:.1f}/s")
     parts.append(f"shards {figures.open_shards} open, {figures.closed_shards} closed")
     if figures.behind is not None:

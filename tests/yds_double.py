@@ -15,7 +15,10 @@ github.com/ydb-platform/ydb (ydb/services/datastreams/datastreams_proxy.cpp unle
   answering empty batches), no ChildShards, MillisBehindLatest = now minus the last record's
   write time (0 on an empty batch), sequence numbers are partition offsets, Limit 1..10,000,
   every field printed at its default (json_proto_conversion.h `MissingKeyDefault`: EncryptionType,
-  Codec, ChildShards []).
+  Codec, ChildShards []). `Codec` is the stored persqueue codec + 1 for a message its writer
+  compressed through YDB's topic API (`if (proto.GetCodec() > 0) set_codec(GetCodec() + 1)`:
+  ydb_topic.proto's 2 GZIP, 3 LZOP, 4 ZSTD), Data then the compressed bytes; 0 otherwise.
+  `write_compressed` stores such messages (the Kinesis API itself only writes raw ones).
 - GetShardIterator (`TGetShardIteratorActor`): a malformed sequence number or an AT_TIMESTAMP more
   than 10 s ahead (shard_iterator.h, TIMESTAMP_DELTA_ALLOWED_MS) is InvalidArgumentException.
 - A JSON key the request's proto lacks (StreamARN in ListShards, GetShardIterator, GetRecords,
@@ -124,6 +127,8 @@ class YdsDouble:
     _offsets: dict[str, list[str]] = field(default_factory=dict)
     #: iterator -> (backend stream, backend shard)
     _iterators: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: (backend shard, backend sequence number) -> the Codec GetRecords gives that record
+    _codecs: dict[tuple[str, str], int] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local)
     _server: ThreadingHTTPServer | None = None
 
@@ -153,6 +158,18 @@ class YdsDouble:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def write_compressed(self, path: str, messages: list[tuple[str, bytes, int]]) -> None:
+        """(key, compressed bytes, ydb_topic.proto codec) messages, stored as YDB stores a
+        message written compressed through its topic API: GetRecords gives the bytes as they
+        are, with that `Codec`."""
+        records = [
+            {"PartitionKey": k, "Data": base64.b64encode(d).decode()} for k, d, _ in messages
+        ]
+        answer = self._backend("PutRecords", {"StreamName": backend_name(path), "Records": records})
+        with self._lock:
+            for (_, _, codec), entry in zip(messages, answer["Records"], strict=True):
+                self._codecs[(entry["ShardId"], entry["SequenceNumber"])] = codec
 
     def operations(self) -> list[str]:
         with self._lock:
@@ -397,10 +414,12 @@ class YdsDouble:
             raise YdsError("InvalidArgumentException", "Provided shard iterator is malformed")
         stream, shard = where
         response = self._backend("GetRecords", {"ShardIterator": iterator, "Limit": limit})
+        with self._lock:
+            codecs = dict(self._codecs)
         records = [
             {
                 "ApproximateArrivalTimestamp": r["ApproximateArrivalTimestamp"],
-                "Codec": 0,
+                "Codec": codecs.get((shard, r["SequenceNumber"]), 0),
                 "Data": r["Data"],
                 "EncryptionType": "NONE",
                 "PartitionKey": r["PartitionKey"],

@@ -4,8 +4,8 @@
 
 - a KPL aggregate (magic f3 89 9a c2, MD5 checked) becomes one item per user record, each with its
   own partition key and `subseq`, each decoded on its own (`kpl+...`);
-- gzip and zlib (magic bytes) are inflated and the result decoded again (`gzip+...`), up to
-  `MAX_LAYERS` deep;
+- gzip, zlib, zstd and lz4 (magic bytes) are inflated and the result decoded again
+  (`gzip+...`, `zstd+...`), up to `MAX_LAYERS` deep, within compress.MAX_INFLATED;
 - a CloudWatch Logs subscription envelope is JSON; with `expand_logs` it becomes one item per log
   event whose data is the event's message (`gzip+cwlogs+json` or `gzip+cwlogs+text`), and with
   `skip_control` a CONTROL_MESSAGE envelope yields nothing;
@@ -17,7 +17,13 @@ A payload that claims a container and is not one (a bad checksum, truncated gzip
 base64 with a `warning`, never dropped. `json`, `text` and `base64` force one interpretation of
 the bytes as they arrived; what does not fit is shown as base64 with a warning. `avro` and
 `protobuf` read bare payloads with an offline schema (`--avro-schema`, `--proto-descriptor`), `gsr`
-reads every payload as a GSR frame.
+reads every payload as a GSR frame; `zstd` and `lz4` every payload as frames of that kind (a zstd
+frame without its magic number too), what they hold then decoded as under `auto`.
+
+A record whose service says how its writer compressed it (`Record.codec`: a Yandex Data Streams
+`Codec`) is decompressed that way first, whatever its first bytes, and the codec leads `enc`
+(`zstd+json`); one with no decoder here (lzop) is shown as base64 with a warning naming it. Every
+mode but `base64` and `none` (the bytes as stored) reads what the codec held.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, compact, kept, leaf, too_deep
-from streamtail.decode.compress import ZLIB, InflateError, container, inflate
+from streamtail.decode.compress import ZLIB, InflateError, container, decompress, inflate
 from streamtail.decode.cwlogs import (
     CONTROL_MESSAGE,
     EnvelopeError,
@@ -49,9 +55,11 @@ if TYPE_CHECKING:
 _new = tuple.__new__
 #: containers inside containers: gzip of gzip happens, deeper is a decompression bomb's shape
 MAX_LAYERS = 4
-#: the first bytes a container can start with: gzip, KPL, a GSR frame, and every zlib CMF
-#: (deflate, CINFO <= 7)
-_CONTAINER_FIRST_BYTES = frozenset({0x1F, 0xF3, 0x03, *(cinfo << 4 | 8 for cinfo in range(8))})
+#: the first bytes a container can start with: gzip, KPL, a GSR frame, zstd, lz4, and every zlib
+#: CMF (deflate, CINFO <= 7)
+_CONTAINER_FIRST_BYTES = frozenset(
+    {0x1F, 0xF3, 0x03, 0x28, 0x04, *(cinfo << 4 | 8 for cinfo in range(8))}
+)
 
 
 class DecodeMode(StrEnum):
@@ -63,6 +71,8 @@ class DecodeMode(StrEnum):
     AVRO = "avro"
     PROTOBUF = "protobuf"
     GSR = "gsr"
+    ZSTD = "zstd"
+    LZ4 = "lz4"
 
 
 class Decoded(NamedTuple):
@@ -106,7 +116,8 @@ _NOT_FIT = {
 def decode(
     data: bytes, mode: DecodeMode = DecodeMode.AUTO, schemas: Schemas | None = None
 ) -> Decoded:
-    """One payload decoded (gzip, zlib and GSR frames unwrapped under `auto`); never raises."""
+    """One payload decoded (compressed layers and GSR frames unwrapped under `auto`); never
+    raises."""
     if mode is DecodeMode.AUTO:
         if schemas is not None and is_frame(data):
             return _schema_result(schemas.gsr(data))
@@ -122,10 +133,26 @@ def decode(
         return Decoded("base64", as_base64(data).value, f"{_NOT_FIT[mode]}; shown as base64")
     if mode in _SCHEMA_MODES:
         return _forced_schema(data, mode, schemas)
+    if mode is DecodeMode.ZSTD or mode is DecodeMode.LZ4:
+        return _forced_frames(data, mode, schemas)
     return Decoded("base64", as_base64(data).value)
 
 
 _SCHEMA_MODES = frozenset({DecodeMode.AVRO, DecodeMode.PROTOBUF, DecodeMode.GSR})
+
+
+def _forced_frames(data: bytes, mode: DecodeMode, schemas: Schemas | None) -> Decoded:
+    """`--decode zstd|lz4`: the payload as frames of that kind, what they hold as under `auto`."""
+    try:
+        inner = decompress(data, str(mode))
+    except InflateError as exc:
+        return Decoded("base64", as_base64(data).value, f"{exc}; shown as base64")
+    return _after(str(mode), decode(inner, DecodeMode.AUTO, schemas))
+
+
+def _after(step: str, decoded: Decoded) -> Decoded:
+    """`decoded`, found inside a layer `step` unwrapped."""
+    return decoded._replace(enc=f"{step}+{decoded.enc}")
 
 
 def _forced_schema(data: bytes, mode: DecodeMode, schemas: Schemas | None) -> Decoded:
@@ -158,6 +185,8 @@ def expand(record: Record, options: DecodeOptions) -> list[Item]:
     try:
         if record.change is not None:
             return [(record, decode_change(record))]
+        if record.codec is not None and options.mode not in _AS_STORED:
+            return _coded(record, options)
         if options.mode is not DecodeMode.AUTO:
             return [(record, decode(data, options.mode, options.schemas))]
         if data and data[0] not in _CONTAINER_FIRST_BYTES:
@@ -196,8 +225,36 @@ def expand_all(records: Iterable[Record], options: DecodeOptions) -> list[Item]:
     return items
 
 
+#: the modes that show a payload's bytes as the service stored them, compressed or not
+_AS_STORED = frozenset({DecodeMode.BASE64, DecodeMode.NONE})
+
+
+def _coded(record: Record, options: DecodeOptions) -> list[Item]:
+    """The items of a record its service says was compressed by its writer (`Record.codec`):
+    decompressed as it says, whatever the first bytes, then expanded as any record is."""
+    codec = record.codec
+    assert codec is not None
+    inner = _undone(record.data, codec)
+    if isinstance(inner, Decoded):
+        return [(record, inner)]
+    plain = record._replace(data=inner, codec=None)
+    return [
+        (record if sub is plain else sub, _after(codec, decoded))
+        for sub, decoded in expand_all((plain,), options)
+    ]
+
+
+def _undone(data: bytes, codec: str) -> bytes | Decoded:
+    """What `codec` compressed into `data`; when it cannot be undone, `data` as base64 with the
+    reason as its warning."""
+    try:
+        return decompress(data, codec)
+    except InflateError as exc:
+        return Decoded("base64", as_base64(data).value, f"{exc}; shown as base64")
+
+
 def _containers(record: Record, options: DecodeOptions) -> list[Item]:
-    """The items of a payload that may be a KPL aggregate, gzip or zlib (or is empty)."""
+    """The items of a payload that may be a KPL aggregate or compressed (or is empty)."""
     data = record.data
     if not is_aggregate(data):
         return _payload(record, "", options)
@@ -227,9 +284,12 @@ def decode_change(record: Record) -> Decoded:
 
 
 def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
-    """A record's payload decoded as one value (no KPL or log expansion)."""
+    """A record's payload decoded as one value (no KPL or log expansion; a `codec` undone)."""
     if record.change is not None:
         return decode_change(record)
+    if record.codec is not None and mode not in _AS_STORED:
+        inner = _undone(record.data, record.codec)
+        return inner if isinstance(inner, Decoded) else _after(record.codec, decode(inner, mode))
     return decode(record.data, mode)
 
 
@@ -283,7 +343,7 @@ def _payload(record: Record, prefix: str, options: DecodeOptions) -> list[Item]:
 
 
 def _unwrap(data: bytes) -> tuple[list[str], bytes, str | None]:
-    """Inflate gzip/zlib layers: (steps taken, innermost bytes, why a layer failed or None)."""
+    """Inflate compressed layers: (steps taken, innermost bytes, why a layer failed or None)."""
     steps: list[str] = []
     for _ in range(MAX_LAYERS):
         kind = container(data)

@@ -51,11 +51,16 @@ def exact(data: bytes | str, value: Any) -> Any:
     """`value`, orjson's reading of the JSON text `data`, with any number orjson rounded kept
     digit for digit (parsed again by the standard library)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if _LONG_RUN in raw.translate(_DIGITS):
+    if has_long_number(raw):
         value = json.loads(
             raw, parse_int=_exact_int, parse_float=_exact_float, parse_constant=_no_constants
         )
     return value
+
+
+def has_long_number(raw: bytes) -> bool:
+    """Whether a JSON text holds a run of 16 or more digits (a number orjson may round)."""
+    return _LONG_RUN in raw.translate(_DIGITS)
 
 
 def kept(data: bytes | str, value: Any) -> Any:

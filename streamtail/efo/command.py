@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from streamtail.efo.consumers import Consumers, leftover, now_ms, owner_of, stream_arn
-from streamtail.errors import StreamtailError, UsageError
+from streamtail.errors import NotFoundError, StreamtailError, UsageError
 from streamtail.model import SourceKind
 from streamtail.names import resolve
 from streamtail.render.safe import inert
@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 
 
 def run_consumers(
-    name: str, conn: Connection, env: Env, output: str | None, *, prune: bool = False
+    name: str,
+    conn: Connection,
+    env: Env,
+    output: str | None,
+    *,
+    prune: bool = False,
+    deregister: tuple[str, ...] = (),
 ) -> None:
     from streamtail.core import clients_for
 
@@ -37,6 +43,8 @@ def run_consumers(
     listed = consumers.list()
     now = now_ms()
     rows = [_row(ref.display, c, now) for c in listed]
+    if deregister:
+        _deregister_named(consumers, rows, deregister, env, ref.display)
     if prune:
         _prune(consumers, rows, env)
     if (output or ("table" if env.stdout_isatty else "ndjson")) == "ndjson":
@@ -70,6 +78,29 @@ def _prune(consumers: Consumers, rows: list[dict[str, Any]], env: Env) -> None:
             env.warn(f"could not deregister consumer {row['consumer']}: {exc.message}")
             continue
         env.line(f"streamtail: deregistered consumer {row['consumer']} ({row['leftover']})")
+        row["status"] = "DELETING"
+
+
+def _deregister_named(
+    consumers: Consumers, rows: list[dict[str, Any]], names: tuple[str, ...], env: Env, stream: str
+) -> None:
+    """`--deregister NAME`: the named consumers, streamtail's or not, without asking (all are
+    checked to exist first: a misspelt name removes nothing)."""
+    by_name = {row["consumer"]: row for row in rows}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise NotFoundError(
+            f"consumer {', '.join(map(repr, missing))} not found on stream {stream!r}: nothing "
+            "deregistered",
+            hint=f"`streamtail consumers {stream}` lists its consumers",
+        )
+    for name in dict.fromkeys(names):
+        row = by_name[name]
+        if row["status"] == "DELETING":
+            env.line(f"streamtail: consumer {name} is already being deregistered")
+            continue
+        consumers.deregister(str(row["arn"]), patient=True)
+        env.line(f"streamtail: deregistered consumer {name} ({row['arn']})")
         row["status"] = "DELETING"
 
 

@@ -11,13 +11,13 @@ used as it is (registered if missing) and left registered.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from streamtail.efo.consumers import Consumers, own_name, stream_arn
 from streamtail.efo.source import RENEW_AFTER, EfoSource
-from streamtail.errors import StreamtailError, UsageError
+from streamtail.errors import NotFoundError, StreamtailError, UsageError
 from streamtail.signals import shielded
 
 if TYPE_CHECKING:
@@ -54,27 +54,24 @@ def enhanced(
         raise UsageError(f"--efo: {gap}", hint="read without --efo (polling GetRecords)")
     client = clients.client("kinesis")
     ref = source.ref
-    consumers = Consumers(
-        client,
-        stream_arn(client, ref.arn, ref.name),
-        status=lambda m: env.line(f"streamtail: {m}"),
-    )
+    notice = _notices(env)
+    consumers = Consumers(client, stream_arn(client, ref.arn, ref.name), status=notice)
     registered: str | None = None
     try:
         if consumer is None:
             name = own_name()
-            env.line(
-                f"streamtail: registering enhanced fan-out consumer {name} on stream "
-                f"{ref.display!r} for this run (deregistered on exit; {COSTS})"
+            notice(
+                f"registering enhanced fan-out consumer {name} on stream {ref.display!r} for "
+                f"this run (deregistered on exit; {COSTS})"
             )
             with shielded():  # a signal now waits until the ARN to deregister is known
                 registered = consumers.register(name)
         else:
             name = consumer
             if consumers.describe(name) is None:
-                env.line(
-                    f"streamtail: registering enhanced fan-out consumer {name} on stream "
-                    f"{ref.display!r} (--consumer: it stays registered; {COSTS})"
+                notice(
+                    f"registering enhanced fan-out consumer {name} on stream {ref.display!r} "
+                    f"(--consumer: it stays registered; {COSTS})"
                 )
                 consumers.register(name)
         arn = consumers.wait_active(name)
@@ -107,10 +104,20 @@ def _verify(clients: Clients) -> str | bool:
     return bundle if bundle else True
 
 
+def _notices(env: Env) -> Callable[[str], None]:
+    """--efo's notices on stderr (registering, waiting for ACTIVE, ACTIVE); none with -q."""
+    if env.quiet:
+        return lambda _: None
+    return lambda message: env.line(f"streamtail: {message}")
+
+
 def _deregister(consumers: Consumers, arn: str, env: Env) -> None:
     with shielded():
         try:
             consumers.deregister(arn, patient=True)
+        except NotFoundError:
+            # Gone already: a stream deleted takes its consumers with it. Nothing is left.
+            return
         except StreamtailError as exc:
             env.warn(
                 f"could not deregister consumer {arn} ({exc.message}): "

@@ -28,7 +28,7 @@ import orjson
 
 from streamtail.efo.frames import ShardEvent
 from streamtail.efo.subscription import Dropped, Subscriber, Unsupported
-from streamtail.errors import ServiceError
+from streamtail.errors import NotFoundError, ServiceError, StreamtailError
 from streamtail.model import Batch, Position, PositionKind, Shard
 from streamtail.sources.base import Service, Source
 
@@ -197,8 +197,9 @@ class EfoSource:
                     # The service ended the subscription (its 5-minute cut, or a server-closed
                     # stream): continue from the last continuation.
                     self.stats.count("resubscribes")
-                except ServiceError:
+                except ServiceError as exc:
                     self._drop(shard_id)
+                    self._raise_if_deleted(exc)
                     raise
             else:
                 self.stats.count("renewals")
@@ -248,6 +249,19 @@ class EfoSource:
             with self._lock:
                 self._live[shard.shard_id] = _Live(token, events, subscriber, began)
             return first
+
+    def _raise_if_deleted(self, exc: ServiceError) -> None:
+        """A subscription cut off in its middle (the connection dropped: what a stream deleted
+        under it looks like first): when the stream is gone, raise that (the walk ends, exit 3)
+        rather than a fault to retry and warn about. One DescribeStreamSummary per cut."""
+        if not exc.retryable:
+            return
+        try:
+            self._polling.identity()
+        except NotFoundError as gone:
+            raise gone from exc
+        except StreamtailError:
+            return  # not known to be gone: the fault is retried as it is
 
     def _unsupported(self, exc: ServiceError) -> Unsupported:
         return Unsupported(

@@ -102,6 +102,8 @@ def run_lag(
     from streamtail.lag.rows import summarize
 
     leases = read_leases(dynamodb, table)
+    if request.stream is not None:
+        check_stream(request.app, request.stream, leases)
     while True:
         if interval > 0:
             sleep(interval)
@@ -179,6 +181,37 @@ def _by_stream(request: LagRequest, leases: list[Lease]) -> dict[str | None, lis
         elif lease.stream in wanted:
             groups.setdefault(request.stream, []).append(lease)
     return dict(sorted(groups.items(), key=lambda kv: kv[0] or ""))
+
+
+def check_stream(app: str, stream: str, leases: list[Lease]) -> None:
+    """Refuse (exit 2, one line) a --stream the leases cannot be of: a stream a multi-stream
+    application does not read, or a DynamoDB stream for a Kinesis application (its leases are of
+    Kinesis shards) or the reverse, before any of its shards are listed or measured."""
+    from streamtail.model import SourceKind
+    from streamtail.names import resolve
+    from streamtail.sources.dynamodb import is_shard_id
+
+    ref = resolve(stream)
+    named = sorted({x.stream for x in leases if x.stream is not None})
+    if named and not {stream, ref.name, ref.display} & set(named):
+        raise UsageError(
+            f"--stream {stream} matches no lease of {app}: it reads {', '.join(named)}",
+            hint="give one of those streams, or leave --stream out to see them all",
+        )
+    single = [x.shard for x in leases if x.stream is None]
+    if not single:
+        return
+    dynamodb_app = all(is_shard_id(shard) for shard in single)
+    if ref.kind is SourceKind.DYNAMODB and not dynamodb_app:
+        raise UsageError(
+            f"--stream {stream} is a DynamoDB stream, but the leases of {app} are of Kinesis "
+            f"shards ({single[0]}): give the Kinesis stream it reads"
+        )
+    if ref.kind is not SourceKind.DYNAMODB and dynamodb_app:
+        raise UsageError(
+            f"--stream {stream} is a Kinesis stream, but the leases of {app} are of DynamoDB "
+            f"Streams shards ({single[0]}): give ddb:TABLE or the stream ARN"
+        )
 
 
 def _tell_unknown(env: Env, measured: dict[str, Any]) -> None:

@@ -97,7 +97,8 @@ class Backoff:
         if self.give_up_after is not None and failing_for >= self.give_up_after:
             raise ServiceError(
                 f"{exc.message}; gave up after {format_duration(failing_for)} of retrying",
-                hint=exc.hint or "--retry-timeout SECONDS retries longer (inf: never gives up)",
+                hint=exc.hint
+                or "--retry-timeout DURATION retries longer (e.g. 10m; inf: never gives up)",
                 aws_code=exc.aws_code,
                 retryable=False,
             ) from exc

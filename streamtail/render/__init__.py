@@ -27,6 +27,11 @@ class RenderContext:
     raw_bytes: bool = False
     #: the DynamoDB table, for the `table` field of change records
     table: str | None = None
+    #: `--columns`: dotted paths into the schema-v1 object (`table`, `csv`, `tsv`); None: the
+    #: format's own
+    columns: tuple[str, ...] | None = None
+    #: `raw`: what follows each payload (`--delimiter`)
+    delimiter: bytes = b"\n"
 
 
 class Renderer(Protocol):

@@ -51,6 +51,9 @@ def _shard_label(shard: Shard) -> Any:
         label.append(f"  seq {inert(shard.start_seq)}…{inert(shard.end_seq or '')}", style="dim")
     if shard.adjacent_parent:
         label.append(f"  (merged with {inert(shard.adjacent_parent)})", style="yellow")
+    if shard.hash_start is not None and shard.hash_end is not None:
+        # the range itself, on a line of its own (two 39-digit numbers): what --hash-key takes
+        label.append(f"\nhash keys {shard.hash_start}…{shard.hash_end}", style="dim cyan")
     return label
 
 
@@ -81,16 +84,25 @@ def streams_table(env: Env, streams: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("KIND", "STREAM", "STATUS", "SHARDS", "RETENTION (h)", "MODE / VIEW"):
+    columns = ["KIND", "STREAM", "STATUS", "SHARDS", "RETENTION (h)", "MODE / VIEW"]
+    # A DynamoDB stream is known by its ARN (a table's stream is replaced when it is turned off
+    # and on again); a Kinesis stream by its name.
+    arns = any(row["kind"] == "dynamodb" for row in streams)
+    for column in [*columns, "STREAM ARN"] if arns else columns:
         table.add_column(column)
     from rich.text import Text
 
     for row in streams:
-        table.add_row(
+        cells = [
             Text(inert(str(row["kind"]))),
             *(Text(inert("" if row.get(k) is None else str(row[k]))) for k in _STREAM_COLUMNS),
             Text(inert(str(row.get("mode") or row.get("view") or ""))),
-        )
+        ]
+        if arns:
+            cells.append(
+                Text(inert(str(row.get("arn") or "") if row["kind"] == "dynamodb" else ""))
+            )
+        table.add_row(*cells)
     if not streams:
         env.stderr.write("streamtail: no streams found\n")
         return

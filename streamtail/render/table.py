@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -21,7 +22,10 @@ from streamtail.lineage import short_id
 from streamtail.model import Change
 from streamtail.positions import format_ts
 from streamtail.render import RenderContext
+from streamtail.render.cells import cells, fit, give_way, pad, tail
+from streamtail.render.columns import cell, split, values_at
 from streamtail.render.console import close_console, open_console
+from streamtail.render.ndjson import record_object
 from streamtail.render.safe import inert
 
 _TIME_W = 12
@@ -31,6 +35,13 @@ _KEY_W = 16
 _DEFAULT_WIDTH = 120
 _EVENT_W = 10
 _KEYS_W = 24
+#: the payload column's minimum on a narrow terminal: the other columns give way first
+_DATA_MIN = 20
+#: the record columns (TIME, SHARD, SEQ, KEY): their widths, their minimums, and which give way
+#: first on a narrow terminal (the sequence number, then the key, the time, the shard)
+_RECORD_COLUMNS = ((_TIME_W, _SHARD_W, _SEQ_W, _KEY_W), (8, 5, 6, 7), (2, 3, 0, 1))
+#: the change columns (TIME, EVENT, KEYS), the same way
+_CHANGE_COLUMNS = ((_TIME_W, _EVENT_W, _KEYS_W), (8, 6, 10), (2, 0, 1))
 _EVENT_STYLE = {"INSERT": "green", "MODIFY": "yellow", "REMOVE": "red"}
 
 
@@ -93,20 +104,17 @@ def short_shard(shard_id: str) -> str:
     return short_id(shard_id, _SHARD_W)
 
 
-def fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-
-
-def tail(text: str, width: int) -> str:
-    return text if len(text) <= width else "…" + text[-(width - 1) :]
-
-
-def seq_cell(seq: str, subseq: int | None) -> str:
+def seq_cell(seq: str, subseq: int | None, width: int = _SEQ_W) -> str:
     """The end of the sequence number; `…989136:2` for the third record of a KPL aggregate."""
     if subseq is None:
-        return tail(seq, _SEQ_W)
+        return tail(seq, width)
     suffix = f":{subseq}"
-    return tail(seq, max(_SEQ_W - len(suffix), 2)) + suffix
+    return tail(seq, max(width - len(suffix), 2)) + suffix
+
+
+def time_cell(ts_ms: int, width: int) -> str:
+    """The arrival time of day, `03:04:05.250`; on a narrow terminal to the second."""
+    return format_ts(ts_ms)[11:23][:width]
 
 
 def binary_preview(b64: str, width: int) -> str:
@@ -129,11 +137,12 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
-def _header(columns: list[tuple[str, int]], last: str) -> Text:
+def _header(titles: Sequence[str], widths: Sequence[int], last: str) -> Text:
     """The header line: fixed-width column titles, then the last, free-width one."""
     line = Text(style="bold")
-    for title, width in columns:
-        line.append(f"{title:<{width}} ")
+    for title, width in zip(titles, widths, strict=True):
+        shown = title if cells(title) <= width else fit(title.split(" ")[0], width)
+        line.append(pad(shown, width) + " ")
     line.append(last)
     return line
 
@@ -147,28 +156,26 @@ class TableRenderer:
         self.console, self._text = open_console(env, soft_wrap=True)
         self._json = JSONHighlighter()
         self._header_done = False
+        #: --columns: the columns chosen, in place of the default ones
+        self.chosen = None if ctx.columns is None else ChosenColumns(ctx, self._json)
 
     @property
     def width(self) -> int:
         return self.ctx.env.width or self.console.width or _DEFAULT_WIDTH
 
-    def _data_width(self) -> int:
-        return max(self.width - (_TIME_W + _SHARD_W + _SEQ_W + _KEY_W + 4), 10)
-
     def header(self) -> Text:
-        return _header(
-            [("TIME (UTC)", _TIME_W), ("SHARD", _SHARD_W), ("SEQ", _SEQ_W), ("KEY", _KEY_W)],
-            "DATA",
-        )
+        widths, _ = give_way(self.width, *_RECORD_COLUMNS, _DATA_MIN)
+        return _header(("TIME (UTC)", "SHARD", "SEQ", "KEY"), widths, "DATA")
 
     def row(self, item: Item) -> Text:
         record, decoded = item
+        (time_w, shard_w, seq_w, key_w), data_w = give_way(self.width, *_RECORD_COLUMNS, _DATA_MIN)
         line = Text()
-        line.append(f"{format_ts(record.ts_ms)[11:23]:<{_TIME_W}} ", style="dim")
-        line.append(f"{short_shard(inert(record.shard)):<{_SHARD_W}} ", style="cyan")
-        line.append(f"{seq_cell(inert(record.seq), record.subseq):<{_SEQ_W}} ", style="dim")
-        line.append(f"{fit(inert(record.key), _KEY_W):<{_KEY_W}} ", style="yellow")
-        line.append_text(self.payload(decoded, self._data_width()))
+        line.append(pad(time_cell(record.ts_ms, time_w), time_w) + " ", style="dim")
+        line.append(pad(fit(short_shard(inert(record.shard)), shard_w), shard_w) + " ", "cyan")
+        line.append(pad(seq_cell(inert(record.seq), record.subseq, seq_w), seq_w) + " ", "dim")
+        line.append(pad(fit(inert(record.key), key_w), key_w) + " ", style="yellow")
+        line.append_text(self.payload(decoded, data_w))
         return line
 
     def payload(self, decoded: Decoded, width: int) -> Text:
@@ -181,7 +188,7 @@ class TableRenderer:
             cell.append(fit(inert(decoded.log.group), width // 3) + " ", style="blue")
         elif steps:
             cell.append(fit("+".join(steps), width) + " ", style="dim")
-        room = max(width - len(cell), 1)
+        room = max(width - cell.cell_len, 1)
         if is_json(decoded):
             cell.append_text(self._json(Text(fit(inert(text_of(decoded)), room))))
         elif last == "base64":
@@ -191,7 +198,8 @@ class TableRenderer:
         return cell
 
     def change_header(self) -> Text:
-        return _header([("TIME (UTC)", _TIME_W), ("EVENT", _EVENT_W), ("KEYS", _KEYS_W)], "CHANGE")
+        widths, _ = give_way(self.width, *_CHANGE_COLUMNS, _DATA_MIN)
+        return _header(("TIME (UTC)", "EVENT", "KEYS"), widths, "CHANGE")
 
     def change_row(self, item: Item) -> Text:
         """A DynamoDB change: keys, then the new image (INSERT), the old one (REMOVE), or for
@@ -200,13 +208,13 @@ class TableRenderer:
         change = record.change
         assert change is not None
         images = decoded.value
+        (time_w, event_w, keys_w), width = give_way(self.width, *_CHANGE_COLUMNS, _DATA_MIN)
         line = Text()
-        line.append(f"{format_ts(record.ts_ms)[11:23]:<{_TIME_W}} ", style="dim")
+        line.append(pad(time_cell(record.ts_ms, time_w), time_w) + " ", style="dim")
         event = inert(change.event) + (" ttl" if change.ttl else "")
-        line.append(f"{fit(event, _EVENT_W):<{_EVENT_W}} ", style=_EVENT_STYLE.get(change.event))
+        line.append(pad(fit(event, event_w), event_w) + " ", style=_EVENT_STYLE.get(change.event))
         keys = " ".join(f"{k}={_compact(v)}" for k, v in (images["keys"] or {}).items())
-        line.append(f"{fit(inert(keys), _KEYS_W):<{_KEYS_W}} ", style="yellow")
-        width = max(self.width - (_TIME_W + _EVENT_W + _KEYS_W + 3), 10)
+        line.append(pad(fit(inert(keys), keys_w), keys_w) + " ", style="yellow")
         line.append_text(
             self._json(Text(fit(inert(describe_change(change.event, images, change)), width)))
         )
@@ -217,13 +225,65 @@ class TableRenderer:
             return
         changes = items[0][0].change is not None
         if not self._header_done:
-            header = self.change_header() if changes else self.header()
+            if self.chosen is not None:
+                header = self.chosen.header(self.width)
+            else:
+                header = self.change_header() if changes else self.header()
             self.console.print(header, crop=True, overflow="ellipsis", no_wrap=True)
             self._header_done = True
         row = self.change_row if changes else self.row
+        if self.chosen is not None:
+            row = partial(self.chosen.row, self.width)
         for item in items:
             self.console.print(row(item), crop=True, overflow="ellipsis", no_wrap=True)
         self._text.flush()
 
     def close(self) -> None:
         close_console(self._text)
+
+
+#: --columns: the width a top-level field's values take (other paths: _PATH_W), and a style
+_FIELD_W = {"ts": 24, "shard": 20, "seq": 12, "subseq": 6, "key": 16, "enc": 10, "event": 6}
+_PATH_W = 16
+_FIELD_STYLE = {"ts": "dim", "shard": "cyan", "seq": "dim", "key": "yellow"}
+
+
+class ChosenColumns:
+    """The table of `--columns`: a column per path, headed by the path; every column but the
+    last as wide as its field needs (the widest give way first on a narrow terminal), the last
+    one free. A value is a cell as `csv` writes it (render/columns.py), JSON highlighted."""
+
+    def __init__(self, ctx: RenderContext, highlight: JSONHighlighter) -> None:
+        self.ctx = ctx
+        self.headers = ctx.columns or ()
+        self.paths = split(self.headers)
+        self.highlight = highlight
+        fixed = self.headers[:-1]
+        self.preferred = tuple(max(_FIELD_W.get(p, _PATH_W), min(cells(p), 24)) for p in fixed)
+        self.minimum = tuple(min(w, 6) for w in self.preferred)
+
+    def widths(self, width: int) -> tuple[tuple[int, ...], int]:
+        # on a narrow terminal the widest column gives way first, a cell at a time
+        return give_way(width, self.preferred, self.minimum, None, _DATA_MIN)
+
+    def header(self, width: int) -> Text:
+        widths, _ = self.widths(width)
+        return _header(self.headers[:-1], widths, self.headers[-1])
+
+    def row(self, width: int, item: Item) -> Text:
+        widths, last_w = self.widths(width)
+        obj = record_object(self.ctx, item)
+        line = Text()
+        values = values_at(obj, self.paths)
+        for index, (path, value) in enumerate(zip(self.paths, values, strict=True)):
+            w = widths[index] if index < len(widths) else last_w
+            text = inert(cell(value))
+            shown = tail(text, w) if path == ("seq",) else fit(text, w)
+            if index < len(widths):
+                shown = pad(shown, w) + " "
+            style = _FIELD_STYLE.get(".".join(path))
+            if isinstance(value, str | None) or style:
+                line.append(shown, style=style)
+            else:
+                line.append_text(self.highlight(Text(shown)))
+        return line

@@ -56,6 +56,9 @@ class Service:
     #: sequence numbers count within each shard (partition offsets), so one says nothing about
     #: another shard's records; AWS's grow across the stream's shards
     shard_sequences: bool = False
+    #: GetRecords' records say how each payload was compressed by its writer (a `Codec`
+    #: field): the source turns it into `Record.codec`
+    record_codecs: bool = False
 
     def require(self, operation: str, purpose: str) -> None:
         """Raise UnsupportedError (exit 2) when the service lacks `operation`."""

@@ -10,6 +10,7 @@ skips older records (reader/start.py); this source refuses an AT_TIMESTAMP itera
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from streamtail.aws import call
@@ -26,6 +27,15 @@ MAX_LIMIT = 1_000
 #: DescribeStream returns at most 100 shards a page.
 SHARD_PAGE = 100
 _TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+#: A DynamoDB Streams shard id: `shardId-` + 20 digits (the creation time in milliseconds, zero-
+#: padded) + `-` + 8 hex digits, e.g. shardId-00000001536019099816-a2c34e4c (the API reference
+#: gives ShardId a length of 28 to 65; Kinesis's are `shardId-` + 12 digits).
+_SHARD_ID = re.compile(r"^shardId-\d{20}-[0-9a-f]{8}$")
+
+
+def is_shard_id(text: str) -> bool:
+    """Whether `text` has the form of a DynamoDB Streams shard id (not a Kinesis one)."""
+    return _SHARD_ID.match(text) is not None
 
 
 def resolve_stream(ref: StreamRef, dynamodb: Any) -> StreamRef:

@@ -190,8 +190,11 @@ class KinesisSource:
             args["StreamARN"] = self.ref.arn
         response = call(self._what, self._data.get_records, **args)
         children = response.get("ChildShards")
+        records = records_from_api(response.get("Records", []), shard.shard_id)
+        if self.service.record_codecs:
+            records = yds.with_codecs(records)
         return Batch(
-            records=records_from_api(response.get("Records", []), shard.shard_id),
+            records=records,
             next_iterator=response.get("NextShardIterator"),
             millis_behind=response.get("MillisBehindLatest"),
             child_shards=[child_from_api(c) for c in children] if children else None,
@@ -290,6 +293,7 @@ def records_from_api(items: list[dict[str, Any]], shard: str) -> list[Record]:
                     {k: v for k, v in item.items() if k not in _RECORD_FIELDS}
                     if len(item) > _PLAIN_FIELDS
                     else None,
+                    None,
                     None,
                     None,
                 ),

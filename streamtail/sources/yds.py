@@ -14,6 +14,13 @@ its source (ydb/services/datastreams/datastreams_proxy.cpp unless said otherwise
 - GetRecords (`TGetRecordsActor::Handle`) always returns a NextShardIterator and never
   ChildShards; MillisBehindLatest is now minus the last returned record's write time, 0 on an
   empty batch: the data's age, not the distance to the tip.
+- GetRecords gives each record a `Codec` (int32 in datastreams.proto's Record): how the writer
+  compressed Data through YDB's topic API. `TGetRecordsActor::Handle` sets it to the stored
+  (persqueue) codec + 1 when that is not 0 (raw), which is ydb_topic.proto's Codec enum: 2 GZIP,
+  3 LZOP, 4 ZSTD (10000 to 19999 user-defined); the JSON printer writes the unset field as 0
+  (json_proto_conversion.h, `MissingKeyDefault`). The topic SDK writes GZIP as a gzip stream and
+  reads it back as gzip or zlib (ydb/public/sdk/cpp/client/ydb_topic/codecs/codecs.cpp,
+  `TZLibDecompress`), writes ZSTD as zstd frames, and has LZOP disabled.
 - GetShardIterator, GetRecords and ListShards requests have no StreamARN field
   (ydb/public/api/protos/draft/datastreams.proto), and the HTTP proxy refuses a key it does not
   know (ydb/core/http_proxy/json_proto_conversion.h, `JsonToProto`: "Unexpected json key"), as
@@ -45,7 +52,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from streamtail.aws import call
-from streamtail.model import Shard, StreamRef
+from streamtail.model import Record, Shard, StreamRef
 from streamtail.sources.base import Lag, Service
 
 YDS = Service(
@@ -72,7 +79,12 @@ YDS = Service(
     stream_arn=False,
     listing_has_lineage=False,
     shard_sequences=True,
+    record_codecs=True,
 )
+#: ydb_topic.proto's Codec enum, as GetRecords' `Codec` gives it (0 unset and 1 RAW: not
+#: compressed; 10000 to 19999 are user-defined)
+CODECS = {2: "gzip", 3: "lzop", 4: "zstd"}
+_UNCOMPRESSED = (0, 1)
 #: DescribeStream's page when Limit is left out (`TDescribeStreamActor::ReplyAndDie`)
 DESCRIBE_PAGE = 100
 _HOST_SUFFIX = ".yandexcloud.net"
@@ -124,3 +136,17 @@ def seal_parents(shards: list[Shard]) -> list[Shard]:
         dataclasses.replace(s, sealed=True) if s.shard_id in parents and not s.closed else s
         for s in shards
     ]
+
+
+def with_codecs(records: list[Record]) -> list[Record]:
+    """The records with `codec` set from the `Codec` their GetRecords answer gave (kept in
+    `extra`), for those written compressed; the same list when none was."""
+    out = records
+    for index, record in enumerate(records):
+        number = record.extra.get("Codec") if record.extra else None
+        if number is None or number in _UNCOMPRESSED:
+            continue
+        if out is records:
+            out = list(records)
+        out[index] = record._replace(codec=CODECS.get(number) or f"custom codec {number}")
+    return out

@@ -75,6 +75,24 @@ def test_read_returns_the_changes_and_exits_0_quickly(server: str) -> None:
     assert done.stdout.splitlines() == expected
     assert elapsed < 15, elapsed  # interpreter start, three calls, the tip: a few seconds
 
+    # --where on the same changes, numbers compared as numbers (the 38-digit key exactly), as csv
+    where = f"keys.sk == `{big}` && (new.total < `0` || old.total > `99.5`)"
+    chosen = subprocess.run(
+        _streamtail(
+            "read", "ddb:Orders", "--endpoint-url", server, "--where", where,
+            "-o", "csv", "--columns", "event,keys.sk,new.total,old.total",
+        ),
+        capture_output=True, timeout=60, check=False, env=os.environ.copy(),
+    )  # fmt: skip
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stderr == b""
+    assert chosen.stdout.decode().split("\r\n") == [
+        "event,keys.sk,new.total,old.total",
+        f"INSERT,{big},-0.000123,",
+        f"REMOVE,{big},,1E+2",
+        "",
+    ]
+
 
 def test_follow_picks_up_writes_made_after_it_started(server: str) -> None:
     ddb, streams = _clients(server)

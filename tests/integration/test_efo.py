@@ -207,6 +207,39 @@ def test_resubscribes_after_a_dropped_connection(km: Admin, cli: Cli, stream_nam
     wait_no_consumer(km, name)
 
 
+def test_a_stream_deleted_under_follow_efo_is_exit_3_and_one_line(
+    km: Admin, cli: Cli, stream_name: Any
+) -> None:
+    name = stream_name()
+    km.create_stream(name, 2)
+    km.wait_active(name)
+    # -q: no status line, and none of --efo's notices (registering, waiting, ACTIVE) either
+    follower = cli.follow(
+        "follow",
+        name,
+        "--efo",
+        "-q",
+        "--from",
+        "trim-horizon",
+        "-o",
+        "ndjson",
+        endpoint=km.server.endpoint,
+    )
+    try:
+        km.put_counted(name, 0, 4, tag="a")
+        follower.wait_tagged("a", 4, timeout=60)
+        km.client.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+        assert follower.wait_exit(timeout=60) == 3, follower.describe()
+    finally:
+        follower.kill()
+    # no "connection failed ... retrying" first, no "could not deregister": the consumer went
+    # with the stream
+    [line] = follower.stderr.splitlines()
+    assert line.startswith(
+        f"streamtail: error: stream {name!r} no longer exists: it was deleted while being read ("
+    ), follower.describe()
+
+
 @pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_sigterm_or_sighup_while_following_removes_the_consumer(
     km: Admin, cli: Cli, stream_name: Any, stop: signal.Signals, code: int
@@ -357,6 +390,50 @@ def test_consumers_lists_and_prunes_only_streamtail_leftovers(
         ),
         timeout=20,
         what="the leftover deregistered",
+    )
+
+
+def test_consumers_deregister_removes_a_named_consumer_and_says_so(
+    km: Admin, cli: Cli, stream_name: Any
+) -> None:
+    name = stream_name()
+    km.create_stream(name, 1)
+    km.wait_active(name)
+    kept, other = f"ops-{name[-8:]}", f"other-{name[-8:]}"
+    for consumer in (kept, other):
+        km.client.register_stream_consumer(StreamARN=km.arn(name), ConsumerName=consumer)
+    wait_until(
+        lambda: all(c["ConsumerStatus"] == "ACTIVE" for c in consumers_of(km, name)),
+        timeout=20,
+        what="consumers ACTIVE",
+    )
+    endpoint = km.server.endpoint
+    # a name not there: exit 3, nothing removed (not even the one that is there)
+    missing = cli.run(
+        "consumers", name, "--deregister", kept, "--deregister", "nope", endpoint=endpoint
+    )
+    assert missing.returncode == 3, missing.describe()
+    assert missing.stderr.splitlines() == [
+        f"streamtail: error: consumer 'nope' not found on stream {name!r}: nothing deregistered",
+        f"streamtail: hint: `streamtail consumers {name}` lists its consumers",
+    ]
+    assert all(c["ConsumerStatus"] == "ACTIVE" for c in consumers_of(km, name))
+
+    gone = cli.run("consumers", name, "--deregister", kept, "-o", "ndjson", endpoint=endpoint)
+    assert gone.returncode == 0, gone.describe()
+    [said] = gone.stderr.splitlines()
+    assert said.startswith(f"streamtail: deregistered consumer {kept} (arn:aws:kinesis:")
+    assert {r["consumer"]: r["status"] for r in gone.records} == {
+        kept: "DELETING",
+        other: "ACTIVE",
+    }
+    wait_until(
+        lambda: (
+            {c["ConsumerName"] for c in consumers_of(km, name) if c["ConsumerStatus"] != "DELETING"}
+            == {other}
+        ),
+        timeout=20,
+        what="the named consumer deregistered",
     )
 
 

@@ -159,7 +159,7 @@ def test_read_gives_up_after_the_retry_timeout(
     assert errors[0].startswith("streamtail: error: request for stream")
     assert "; gave up after 2s of retrying" in errors[0]
     assert errors[1] == (
-        "streamtail: hint: --retry-timeout SECONDS retries longer (inf: never gives up)"
+        "streamtail: hint: --retry-timeout DURATION retries longer (e.g. 10m; inf: never gives up)"
     )
     assert 2 <= result.elapsed < 30
 

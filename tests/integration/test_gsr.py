@@ -22,27 +22,19 @@ from aws_schema_registry.jsonschema import JsonSchema
 from aws_schema_registry.serde import KafkaSerializer
 
 from streamtail.decode.schema import frame
-from tests.unit.schema_fixtures import SHOP_PROTO, proto_message, shop_descriptor_set
+from tests.unit.schema_fixtures import (
+    README_ORDER,
+    SHOP_PROTO,
+    proto_message,
+    shop_descriptor_set,
+)
 
 from .servers import ACCESS_KEY, REGION, SECRET_KEY, Admin, Cli, ServerProcess, closed_port
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(120)]
 Names = Callable[[str], str]
 
-ORDER = {
-    "type": "record",
-    "name": "Order",
-    "namespace": "shop",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {
-            "name": "total",
-            "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2},
-        },
-        {"name": "placed", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-        {"name": "coupon", "type": ["null", "string"]},
-    ],
-}
+ORDER = README_ORDER
 
 
 class Registry:
@@ -251,5 +243,9 @@ def test_an_unknown_version_and_a_corrupt_body(
         in warnings[0]
     )
     assert f"payload does not decode with {registry.name}/{name} v1: not Avro" in warnings[1]
-    assert warnings[2].startswith("streamtail: warning: 2 records in all: GSR schema version")
-    assert warnings[3].startswith("streamtail: warning: 2 records in all: payload does not decode")
+    assert warnings[2].startswith(
+        "streamtail: warning: 2 of the 4 records printed: GSR schema version"
+    )
+    assert warnings[3].startswith(
+        "streamtail: warning: 2 of the 4 records printed: payload does not"
+    )

@@ -105,6 +105,16 @@ def test_binary_chunks_round_trip(admin: Admin, cli: Cli, stream_name: Names) ->
     chunks = [base64.b64decode(r["data"]) for r in read.records]
     assert [len(c) for c in chunks] == [100_000] * 6 + [50_000]
     assert b"".join(chunks) == data
+    # -o raw with no delimiter gives the file back, byte for byte
+    raw = subprocess.run(
+        cli.argv(["read", stream, "--decode", "none", "-o", "raw", "--delimiter", ""], endpoint),
+        capture_output=True,
+        env=cli.env,
+        timeout=120,
+        check=False,
+    )
+    assert raw.returncode == 0, raw.stderr
+    assert raw.stdout == data
 
 
 def test_every_decoder_on_the_wire(admin: Admin, cli: Cli, stream_name: Names) -> None:

@@ -8,11 +8,15 @@ as MillisBehindLatest. Records are checked by their payloads (key and per-key co
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import zstandard
 
 from tests.proxy import Proxy, aws_error
 from tests.yds_double import YdsDouble, backend_name
@@ -359,3 +363,53 @@ def assert_yds_calls_only_or_puts(double: YdsDouble) -> None:
         "PutRecords",
     }
     assert set(double.operations()) <= allowed
+
+
+@pytest.mark.timeout(120)
+def test_a_records_codec_decides_how_it_is_decoded(
+    km: Admin, yds: YdsDouble, cli: Cli, no_region: dict[str, str], stream_name: Any
+) -> None:
+    """Messages written compressed through YDB's topic API come back with their `Codec`
+    (datastreams_proxy.cpp `TGetRecordsActor::Handle`): that decides, not the first bytes."""
+    path = path_for(stream_name)
+    km.create_stream(backend_name(path), shards=1)
+    order = b'{"id":7}'
+    streamer = zstandard.ZstdCompressor().compressobj()  # as YDB's SDK writes ZSTD: no size
+    zstd = streamer.compress(order) + streamer.flush()
+    yds.write_compressed(
+        path,
+        [
+            ("z", zstd, 4),
+            ("g", gzip.compress(b"hello"), 2),
+            ("zl", zlib.compress(order), 2),  # YDB's SDK reads GZIP as gzip or zlib
+            ("m", zstd[4:], 4),  # no magic number: the codec still says zstd
+            ("o", b"\x11\x00\x00", 3),  # lzop
+            ("c", order, 10000),  # a user-defined codec
+        ],
+    )
+    put = cli.run("put", path, "--key", "p", endpoint=yds.endpoint, env=no_region, stdin="[8]")
+    assert put.returncode == 0, put.describe()
+
+    read = cli.run("read", path, endpoint=yds.endpoint, env=no_region)
+    assert read.returncode == 0, read.describe()
+    assert [(r["key"], r["enc"], r["data"]) for r in read.records] == [
+        ("z", "zstd+json", {"id": 7}),
+        ("g", "gzip+text", "hello"),
+        ("zl", "gzip+json", {"id": 7}),
+        ("m", "zstd+json", {"id": 7}),
+        ("o", "base64", "EQAA"),
+        ("c", "base64", base64.b64encode(order).decode()),
+        ("p", "json", [8]),  # written through the Kinesis API: Codec 0
+    ]
+    warnings = [line.split(": ", 3)[-1] for line in read.stderr.splitlines()]
+    assert warnings == [
+        "payload compressed with lzop, which streamtail cannot undo; shown as base64",
+        "payload compressed with custom codec 10000, which streamtail cannot undo; shown as base64",
+    ]
+
+    stored = cli.run("read", path, "--decode", "base64", endpoint=yds.endpoint, env=no_region)
+    assert base64.b64decode(stored.records[0]["data"]) == zstd
+    assert stored.stderr == ""
+    api = cli.run("read", path, "-o", "aws", endpoint=yds.endpoint, env=no_region)
+    assert [r["Codec"] for r in api.records] == [4, 2, 2, 4, 3, 10000, 0]
+    assert_yds_calls_only_or_puts(yds)

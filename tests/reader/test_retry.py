@@ -44,7 +44,7 @@ def test_giving_up_after_the_timeout_keeps_the_error_and_says_how_long() -> None
         backoff.failed(RESET, 180.0)
     error = raised.value
     assert error.message == "network error (connection reset by peer); gave up after 3m of retrying"
-    assert error.hint == "--retry-timeout SECONDS retries longer (inf: never gives up)"
+    assert error.hint == "--retry-timeout DURATION retries longer (e.g. 10m; inf: never gives up)"
     assert error.retryable is False
 
 

@@ -19,8 +19,15 @@ from streamtail.names import resolve
 from streamtail.sources import open_source
 from streamtail.sources.base import KINESIS, Lag
 from streamtail.sources.dynamodb import DYNAMODB_STREAMS
-from streamtail.sources.kinesis import KinesisSource
-from streamtail.sources.yds import YDS, answers_like_yds, endpoint_is_yds, recognise, seal_parents
+from streamtail.sources.kinesis import KinesisSource, records_from_api
+from streamtail.sources.yds import (
+    YDS,
+    answers_like_yds,
+    endpoint_is_yds,
+    recognise,
+    seal_parents,
+    with_codecs,
+)
 
 ARN = "arn:aws:kinesis:ru-central1:000000000000:stream/orders"
 
@@ -125,6 +132,27 @@ def test_answers_like_yds_by_ydb_shard_ids() -> None:
     assert answers_like_yds(["shard-000000", "shard-000001"])
     assert not answers_like_yds(["shardId-000000000000"])
     assert not answers_like_yds(["shardId-00000001700000000000-abcdef01"])
+
+
+def test_a_records_codec_becomes_its_codec_name_on_yds_only() -> None:
+    # GetRecords as YDS writes it: Codec on every record, 0 when raw (json_proto_conversion.h)
+    items = [
+        {
+            "ApproximateArrivalTimestamp": 1764633600.5,
+            "Codec": codec,
+            "Data": "",
+            "EncryptionType": "NONE",
+            "PartitionKey": "k",
+            "SequenceNumber": str(n),
+        }
+        for n, codec in enumerate([0, 2, 3, 4, 1, 10000])
+    ]
+    records = with_codecs(records_from_api(items, "shard-000000"))
+    assert [r.codec for r in records] == [None, "gzip", "lzop", "zstd", None, "custom codec 10000"]
+    assert records[1].extra == {"Codec": 2, "EncryptionType": "NONE"}  # kept for -o aws
+    plain = records_from_api(items[:1], "shard-000000")
+    assert with_codecs(plain) is plain
+    assert YDS.record_codecs and not KINESIS.record_codecs
 
 
 def test_seal_parents_closes_shards_with_children() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from typer.testing import CliRunner
@@ -83,7 +86,39 @@ class Result:
         return self.stdout.decode().splitlines()
 
 
-def run_cli(*args: str, input: bytes | None = None) -> Result:
+def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> Result:
     """The CLI through Click's runner: exit code, stdout bytes, stderr text."""
-    result = CliRunner().invoke(app, list(args), input=input)
+    result = CliRunner().invoke(app, list(args), input=input, env=env)
     return Result(result.exit_code, result.stdout_bytes, result.stderr)
+
+
+def csv_matches_ndjson(
+    text: str, header: list[str], objects: list[dict[str, Any]]
+) -> list[list[str]]:
+    """The rows of `-o csv` output, checked against the NDJSON objects of the same read: the
+    header row, then for each path a string as it is, null or absent as empty, any other value
+    as JSON on one line that reads back into the same value."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == header
+    assert len(rows) - 1 == len(objects)
+    for row, obj in zip(rows[1:], objects, strict=True):
+        for path, cell in zip(header, row, strict=True):
+            value = _at(obj, path)
+            if value is None:
+                assert cell == ""
+            elif isinstance(value, str):
+                assert cell == value
+            else:
+                assert json.loads(cell) == value
+                assert "\n" not in cell
+    return rows
+
+
+def _at(obj: Any, path: str) -> Any:
+    """What a dotted path names in a parsed NDJSON object (a number indexes an array)."""
+    for name in path.split("."):
+        if isinstance(obj, list) and name.isdigit():
+            obj = obj[int(name)] if int(name) < len(obj) else None
+        else:
+            obj = obj.get(name) if isinstance(obj, dict) else None
+    return obj

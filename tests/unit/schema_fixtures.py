@@ -54,6 +54,22 @@ ORDER_AVRO: dict[str, Any] = {
     ],
 }
 
+#: the README's `order.avsc` (its orders.ndjson lines; registered as shop/orders in its examples)
+README_ORDER: dict[str, Any] = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "shop",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {
+            "name": "total",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2},
+        },
+        {"name": "placed", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "coupon", "type": ["null", "string"], "default": None},
+    ],
+}
+
 #: the Python value fastavro writes, and the JSON text streamtail must print for it
 ORDER_VALUE: dict[str, Any] = {
     "id": 7,

@@ -235,10 +235,12 @@ def test_forced_modes(mode: DecodeMode, data: bytes, expected: Decoded) -> None:
 
 
 def test_mode_names_match_the_contract() -> None:
-    # docs/CONTRACT.md's five, then the schema readings (issue 17: README "Schemas").
+    # docs/CONTRACT.md's five, then the schema readings (issue 17: README "Schemas"), then the
+    # frames (issue 27: README "What is inside a record").
     assert [m.value for m in DecodeMode] == [
         *("auto", "json", "text", "base64", "none"),
         *("avro", "protobuf", "gsr"),
+        *("zstd", "lz4"),
     ]
 
 

@@ -53,6 +53,19 @@ def test_the_runs_consumer_is_deregistered_however_the_walk_ends(
     assert f"registering enhanced fan-out consumer {name}" in env.stderr.getvalue()  # type: ignore[attr-defined]
 
 
+def test_quiet_and_a_stream_deleted_under_the_walk_leave_stderr_empty(
+    kinesis: Any, stream: tuple[Clients, KinesisSource], make_env: Callable[..., Env]
+) -> None:
+    clients, source = stream
+    env = make_env()
+    env.quiet = True  # -q: none of the notices (registering, waiting for ACTIVE, ACTIVE)
+    with enhanced(source, clients, env):
+        assert len(names(kinesis)) == 1
+        # the stream goes, and its consumers with it: nothing is left to deregister
+        kinesis.delete_stream(StreamName="s", EnforceConsumerDeletion=True)
+    assert env.stderr.getvalue() == ""  # type: ignore[attr-defined]
+
+
 def test_a_named_consumer_is_registered_if_missing_and_kept(
     kinesis: Any, stream: tuple[Clients, KinesisSource], make_env: Callable[..., Env]
 ) -> None:

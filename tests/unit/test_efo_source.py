@@ -44,9 +44,15 @@ class Polling:
     ref = StreamRef(SourceKind.KINESIS, display="s", name="s")
     max_limit = 10_000
     supports_timestamp = True
+    deleted = False
 
     def list_shards(self) -> list[Shard]:
         return [SHARD]
+
+    def identity(self) -> dict[str, str]:
+        if self.deleted:
+            raise NotFoundError("stream 's' not found (ResourceNotFoundException)")
+        return {"name": "s"}
 
     def get_iterator(self, shard: Shard, position: Position) -> str:
         # only a sequence number is checked this way (see EfoSource.get_iterator)
@@ -159,6 +165,18 @@ def test_a_fault_mid_subscription_is_raised_and_the_retry_resubscribes_from_the_
     again = efo.get_records(SHARD, batch.next_iterator or "", 0)  # the worker retries
     assert [r.seq for r in again.records] == ["2"]
     assert script.starts[1] == {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": "1"}
+
+
+def test_a_subscription_cut_off_by_the_stream_deleted_is_not_found_not_a_fault() -> None:
+    # What `follow --efo` first sees of a stream deleted under it is the connection dropping
+    # (ReadError): the stream is asked about before the fault is retried and warned about.
+    fault = ServiceError("SubscribeToShard connection failed (ReadError: Bad file descriptor)")
+    script = Script([ev(1, cont=1), fault])
+    efo = source(script)
+    batch = efo.get_records(SHARD, token_of(TRIM_HORIZON), 0)
+    efo._polling.deleted = True  # type: ignore[attr-defined]
+    with pytest.raises(NotFoundError, match="stream 's' not found"):
+        efo.get_records(SHARD, batch.next_iterator or "", 0)
 
 
 def test_resource_in_use_is_waited_out_quietly() -> None:

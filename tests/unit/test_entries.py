@@ -29,6 +29,10 @@ def lines(text: bytes, keys: KeySource, *, from_ndjson: bool = False) -> list[ob
 
 
 FIXED = KeySource.build("k", None, from_ndjson=False)
+KEY_FIELD_HINT = (
+    "--key-field needs each JSON line to hold that field: a string, or a number (its literal "
+    "text), of 1 to 256 characters"
+)
 
 
 def test_one_entry_per_line_without_its_line_ending() -> None:
@@ -49,8 +53,8 @@ def test_key_field_takes_a_dotted_path() -> None:
     assert got == [
         PutEntry(b'{"user":{"id":"u1"}}', "u1", 1),
         PutEntry(b'{"user":{"id":42}}', "42", 2),
-        Rejected(3, "no usable partition key at user.id"),
-        Rejected(4, "not JSON"),
+        Rejected(3, "no usable partition key at user.id", KEY_FIELD_HINT),
+        Rejected(4, "not JSON", KEY_FIELD_HINT),
     ]
 
 
@@ -74,6 +78,7 @@ def test_a_record_over_1_mib_is_rejected() -> None:
     got = lines(b"x" * MAX_RECORD_BYTES + b"\n" + b"y" * (MAX_RECORD_BYTES - 1), FIXED)
     assert isinstance(got[0], Rejected)
     assert "over the 1 MiB" in got[0].reason
+    assert got[0].hint == "put --binary cuts a large input into records of --chunk-size bytes"
     assert got[1] == PutEntry(b"y" * (MAX_RECORD_BYTES - 1), "k", 2)
 
 
@@ -137,7 +142,7 @@ def test_key_field_refuses_what_is_not_a_string_or_a_number(value: str) -> None:
     keys = KeySource.build(None, "u", from_ndjson=False)
     (rejected,) = lines(f'{{"u":{value}}}'.encode(), keys, from_ndjson=False)
     why = f" ({value}: not a string or a number)" if value in ("true", "false") else ""
-    assert rejected == Rejected(1, f"no usable partition key at u{why}")
+    assert rejected == Rejected(1, f"no usable partition key at u{why}", KEY_FIELD_HINT)
 
 
 def test_lines_nested_deeper_than_orjson_writes_are_named() -> None:
@@ -188,6 +193,7 @@ def test_bad_ndjson_lines(line: bytes, reason: str) -> None:
     (got,) = lines(line, KeySource.build(None, None, from_ndjson=True), from_ndjson=True)
     assert isinstance(got, Rejected)
     assert got.reason.startswith(reason)
+    assert got.hint == "--from-ndjson reads the lines `read -o ndjson` prints"
 
 
 def test_payload_without_enc_follows_the_data_type() -> None:

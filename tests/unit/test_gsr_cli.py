@@ -106,7 +106,9 @@ def test_an_unknown_version_is_base64_and_reported_once(kinesis: Any, glue: Any)
         f": GSR schema version {missing}: not in the registry (EntityNotFoundException); "
         "shown as base64"
     )
-    assert lines[1].startswith("streamtail: warning: 3 records in all: GSR schema version")
+    assert lines[1].startswith(
+        "streamtail: warning: 3 of the 3 records printed: GSR schema version"
+    )
 
 
 def test_put_gsr_schema_writes_what_the_pypi_deserializer_reads(kinesis: Any, glue: Any) -> None:
@@ -266,7 +268,9 @@ def test_a_glue_that_fails_is_reported_once_and_every_record_kept(
     assert len(lines) == 2, stderr
     assert ": Glue Schema Registry unavailable (Glue GetSchemaVersion failed: " in lines[0]
     assert lines[0].endswith("; GSR frames shown as base64")
-    assert lines[1].startswith("streamtail: warning: 4 records in all: Glue Schema Registry")
+    assert lines[1].startswith(
+        "streamtail: warning: 4 of the 4 records printed: Glue Schema Registry"
+    )
 
 
 def test_put_gsr_json_schema_keeps_every_digit(kinesis: Any, glue: Any) -> None:
@@ -282,6 +286,10 @@ def test_put_gsr_json_schema_keeps_every_digit(kinesis: Any, glue: Any) -> None:
     result = run_cli("put", "docs", "--gsr-schema", "reg/doc", input=lines)
     assert result.code == 2
     assert "line 2: not JSON; not written" in result.stderr
+    # the hint is the schema's, not --from-ndjson's or --key-field's (neither was given)
+    assert result.stderr.splitlines()[-1] == (
+        "streamtail: hint: each line is written with the schema: a JSON value the schema accepts"
+    )
     shard = kinesis.list_shards(StreamName="docs")["Shards"][0]["ShardId"]
     iterator = kinesis.get_shard_iterator(
         StreamName="docs", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
@@ -305,3 +313,16 @@ def test_put_schema_usage_errors(kinesis: Any, args: list[str], message: str) ->
     result = run_cli("put", "s", *args, input=b"{}\n")
     assert result.code == 2
     assert message in result.stderr
+
+
+def test_avro_warnings_count_only_the_records_printed(kinesis: Any, tmp_path: Path) -> None:
+    # issue: `read S --avro-schema order.avsc -n 2` printed 2 records and warned of 12
+    schema = tmp_path / "event.avsc"
+    schema.write_text(json.dumps(EVENT_AVRO))
+    put_all(kinesis, "bare", [b"\x02"] * 12)  # an id, then nothing: too short for the schema
+    result = run_cli("read", "bare", "--avro-schema", str(schema), "-o", "ndjson", "-n", "2")
+    assert result.code == 0, result.stderr
+    assert len(result.lines) == 2
+    first, count = result.stderr.splitlines()
+    assert first.startswith("streamtail: warning: shard shardId-000000000000 seq 1: ")
+    assert count.startswith("streamtail: warning: 2 of the 2 records printed: ")

@@ -15,8 +15,10 @@ from packaging.utils import canonicalize_name
 import streamtail
 
 PACKAGE_DIR = Path(streamtail.__file__).parent
-#: fastavro and protobuf (google) load only when a record needs a schema (also test_gsr_cli.py)
-HEAVY = ("boto3", "botocore", "moto", "fastavro", "google")
+#: fastavro and protobuf (google) load only when a record needs a schema (also test_gsr_cli.py),
+#: jmespath only with --where (test_where_cli.py); zstandard and lz4 only when a payload is a
+#: zstd or lz4 frame
+HEAVY = ("boto3", "botocore", "moto", "fastavro", "google", "jmespath", "zstandard", "lz4")
 
 _REPORT_HEAVY = (
     "import sys\n"
@@ -58,6 +60,25 @@ def test_help_loads_no_aws_sdk() -> None:
         result = python(code + _REPORT_HEAVY.format(heavy=HEAVY), *args)
         assert result.returncode == 0, result.stderr
         assert heavy_modules(result.stderr) == [], args
+
+
+def test_compression_libraries_load_only_for_their_payloads() -> None:
+    code = (
+        "import gzip, sys\n"
+        "from streamtail.decode import DecodeOptions, expand_all\n"
+        "from streamtail.model import Record\n"
+        "def loaded():\n"
+        "    return sorted({m.split('.')[0] for m in sys.modules} & {'zstandard', 'lz4'})\n"
+        "payloads = [b'{\"a\":1}', b'(text)', gzip.compress(b'{}'), b'\\x28\\xb5']\n"
+        "expand_all([Record('s', '1', 'k', 0, p) for p in payloads], DecodeOptions())\n"
+        "print(loaded())\n"
+        "zstd = bytes.fromhex('28b52ffd2000010000')  # an empty zstd frame\n"
+        "expand_all([Record('s', '2', 'k', 0, zstd)], DecodeOptions())\n"
+        "print(loaded())\n"
+    )
+    result = python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "['zstandard']"]
 
 
 def test_python_m_streamtail_help() -> None:

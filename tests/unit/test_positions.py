@@ -95,6 +95,8 @@ def test_iso_times(text: str, expected: float) -> None:
         ("-1d2h3m4s", 86400 + 7200 + 180 + 4),
         ("-500ms", 0.5),
         ("-0s", 0),
+        ("-1.5h", 5400),
+        ("-2.5m", 150),
     ],
 )
 def test_relative_times(text: str, seconds_ago: float) -> None:
@@ -111,7 +113,7 @@ def test_relative_times(text: str, seconds_ago: float) -> None:
         "-15",  # no unit
         "15m",  # no sign
         "--15m",
-        "-1.5h",
+        "-1.5.h",
         "-15x",
         "-15 m",
         "at",

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import orjson
+import pytest
 
 from tests.unit.helpers import run_cli
 
@@ -93,8 +94,8 @@ def test_bad_lines_are_named_the_rest_written_and_the_exit_is_2(kinesis: Any) ->
         "streamtail: warning: line 2: not JSON; not written",
         "streamtail: warning: line 4: no usable partition key at id; not written",
         "streamtail: error: 2 input lines were not written (first: line 2, not JSON)",
-        "streamtail: hint: --from-ndjson reads `read -o ndjson` lines; --key-field needs a JSON "
-        "line with that field",
+        "streamtail: hint: --key-field needs each JSON line to hold that field: a string, or a "
+        "number (its literal text), of 1 to 256 characters",
     ]
     assert [k for k, _ in _stored(kinesis, "out")] == ["a", "b"]
 
@@ -110,6 +111,35 @@ def test_key_field_numbers_are_their_literal_text_and_booleans_no_key(kinesis: A
         "number); not written"
     )
     assert [k for k, _ in _stored(kinesis, "out")] == ["1.50", "1e2", "s"]
+
+
+@pytest.mark.parametrize(
+    ("args", "lines", "reason", "hint"),
+    [
+        (
+            (),
+            b"x" * 1_048_577 + b"\n",
+            "a line of 1048577 bytes, over the 1 MiB a line holds",
+            "put --binary cuts a large input into records of --chunk-size bytes",
+        ),
+        (
+            ("--from-ndjson",),
+            b"[1]\n",
+            "not a JSON object",
+            "--from-ndjson reads the lines `read -o ndjson` prints",
+        ),
+    ],
+)
+def test_each_input_error_has_its_own_hint(
+    kinesis: Any, args: tuple[str, ...], lines: bytes, reason: str, hint: str
+) -> None:
+    _stream(kinesis, "out")
+    result = run_cli("put", "out", "--key", "k", *args, input=lines)
+    assert result.code == 2
+    assert result.stderr.splitlines()[-2:] == [
+        f"streamtail: error: 1 input line was not written (first: line 1, {reason})",
+        f"streamtail: hint: {hint}",
+    ]
 
 
 def test_a_missing_stream_fails_before_reading_input(kinesis: Any) -> None:

@@ -173,7 +173,8 @@ def test_damaged_payloads_are_shown_and_warned_about_once_each_kind(kinesis: Any
         "checksum; shown as base64",
         "streamtail: warning: shard shardId-000000000000 seq 4: truncated gzip data; shown as "
         "base64",
-        "streamtail: warning: 3 records in all: KPL aggregate with a bad MD5 checksum; shown as "
+        "streamtail: warning: 3 of the 4 records printed: KPL aggregate with a bad MD5 checksum; "
+        "shown as "
         "base64",
     ]
 
@@ -221,4 +222,62 @@ def test_event_filters_dynamodb_changes(kinesis: Any) -> None:
         "REMOVE",
         {"pk": "a"},
         {"pk": "a", "n": 2},
+    )
+
+
+def test_decode_warnings_speak_only_of_records_printed(kinesis: Any) -> None:
+    _stream(kinesis, "bad")
+    good = kplbuild.aggregate([("k", b"v")])
+    bad = good[:-1] + bytes([good[-1] ^ 1])
+    _put(kinesis, "bad", "user-1", b'{"started":true}')
+    for _ in range(3):
+        _put(kinesis, "bad", "user-2", bad)
+    # past --limit, or filtered out: printed by no one, warned about by no one
+    for args in (["-n", "1"], ["--grep", "started"], ["--key", "user-1"]):
+        result = run_cli("read", "bad", "-o", "ndjson", *args)
+        assert result.code == 0, result.stderr
+        assert len(result.lines) == 1
+        assert result.stderr == "", args
+    result = run_cli("read", "bad", "-o", "ndjson", "-n", "3")
+    assert [r["enc"] for r in _records(result.stdout)] == ["json", "base64", "base64"]
+    assert result.stderr.splitlines() == [
+        "streamtail: warning: shard shardId-000000000000 seq 2: KPL aggregate with a bad MD5 "
+        "checksum; shown as base64",
+        "streamtail: warning: 2 of the 3 records printed: KPL aggregate with a bad MD5 checksum; "
+        "shown as base64",
+    ]
+
+
+def test_raw_delimiter(kinesis: Any) -> None:
+    _stream(kinesis, "lines")
+    for data in (b"a\nb", b"log line\n", b'{"n": 1}', b"\xff\x00bytes"):
+        _put(kinesis, "lines", "k", data)
+    # default: a newline after each payload; a text payload's own final newline ends its line
+    result = run_cli("read", "lines", "-o", "raw")
+    assert result.stdout == b'a\nb\nlog line\n{"n": 1}\n/wBieXRlcw==\n'
+    result = run_cli("read", "lines", "-o", "raw", "--delimiter", "\\0")
+    assert result.stdout == b'a\nb\x00log line\n\x00{"n": 1}\x00/wBieXRlcw==\x00'
+    result = run_cli("read", "lines", "-o", "raw", "--decode", "none", "-D", "")
+    assert result.stdout == b'a\nblog line\n{"n": 1}\xff\x00bytes'
+    result = run_cli("read", "lines", "-o", "raw", "--decode", "none", "-D", "\\x1e|")
+    assert result.stdout.split(b"\x1e|") == [
+        b"a\nb",
+        b"log line\n",
+        b'{"n": 1}',
+        b"\xff\x00bytes",
+        b"",
+    ]
+
+
+def test_raw_delimiter_usage_errors(kinesis: Any) -> None:
+    result = run_cli("read", "lines", "-o", "ndjson", "--delimiter", "")
+    assert (result.code, result.stderr) == (
+        2,
+        "streamtail: error: --delimiter is for -o raw, not -o ndjson\n",
+    )
+    result = run_cli("read", "lines", "-o", "raw", "--delimiter", "\\q")
+    assert (result.code, result.stderr) == (
+        2,
+        "streamtail: error: invalid --delimiter '\\\\q': unknown escape '\\\\q'\n"
+        "streamtail: hint: escapes: \\n \\t \\r \\0 \\\\ and \\xHH; '' for none\n",
     )

@@ -25,8 +25,9 @@ from streamtail.render import (
     make_renderer,
     output_format,
 )
+from streamtail.render.cells import fit, tail
 from streamtail.render.safe import inert
-from streamtail.render.table import fit, short_shard, tail
+from streamtail.render.table import short_shard
 
 MARKUP = "[bold red]x[/]"
 #: text that stays text (no BEL: a BEL makes a payload binary) but is full of terminal escapes:
@@ -99,7 +100,7 @@ def test_golden(
 
 
 def test_formats_registry() -> None:
-    assert list(FORMATS) == ["table", "ndjson", "raw", "aws"]
+    assert list(FORMATS) == ["table", "ndjson", "raw", "aws", "csv", "tsv"]
     assert list(LISTINGS) == ["table", "ndjson"]
 
 

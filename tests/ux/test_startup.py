@@ -122,7 +122,7 @@ def test_version_both_ways(tmp_path: Path) -> None:
         (("read", "s", "--limit", "x"), "streamtail: error: Invalid value for '--limit' / '-n'"),
         (("read", "s", "--limit", "0"), "streamtail: error: Invalid value for '--limit' / '-n'"),
         (("read", "s", "-o", "yaml"), "streamtail: error: Invalid value for '--output' / '-o'"),
-        (("read", "s", "--bogus"), "streamtail: error: No such option: --bogus"),
+        (("read", "s", "--frobnicate"), "streamtail: error: No such option: --frobnicate"),
         (("bogus",), "streamtail: error: No such command 'bogus'."),
     ],
 )

@@ -44,7 +44,7 @@ def test_format_status_shows_every_figure() -> None:
 @pytest.mark.parametrize(
     ("changes", "part"),
     [
-        ({"read": 5000}, "1,204 records (5,000 read)"),
+        ({"read": 5000}, "1,204 printed of 5,000 read"),
         ({"rate": 2.5}, "  2.5/s  "),
         ({"behind": ("s-1", 0)}, "caught up"),
         ({"behind": ("s-1", 450)}, "behind 450ms s-1"),

@@ -188,3 +188,32 @@ def test_ndjson_is_byte_faithful_json() -> None:
 )
 def test_inert(raw: str, shown: str) -> None:
     assert inert(raw) == shown
+
+
+@pytest.mark.parametrize("color", [False, True], ids=["plain", "colour"])
+def test_chosen_columns_show_every_value_inert(color: bool) -> None:
+    env = _env(color)
+    record = _kinesis_record(HOSTILE)._replace(data=orjson.dumps({"h": HOSTILE, "o": [HOSTILE]}))
+    columns = ("stream", "shard", "seq", "key", "ts", "data.h", "data.o", "data")
+    ctx = RenderContext(env=env, stream=HOSTILE, columns=columns)
+    renderer = make_renderer("table", ctx)
+    renderer.write([(record, decode_record(record))])
+    renderer.close()
+    _assert_inert(env.stdout.getvalue(), color)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_csv_and_tsv_are_inert_on_a_terminal_and_faithful_elsewhere(fmt: str) -> None:
+    record = _kinesis_record(HOSTILE)._replace(data=TEXT_HOSTILE.encode("utf-8"))
+    written = {}
+    for tty in (True, False):
+        env = Env(stdout=io.BytesIO(), stderr=io.StringIO(), stdout_isatty=tty)
+        renderer = make_renderer(fmt, RenderContext(env=env, stream="s", columns=("key", "data")))
+        renderer.write([(record, decode_record(record))])
+        written[tty] = env.stdout.getvalue().decode("utf-8")  # type: ignore[attr-defined]
+    bad = re.findall(
+        r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u202a-\u202e\u2066-\u2069]", written[True]
+    )
+    assert not bad, bad
+    assert "\\e]0;owned\\e\\" in written[True]
+    assert "\x1b]0;owned" in written[False]  # a file or a pipe gets the record as it is

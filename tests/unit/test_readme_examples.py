@@ -1,0 +1,362 @@
+"""The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
+the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts, NDJSON
+lines of every decoding, the schema round trips.
+
+Each example is taken from the README itself (a ``` block), then produced: usage errors through
+the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
+that prints them, with the README's own records. Only what the service decides (arrival times)
+is left out of a comparison, and said so where it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import re
+import shlex
+import zlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lz4.frame
+import pytest
+import zstandard
+
+from streamtail.decode import DecodeMode, DecodeOptions, expand
+from streamtail.env import Env
+from streamtail.model import Record
+from streamtail.printing import DecodeProblems
+from streamtail.render import RenderContext
+from streamtail.render.ndjson import NdjsonRenderer
+from streamtail.status import Figures, format_status
+from tests.unit import kplbuild
+from tests.unit.helpers import run_cli
+from tests.unit.schema_fixtures import README_ORDER
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+
+
+def blocks() -> list[list[str]]:
+    """The lines of every fenced block of the README (indented blocks too)."""
+    found: list[list[str]] = []
+    current: list[str] | None = None
+    for line in README.splitlines():
+        if line.strip().startswith("```"):
+            if current is None:
+                current = []
+            else:
+                found.append(current)
+                current = None
+        elif current is not None:
+            current.append(line.strip() if line.startswith("  ") else line)
+    return found
+
+
+def sessions() -> list[tuple[str, list[str]]]:
+    """Each `$ ...` line of a block, with the lines after it (its output)."""
+    found: list[tuple[str, list[str]]] = []
+    for block in blocks():
+        for i, line in enumerate(block):
+            if line.startswith("$ "):
+                end = next((j for j in range(i + 1, len(block)) if block[j].startswith("$ ")), None)
+                found.append((line[2:], block[i + 1 : end]))
+    return found
+
+
+def block_with(first: str, *, holding: str = "") -> list[str]:
+    """The one block whose first line starts with `first` (and that holds `holding`)."""
+    [block] = [b for b in blocks() if b and b[0].startswith(first) and holding in "\n".join(b)]
+    return block
+
+
+def session(command: str) -> list[str]:
+    [output] = [out for cmd, out in sessions() if cmd == command]
+    return output
+
+
+USAGE_ERRORS = [
+    (command, output)
+    for command, output in sessions()
+    if command.startswith("streamtail ")
+    and output
+    and all(re.match(r"streamtail: (error|hint): ", line) for line in output)
+]
+
+
+def test_the_readme_shows_usage_errors() -> None:
+    assert len(USAGE_ERRORS) >= 5, USAGE_ERRORS
+
+
+@pytest.mark.parametrize(("command", "output"), USAGE_ERRORS, ids=[c for c, _ in USAGE_ERRORS])
+def test_usage_error_examples(aws_env: None, command: str, output: list[str]) -> None:
+    result = run_cli(*shlex.split(command)[1:])
+    assert (result.code, result.stdout) == (2, b"")
+    assert result.stderr.splitlines() == output
+
+
+def test_status_line_examples() -> None:
+    [plain] = block_with("orders  12,408 records")
+    [filtered] = block_with("orders  1,204 printed")
+
+    def line(shown: int, read: int, rate: float, closed: int, behind: tuple[str, int]) -> str:
+        retries = (4, 3) if closed else (0, 0)
+        figures = Figures("orders", shown, read, rate, 4, closed, behind, *retries)
+        return format_status(figures, 200)
+
+    assert line(12_408, 12_408, 215.0, 2, ("shardId-000000000007", 1_800)) == plain
+    assert line(1_204, 5_000, 38.0, 0, ("shardId-000000000000", 0)) == filtered
+
+
+def test_damaged_payload_example() -> None:
+    line, warning = block_with('{"stream":"orders","shard":"', holding="bad MD5 checksum")
+    shown = json.loads(line)
+    # the README's record, as read: its bytes are the base64 it shows
+    record = Record(
+        shown["shard"],
+        shown["seq"],
+        shown["key"],
+        1_795_295_045_123,
+        base64.b64decode(shown["data"]),
+    )
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    items = expand(record, DecodeOptions(DecodeMode.AUTO))
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
+    renderer.write(items)
+    DecodeProblems(env).note(items)
+    assert env.stdout.getvalue().decode() == line + "\n"  # type: ignore[attr-defined]
+    assert env.stderr.getvalue() == warning + "\n"  # type: ignore[attr-defined]
+
+
+def test_gsr_unknown_version_example(kinesis: Any) -> None:
+    import boto3
+
+    boto3.client("glue", region_name="us-east-1").create_registry(RegistryName="shop")
+    first, count = block_with("streamtail: warning: shard shardId-000000000000 seq 1: GSR")
+    version = re.search(r"version ([0-9a-f-]{36})", first).group(1)  # type: ignore[union-attr]
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    for _ in range(3):  # a GSR frame: 03, no compression, the version id, the body
+        frame = b"\x03\x00" + bytes.fromhex(version.replace("-", "")) + b"\x02"
+        kinesis.put_record(StreamName="orders", Data=frame, PartitionKey="k")
+    result = run_cli("read", "orders", "-o", "ndjson")
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines() == [first, count]
+
+
+def _put_lines(count: int) -> bytes:
+    return b"".join(b'{"n":%d}\n' % i for i in range(count))
+
+
+def test_put_count_example(kinesis: Any) -> None:
+    [line] = block_with("streamtail: 1200 records written")
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    result = run_cli("put", "orders", "--key", "k", input=_put_lines(1200))
+    assert (result.code, result.stderr) == (0, line + "\n")
+
+
+def test_round_trip_example(kinesis: Any) -> None:
+    """README "Writing records": the table, put's count and the copy, on moto (whose sequence
+    numbers are short). The TIME column is the service's arrival time: left out."""
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    kinesis.create_stream(StreamName="orders-copy", ShardCount=1)
+    for key, data in (
+        ("user-1", kplbuild.aggregate([("user-1", b'{"id":1}'), ("user-2", b"hello")])),
+        ("user-42", gzip.compress(b'{"level":"info","msg":"started"}')),
+        ("user-42", b"\x00\x9f\x42\xff"),
+    ):
+        kinesis.put_record(StreamName="orders", Data=data, PartitionKey=key)
+
+    expected = session("streamtail read orders -o table")
+    table = run_cli("read", "orders", "-o", "table", "--no-color", env={"COLUMNS": "100"})
+    assert table.code == 0, table.stderr
+    assert [line[13:].rstrip() for line in table.lines] == [line[13:].rstrip() for line in expected]
+    assert table.lines[0][:13] == expected[0][:13]  # the header's TIME (UTC) is all there
+
+    ndjson = run_cli("read", "orders", "-o", "ndjson")
+    command = "streamtail read orders -o ndjson | streamtail put orders-copy --from-ndjson"
+    [said] = session(command + " --key-field key")
+    put = run_cli("put", "orders-copy", "--from-ndjson", "--key-field", "key", input=ndjson.stdout)
+    assert (put.code, put.stderr) == (0, said + "\n")
+
+    expected = session("streamtail read orders-copy -o ndjson | jq -c '{key, enc, data}'")
+    copy = run_cli("read", "orders-copy", "-o", "ndjson")
+    shown = [json.loads(line) for line in copy.lines]
+    assert [
+        json.dumps({k: r[k] for k in ("key", "enc", "data")}, separators=(",", ":")) for r in shown
+    ] == expected
+
+
+def test_csv_example(kinesis: Any) -> None:
+    """README "CSV and TSV": its three orders as csv (rows end in CRLF)."""
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    for key, data in (
+        ("user-1", b'{"order_id":"o-1","total":19.90,"items":[{"sku":"A1","qty":2}],'
+         b'"note":"ring twice, \\"back door\\""}'),
+        ("user-2", b'{"order_id": "o-2", "total": 5, "items": []}'),
+        ("user-3", b"not json"),
+    ):  # fmt: skip
+        kinesis.put_record(StreamName="orders", Data=data, PartitionKey=key)
+    command = (
+        "streamtail read orders -o csv --columns key,data.order_id,data.total,data.items,data.note"
+    )
+    result = run_cli(*shlex.split(command)[1:])
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout.decode("utf-8").split("\r\n") == [*session(command), ""]
+
+
+def test_schema_round_trip_examples(kinesis: Any, tmp_path: Path) -> None:
+    """README "Schemas": put --gsr-schema and --avro-schema, and what reads them back (the
+    arrival time of the bare Avro line is the service's: left out)."""
+    import boto3
+
+    glue = boto3.client("glue", region_name="us-east-1")
+    glue.create_registry(RegistryName="shop")
+    glue.create_schema(
+        RegistryId={"RegistryName": "shop"},
+        SchemaName="orders",
+        DataFormat="AVRO",
+        Compatibility="NONE",
+        SchemaDefinition=json.dumps(README_ORDER),
+    )
+    schema = tmp_path / "order.avsc"
+    schema.write_text(json.dumps(README_ORDER))
+    lines = "".join(f"{line}\n" for line in session("cat orders.ndjson")).encode()
+    for name in ("orders", "orders-bare"):
+        kinesis.create_stream(StreamName=name, ShardCount=1)
+
+    [said] = session("streamtail put orders --gsr-schema shop/orders --key user-1 < orders.ndjson")
+    put = run_cli("put", "orders", "--gsr-schema", "shop/orders", "--key", "user-1", input=lines)
+    assert (put.code, put.stderr) == (0, said + "\n")
+    expected = session(
+        "streamtail read orders -o ndjson | jq -c '{enc, data, version: .schema.version}'"
+    )
+    read = run_cli("read", "orders", "-o", "ndjson")
+    assert [
+        json.dumps(
+            {"enc": r["enc"], "data": r["data"], "version": r["schema"]["version"]},
+            separators=(",", ":"),
+        )
+        for r in map(json.loads, read.lines)
+    ] == expected  # as jq prints them: 12.30 read as a number is 12.3
+
+    [said] = session(
+        "streamtail put orders-bare --avro-schema order.avsc --key user-1 < orders.ndjson"
+    )
+    put = run_cli(
+        "put", "orders-bare", "--avro-schema", str(schema), "--key", "user-1", input=lines
+    )
+    assert (put.code, put.stderr) == (0, said + "\n")
+    [expected_line] = session("streamtail read orders-bare --avro-schema order.avsc -o ndjson -n 1")
+    bare = run_cli("read", "orders-bare", "--avro-schema", str(schema), "-o", "ndjson", "-n", "1")
+    assert bare.code == 0, bare.stderr
+    [line] = bare.lines
+    ts = re.compile(r'"ts":"[^"]+"')
+    assert ts.sub("", line.replace(str(schema), "order.avsc")) == ts.sub("", expected_line)
+
+
+def test_protobuf_example(kinesis: Any, tmp_path: Path) -> None:
+    """README "Schemas": a bare Protobuf message read with --proto-message (shop.Click, a
+    descriptor set as protoc --descriptor_set_out writes it)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    fdp = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(name="shop.proto", package="shop", syntax="proto3")
+    click = file.message_type.add(name="Click")
+    for number, (name, kind) in enumerate(
+        (("id", fdp.TYPE_INT64), ("page", fdp.TYPE_STRING), ("mobile", fdp.TYPE_BOOL)), 1
+    ):
+        click.field.add(name=name, number=number, type=kind, label=fdp.LABEL_OPTIONAL)
+    files = descriptor_pb2.FileDescriptorSet(file=[file])
+    descriptor = tmp_path / "shop.desc"
+    descriptor.write_bytes(files.SerializeToString())
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    message = message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.Click"))
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    payload = message(id=3, page="/cart", mobile=False).SerializeToString()
+    kinesis.put_record(StreamName="clicks", Data=payload, PartitionKey="k")
+
+    command = "streamtail read clicks --proto-descriptor shop.desc --proto-message shop.Click"
+    [expected] = session(command + " -o ndjson | jq -c '{enc, data}'")
+    args = ["--proto-descriptor", str(descriptor), "--proto-message", "shop.Click"]
+    result = run_cli("read", "clicks", *args, "-o", "ndjson")
+    assert result.code == 0, result.stderr
+    [record] = map(json.loads, result.lines)
+    assert json.dumps({"enc": record["enc"], "data": record["data"]}, separators=(",", ":")) == (
+        expected
+    )
+
+
+def _payload(line: str) -> bytes:
+    """The bytes a README NDJSON line's record carried, from its `enc` and `data` (the data as
+    written: a JSON payload arrives as it is printed)."""
+    shown = json.loads(line)
+    *layers, last = shown["enc"].split("+")
+    if last == "json":
+        inner = line[line.index(',"data":') + 8 : -1].encode()
+    elif last == "text":
+        inner = shown["data"].encode()
+    else:
+        inner = base64.b64decode(shown["data"])
+    for layer in reversed(layers):
+        if layer == "gzip":
+            inner = gzip.compress(inner)
+        elif layer == "zlib":
+            inner = zlib.compress(inner)
+        elif layer == "zstd":
+            inner = zstandard.ZstdCompressor().compress(inner)
+        elif layer == "lz4":
+            inner = lz4.frame.compress(inner)
+    return inner
+
+
+_KINESIS_KEYS = {"stream", "shard", "seq", "subseq", "key", "ts", "enc", "data"}
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+KINESIS_NDJSON = [
+    block
+    for block in blocks()
+    if block
+    and block[0].startswith('{"stream":"orders","shard":"shardId-')
+    and all(map(_is_json, block))
+    and all(json.loads(line).keys() <= _KINESIS_KEYS for line in block)
+]
+
+
+@pytest.mark.parametrize("block", KINESIS_NDJSON, ids=[str(i) for i in range(len(KINESIS_NDJSON))])
+def test_kinesis_ndjson_examples(block: list[str]) -> None:
+    """README "NDJSON records" and "Decoding": each line is what the tool prints for a record
+    holding what the line shows (a KPL aggregate: the lines of its user records)."""
+    assert len(KINESIS_NDJSON) >= 4
+    shown = [json.loads(line) for line in block]
+    first = shown[0]
+    ts_ms = round(datetime.fromisoformat(first["ts"].replace("Z", "+00:00")).timestamp() * 1000)
+    if first["enc"].startswith("kpl+"):
+        users = [
+            (r["key"], _payload(line.replace('"enc":"kpl+', '"enc":"')))
+            for r, line in zip(shown, block, strict=True)
+        ]
+        records = [
+            Record(first["shard"], first["seq"], first["key"], ts_ms, kplbuild.aggregate(users))
+        ]
+    else:
+        records = [
+            Record(r["shard"], r["seq"], r["key"], ts_ms, _payload(line))
+            for r, line in zip(shown, block, strict=True)
+        ]
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
+    for record in records:
+        renderer.write(expand(record, DecodeOptions(DecodeMode.AUTO)))
+    assert env.stdout.getvalue().decode().splitlines() == block  # type: ignore[attr-defined]
+    assert env.stderr.getvalue() == ""  # type: ignore[attr-defined]
