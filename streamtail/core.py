@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streamtail import memory
 from streamtail.decode import DecodeMode, DecodeOptions
@@ -244,6 +244,12 @@ def _read(
             wind_down(steps, env, failing=failing)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
+    if walker.unended:
+        shards = ", ".join(walker.unended)
+        raise StreamtailError(
+            f"read incomplete: shard(s) {shards} did not end, and their child shards were not read",
+            hint="read again later, or `streamtail follow` reads on as they end",
+        )
 
 
 def _resumed(
@@ -375,12 +381,26 @@ def run_ls(conn: Connection, env: Env, output: str | None) -> None:
     listing = make_listing(output_format(output, env, LISTINGS), env)
     clients = Clients(conn, log=_debug_log(env))
     kinesis = clients.client("kinesis")
-    streams = list_streams(kinesis)
+    sides: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = [
+        ("Kinesis streams", lambda: list_streams(kinesis))
+    ]
     # Yandex Data Streams has no DynamoDB Streams (sources/yds.YDS.lacks): not asked there.
     if not endpoint_is_yds(kinesis.meta.endpoint_url):
+        sides.append(
+            ("DynamoDB streams", lambda: list_table_streams(clients.client("dynamodbstreams")))
+        )
+    # Each side is asked on its own: an endpoint that serves one API only (DynamoDB Local answers
+    # InvalidAction to Kinesis, kinesis-mock knows no DynamoDB) or a policy that allows one is
+    # normal. Only when no side answers is it an error.
+    streams: list[dict[str, Any]] = []
+    failed: list[tuple[str, StreamtailError]] = []
+    for what, ask in sides:
         try:
-            streams += list_table_streams(clients.client("dynamodbstreams"))
+            streams += ask()
         except (ServiceError, CredentialsError, UsageError) as exc:
-            # Kinesis-only endpoints (kinesis-mock) and Kinesis-only IAM policies are normal.
-            env.warn(f"DynamoDB streams not listed: {exc.message}")
+            failed.append((what, exc))
+    if len(failed) == len(sides):
+        raise failed[0][1]
+    for what, error in failed:
+        env.warn(f"{what} not listed: {error.message}")
     listing.streams(streams)

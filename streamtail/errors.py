@@ -95,6 +95,9 @@ _NOT_FOUND_CODES = frozenset(
     {"ResourceNotFoundException", "TableNotFoundException", "EntityNotFoundException"}
 )
 _USAGE_CODES = frozenset({"InvalidArgumentException", "ValidationException"})
+#: The service lacks the operation: DynamoDB Local answers InvalidAction to any Kinesis call,
+#: Kinesis look-alikes UnknownOperationException to an API they do not have (exit 2, named).
+_UNSUPPORTED_CODES = frozenset({"UnknownOperationException", "InvalidAction"})
 
 #: The service pushes back: slow down and retry (counted apart in the status line and notices).
 THROTTLING_CODES = frozenset(
@@ -153,6 +156,13 @@ def from_client_error(exc: BaseException, what: str) -> StreamtailError:
         return CredentialsError(
             f"access to {what} denied ({detail})",
             hint="check the credentials and the IAM permissions of the profile in use",
+            aws_code=code,
+        )
+    if code in _UNSUPPORTED_CODES:
+        operation = getattr(exc, "operation_name", "") or "the operation"
+        return UnsupportedError(
+            f"the service does not implement {operation}, which the request for {what} needs "
+            f"({detail})",
             aws_code=code,
         )
     if code in _USAGE_CODES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from streamtail.errors import UsageError
@@ -115,3 +116,14 @@ def short_id(shard_id: str, width: int = 8) -> str:
         if body != shard_id and body.isascii() and body.isdigit():
             return body.lstrip("0") or "0"
     return shard_id[-width:]
+
+
+#: DynamoDB Streams' shard ids: `shardId-<20-digit creation time in epoch ms>-<8 hex>`
+#: (the dynamodb-streams-kinesis-adapter reads the creation time out of them too)
+_CREATED = re.compile(r"^shardId-(\d{20})-[0-9a-f]{8}$")
+
+
+def created_ms(shard_id: str) -> int | None:
+    """When a DynamoDB Streams shard was created (epoch ms), from its id; None for other ids."""
+    found = _CREATED.match(shard_id)
+    return int(found.group(1)) if found else None

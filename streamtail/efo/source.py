@@ -16,6 +16,7 @@ Listing shards goes to the polling source underneath.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -138,14 +139,23 @@ class EfoSource:
         self._lock = threading.Lock()
         #: a subscription has been answered with an event stream: the service has EFO
         self._proven = False
+        #: `service` for the polling source's service it was made from
+        self._service: tuple[Service, Service] | None = None
         self.stats = EfoStats()
         #: the HTTP version subscriptions were answered over (tests check it is HTTP/2)
         self.http_version = ""
 
     @property
     def service(self) -> Service:
-        """The polling source's service (only one with SubscribeToShard gets here)."""
-        return self._polling.service
+        """The polling source's service (only one with SubscribeToShard gets here), whose closed
+        shards also end on an event with MillisBehindLatest 0 and no records (reader/ending.py):
+        a subscription pushes what the shard holds, so at a closed shard's tip it has pushed
+        everything. AWS ends it first with ChildShards and no continuation; kinesis-mock never
+        does (docs/SERVERS.md)."""
+        polling = self._polling.service
+        if self._service is None or self._service[0] is not polling:
+            self._service = (polling, dataclasses.replace(polling, null_iterator_at_end=False))
+        return self._service[1]
 
     def identity(self) -> dict[str, str]:
         return self._polling.identity()

@@ -28,8 +28,8 @@ from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lag.leases import AT_TIMESTAMP, LATEST, SHARD_END, TRIM_HORIZON
 from streamtail.model import Position, PositionKind, Record, Shard
 from streamtail.reader import Pacing
+from streamtail.reader.ending import EMPTY_BATCHES_AT_TIP
 from streamtail.reader.retry import Backoff
-from streamtail.reader.shard import EMPTY_BATCHES_AT_TIP
 from streamtail.sources.base import Source
 
 T = TypeVar("T")

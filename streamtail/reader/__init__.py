@@ -4,10 +4,15 @@ One worker thread per running shard calls the source; the caller's thread receiv
 a bounded queue (backpressure: a slow consumer stalls the workers, memory stays flat) and decides
 which shards start next. Nothing here prints: warnings go to a callback.
 
-Stop rules (documented in README, "How read and follow end"):
-- a shard is drained when NextShardIterator comes back null, or, for servers that never return
-  null (moto), when the listing says it is closed and either a batch comes back empty at the tip
-  or the records up to its EndingSequenceNumber have been read;
+Stop rules (documented in README, "How read and follow end"; how a shard ends is decided in
+reader/ending.py):
+- a shard is drained when NextShardIterator comes back null, or when the record at its listed
+  EndingSequenceNumber has been read; on a service that never returns a null iterator there
+  (moto, YDS: `Service.null_iterator_at_end`), also when the listing says it is closed and a
+  batch comes back empty at the tip. Empty batches never end a closed shard elsewhere;
+- a shard that must end (listed closed, or the parent of a listed child) is never at its tip:
+  `read` reads on until it ends, and its children wait; after `Pacing.close_wait` of empty
+  batches at its tip `read` names it on stderr, leaves its descendants unread, and exits 1;
 - an open shard is at the tip when a batch is empty with MillisBehindLatest 0, or when a batch
   that is not full brings records that arrived after the walk began with MillisBehindLatest 0 (the
   tip as it stood then has been passed: this ends `read` on a stream that is written continuously).
@@ -32,7 +37,7 @@ from collections.abc import Callable, Generator
 
 from streamtail.clock import SYSTEM, Clock
 from streamtail.errors import NotFoundError, ServiceError, UsageError
-from streamtail.lineage import Lineage
+from streamtail.lineage import Lineage, created_ms
 from streamtail.model import (
     TRIM_HORIZON,
     Position,
@@ -46,7 +51,7 @@ from streamtail.reader.messages import Done, Failed, Message, Records
 from streamtail.reader.plan import Pacing, WalkPlan
 from streamtail.reader.retry import Backoff, Notices
 from streamtail.reader.shard import ShardWorker
-from streamtail.sources.base import Source
+from streamtail.sources.base import ListsChildren, Source
 from streamtail.stats import WalkStats
 
 __all__ = ["Pacing", "WalkPlan", "WalkStats", "Walker"]
@@ -107,6 +112,8 @@ class Walker:
             interval=self.pacing.notice_interval,
         )
         self.started_ms = 0
+        #: shards `read` gave up on before they ended (reader/ending.py): the read is incomplete
+        self.unended: list[str] = []
 
     def _give_up_after(self) -> float | None:
         timeout = self.plan.retry_timeout
@@ -156,7 +163,7 @@ class Walker:
                     self._exhausted.add(shard.shard_id)
                 else:
                     self._pending[shard.shard_id] = position
-        self._relist_due = self.clock() + self.pacing.relist_interval
+        self._relist_due = self.clock() + self._relist_every()
         self._schedule()
 
     def _check_sequences_span_shards(self) -> None:
@@ -189,6 +196,8 @@ class Walker:
         position = self.plan.position
         if position.kind is PositionKind.LATEST:
             return None if shard.closed else position
+        if self._ended_before(shard.shard_id, position):
+            return None  # every record it holds is older than the time
         if position.sequence is not None and self.source.service.shard_sequences:
             # A number of the named shard's own: its descendants are read whole.
             return position if shard.shard_id in self._named else TRIM_HORIZON
@@ -201,6 +210,20 @@ class Walker:
             if start is not None and start > wanted:
                 return TRIM_HORIZON  # the whole shard lies after it
         return position
+
+    def _ended_before(self, shard_id: str, position: Position) -> bool:
+        """A time start on a service without AT_TIMESTAMP (read from the trim horizon, skipping
+        by time): the shard rolled over before the time, so it holds nothing at or after it and
+        is not read. Its children's ids say when they were created (lineage.created_ms); a minute
+        of margin covers timestamps rounded up (whole seconds on AWS, the minute on DynamoDB
+        Local)."""
+        if position.timestamp is None or self.source.supports_timestamp:
+            return False
+        children = self.lineage.children.get(shard_id)
+        created = [created_ms(child) for child in children or ()]
+        if not created or None in created:
+            return False
+        return max(c for c in created if c is not None) < position.timestamp * 1000 - 60_000
 
     def _loop(self) -> Generator[list[Record], None, None]:
         last_record = self.clock()
@@ -285,14 +308,26 @@ class Walker:
         self.stats.shard_finished(
             shard_id, drained=message.reason == "closed", still_open=len(self._running)
         )
-        if message.reason == "until":
-            # Records after --until in a parent mean its children hold only later records.
+        if message.reason in {"until", "unended"}:
+            # Records after --until in a parent mean its children hold only later records; a
+            # parent that did not end leaves its children unread (they come after it).
+            if message.reason == "unended":
+                self.unended.append(shard_id)
+                self.warn(
+                    f"shard {shard_id} did not end: it must (it is listed closed, or a child of it "
+                    f"is listed) but answered only empty batches for {self.pacing.close_wait:g} s; "
+                    "read stopped there, its child shards unread"
+                )
             for descendant in self.lineage.descendants([shard_id]):
                 self._pending.pop(descendant, None)
                 self._done.add(descendant)
             return
         if message.children:
             self._adopt(message.children)
+        elif message.reason in {"closed", "quiet-until"} and not self.lineage.children.get(
+            shard_id
+        ):
+            self._adopt(self._children_of(shard_id))
         unknown_parent = any(
             p not in self.lineage for child in message.children or () for p in child.parents
         )
@@ -305,9 +340,29 @@ class Walker:
             self._relist()
         self._schedule()
 
+    def _relist_every(self) -> float:
+        """`follow`'s listing interval: longer where a closed shard's children are asked for by
+        themselves (every new shard is a child of one the walk reads, found when it ends), so a
+        stream of hundreds of shards is not listed whole every few seconds."""
+        if isinstance(self.source, ListsChildren):
+            return max(self.pacing.relist_interval, self.pacing.relist_interval_children)
+        return self.pacing.relist_interval
+
+    def _children_of(self, shard_id: str) -> list[Shard]:
+        """A closed shard's children, asked for alone where the source can (DynamoDB Streams'
+        ShardFilter CHILD_SHARDS); none found (or not asked) leaves the whole listing to do."""
+        if not isinstance(self.source, ListsChildren):
+            return []
+        try:
+            return self.source.list_children(shard_id) or []
+        except NotFoundError as exc:
+            raise self._deleted(exc) from exc
+        except ServiceError:
+            return []
+
     def _relist(self) -> None:
         now = self.clock()
-        self._relist_due = now + self.pacing.relist_interval
+        self._relist_due = now + self._relist_every()
         try:
             shards = self.source.list_shards()
         except NotFoundError as exc:
@@ -393,6 +448,9 @@ class Walker:
 
     def shard(self, shard_id: str) -> Shard:
         return self.lineage.shards[shard_id]
+
+    def has_children(self, shard_id: str) -> bool:
+        return bool(self.lineage.children.get(shard_id))
 
     def is_closed(self, shard_id: str) -> bool:
         shard = self.lineage.shards.get(shard_id)

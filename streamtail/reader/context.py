@@ -75,6 +75,10 @@ class ShardContext(Protocol):
         """The listing says the shard is closed."""
         ...
 
+    def has_children(self, shard_id: str) -> bool:
+        """The listing names a child of the shard (it is closed, or about to close)."""
+        ...
+
     def put(self, message: Message) -> bool:
         """Hand a message to the walker, waiting while its queue is full; False once stopped."""
         ...

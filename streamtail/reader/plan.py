@@ -23,6 +23,9 @@ class Pacing:
     idle_interval: float = 0.8
     #: `follow`: how often the shard listing is refreshed to find resharding
     relist_interval: float = 10.0
+    #: the same where the source asks for a closed shard's children alone (`ListsChildren`):
+    #: every new shard is then found when its parent ends; the listing is only a safety net
+    relist_interval_children: float = 60.0
     #: backoff after a failed call: full jitter, doubling from base up to cap
     retry_base: float = 0.2
     retry_cap: float = 5.0
@@ -31,6 +34,13 @@ class Pacing:
     retry_window: float = 180.0
     #: at most one warning line per kind of trouble (throttled, failing) this often
     notice_interval: float = 10.0
+    #: `read`: how long a shard that must end (listed closed, or a parent of a listed child) may
+    #: answer nothing but empty batches at its tip before `read` gives up on it and its
+    #: descendants (exit 1; reader/ending.py). Such a parent has stopped taking writes, and what it
+    #: holds was written before its child appeared; DynamoDB Streams shows a write within about a
+    #: second, so a minute is many times over what a closing shard needs, and still a wait a
+    #: script can afford.
+    close_wait: float = 60.0
     #: the least time a run of empty batches far behind lasts before it counts as trimmed data
     stall_after: float = STALL_SECONDS
 

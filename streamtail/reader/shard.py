@@ -27,6 +27,7 @@ from streamtail.model import (
     seq_value,
 )
 from streamtail.positions import format_duration, format_ts, now_position
+from streamtail.reader.ending import EMPTY_BATCHES_AT_TIP, ends_here, must_end
 from streamtail.reader.messages import Done, Failed, Records
 from streamtail.reader.retry import Backoff, Stall
 from streamtail.reader.start import skips_by_time, start_for
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 EXPIRED_ITERATOR = "ExpiredIteratorException"
 #: DynamoDB Streams: the position asked for lies before the oldest record kept (trimmed)
 TRIMMED = "TrimmedDataAccessException"
-#: without MillisBehindLatest, this many empty batches in a row mean the shard is at its tip
-EMPTY_BATCHES_AT_TIP = 3
 
 
 @dataclass
@@ -80,6 +79,10 @@ class ShardWorker:
         self.empty_streak = 0
         self.wall_at_call = 0.0
         self.closed_at_call = False
+        #: the listing named a child of the shard when it was last asked for records
+        self.parent_at_call = False
+        #: when a shard that must end first answered an empty batch at its tip (this run of them)
+        self.tip_since: float | None = None
         self.next_call = 0.0
         self.last_call = 0.0
         #: GetShardIterator is limited to 5 calls a second per shard too (an iterator renewed
@@ -123,13 +126,9 @@ class ShardWorker:
             if batch.next_iterator is None:
                 return "closed", batch.child_shards
             iterator = self._onward(batch.next_iterator, batch)
-            if self.closed_at_call and ((caught_up and not batch.records) or self._past_end()):
-                # Servers that never return a null iterator at a closed shard's end (moto).
-                return "closed", batch.child_shards
-            if caught_up and not ctx.plan.follow:
-                return "tip", None
-            if caught_up and ctx.plan.until is not None and self.wall_at_call > ctx.plan.until:
-                return "quiet-until", None
+            reason = self._stop_reason(batch, caught_up)
+            if reason is not None:
+                return reason, batch.child_shards if reason == "closed" else None
             self.empty_streak = 0 if batch.records else self.empty_streak + 1
             pause = ctx.pacing.min_interval
             if caught_up and not batch.records:
@@ -138,6 +137,36 @@ class ShardWorker:
                 pause = min(ctx.pacing.idle_interval, pause * 2 ** (self.empty_streak - 1))
             self.next_call = max(self.next_call, self.last_call + pause)
         return "closed", None
+
+    def _stop_reason(self, batch: Batch, caught_up: bool) -> str | None:
+        """Why the walk of this shard ends after a batch with a next iterator, or None."""
+        ctx = self.ctx
+        closed, follow = self.closed_at_call, ctx.plan.follow
+        empty_at_tip = caught_up and not batch.records
+        past_end = self._past_end()
+        if ends_here(
+            ctx.source.service, closed=closed, past_end=past_end, empty_at_tip=empty_at_tip
+        ):
+            return "closed"
+        if must_end(closed=closed, has_children=self.parent_at_call):
+            # Never its tip: it ends on the service's word (reader/ending.py).
+            return "unended" if not follow and self._waited_to_end(caught_up, batch) else None
+        if caught_up and not follow:
+            return "tip"
+        if caught_up and ctx.plan.until is not None and self.wall_at_call > ctx.plan.until:
+            return "quiet-until"
+        return None
+
+    def _waited_to_end(self, caught_up: bool, batch: Batch) -> bool:
+        """A shard that must end has answered nothing but empty batches at its tip for
+        `Pacing.close_wait` seconds (`read` gives up on it then)."""
+        if batch.records or not caught_up:
+            self.tip_since = None
+            return False
+        now = self.ctx.clock()
+        if self.tip_since is None:
+            self.tip_since = now
+        return now - self.tip_since >= self.ctx.pacing.close_wait
 
     def _caught_up(self, batch: Batch) -> bool:
         behind = batch.millis_behind
@@ -309,6 +338,7 @@ class ShardWorker:
             # refreshed or a wall clock read after the answer could be newer than the answer.
             self.wall_at_call = ctx.wall()
             self.closed_at_call = ctx.is_closed(self.shard.shard_id)
+            self.parent_at_call = ctx.has_children(self.shard.shard_id)
             self.next_call = self.last_call + ctx.pacing.min_interval
             ctx.stats.count_call()
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from streamtail.errors import UnsupportedError
 from streamtail.model import Batch, Position, Shard, StreamRef
@@ -56,6 +56,13 @@ class Service:
     #: sequence numbers count within each shard (partition offsets), so one says nothing about
     #: another shard's records; AWS's grow across the stream's shards
     shard_sequences: bool = False
+    #: GetRecords answers a null NextShardIterator at a closed shard's end, as the API reference
+    #: says ("If set to null, the shard has been closed"): then only that, or reading the record
+    #: at the listed EndingSequenceNumber, ends a closed shard, and empty batches never do (AWS
+    #: answers empty batches inside a shard's data). False where the service keeps handing out
+    #: iterators past a closed shard's end (moto, YDS): there an empty batch at the tip of a shard
+    #: the listing says is closed ends it too (`reader/ending.py`).
+    null_iterator_at_end: bool = True
     #: GetRecords' records say how each payload was compressed by its writer (a `Codec`
     #: field): the source turns it into `Record.codec`
     record_codecs: bool = False
@@ -109,4 +116,15 @@ class Source(Protocol):
         """What tells this stream from another of the same name (one that was deleted and
         created again, or lives in another account or region), for `--checkpoint`: at most one
         call, made once per run."""
+        ...
+
+
+@runtime_checkable
+class ListsChildren(Protocol):
+    """A source that can list one shard's children without listing the stream (DynamoDB
+    Streams' DescribeStream ShardFilter CHILD_SHARDS)."""
+
+    def list_children(self, shard_id: str) -> list[Shard] | None:
+        """The shard's children; None when the service turned the filter down (the caller then
+        lists the whole stream)."""
         ...

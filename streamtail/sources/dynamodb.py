@@ -78,11 +78,32 @@ class DynamoDBSource:
         self._client = client
         self._data = data if data is not None else client
         self._page_size = page_size
+        #: DescribeStream takes ShardFilter CHILD_SHARDS (until the service refuses it)
+        self._child_filter = True
         self._what = f"stream of table {self.table!r}" if self.table else f"stream {self.arn!r}"
 
     def list_shards(self) -> list[Shard]:
+        return self._describe({})
+
+    def list_children(self, shard_id: str) -> list[Shard] | None:
+        """The shard's children through ShardFilter CHILD_SHARDS (DescribeStream, since July
+        2025); None, and never asked again, where the service refuses the filter. A service that
+        ignores it (LocalStack) lists every shard: the children are picked out here."""
+        if not self._child_filter:
+            return None
+        try:
+            shards = self._describe({"ShardFilter": {"Type": "CHILD_SHARDS", "ShardId": shard_id}})
+        except UsageError:
+            self._child_filter = False
+            return None
+        return [shard for shard in shards if shard.parent == shard_id]
+
+    def _describe(self, extra: dict[str, Any]) -> list[Shard]:
+        """Every page of DescribeStream. Only an empty LastEvaluatedShardId ends the listing ("a
+        non-empty LastEvaluatedShardId does not necessarily mean that there is more data": the
+        API reference); shards come in any order (the walk orders them)."""
         shards: list[Shard] = []
-        args: dict[str, Any] = {"StreamArn": self.arn, "Limit": self._page_size}
+        args: dict[str, Any] = {"StreamArn": self.arn, "Limit": self._page_size, **extra}
         while True:
             description = call(self._what, self._client.describe_stream, **args)[
                 "StreamDescription"

@@ -21,7 +21,7 @@ from streamtail.model import (
     StreamRef,
 )
 from streamtail.positions import format_ts
-from streamtail.sources import yds
+from streamtail.sources import moto, yds
 from streamtail.sources.base import KINESIS, Service, epoch_ms
 from streamtail.sources.yds import YDS
 
@@ -180,7 +180,11 @@ class KinesisSource:
                 f"the service rejected the request for {what} ({exc.message})",
                 aws_code="InvalidArgumentException",
             ) from exc
-        return str(response["ShardIterator"])
+        iterator = str(response["ShardIterator"])
+        if self.service is KINESIS and moto.hands_out(iterator, shard.shard_id):
+            self.service = moto.MOTO_KINESIS
+            self._note(f"{moto.MOTO_KINESIS.name}, by its iterators: closed shards end empty")
+        return iterator
 
     def get_records(self, shard: Shard, iterator: str, limit: int) -> Batch:
         args: dict[str, Any] = {"ShardIterator": iterator, "Limit": limit}

@@ -79,6 +79,8 @@ YDS = Service(
     stream_arn=False,
     listing_has_lineage=False,
     shard_sequences=True,
+    # `TGetRecordsActor::Handle` always returns a NextShardIterator (see above)
+    null_iterator_at_end=False,
     record_codecs=True,
 )
 #: ydb_topic.proto's Codec enum, as GetRecords' `Codec` gives it (0 unset and 1 RAW: not

@@ -275,25 +275,21 @@ def test_time_position_output_is_the_exact_contract_lines(timed: Timed) -> None:
 
 
 @pytest.mark.real_pacing
-def test_read_at_the_tip_exits_0_promptly(mixed: list[dict[str, Any]]) -> None:
-    started = time.monotonic()
+def test_read_at_the_tip_exits_0(mixed: list[dict[str, Any]]) -> None:
+    # at the tip after EMPTY_BATCHES_AT_TIP empty batches at 5 calls/s (reader/ending.py; the
+    # time it takes is a speed goal, for bench/)
     result = cli("read", "ddb:Orders")
-    elapsed = time.monotonic() - started
     assert result.exit_code == 0, explain(result)
     assert len(result.stdout.splitlines()) == len(mixed)
-    # EMPTY_BATCHES_AT_TIP empty batches at 5 calls/s: well under a few seconds
-    assert elapsed < 5, elapsed
 
 
 @pytest.mark.real_pacing
 def test_read_of_a_stream_without_records_exits_0(ddb: Any) -> None:
     create_table(ddb, "Empty", "NEW_AND_OLD_IMAGES")
-    started = time.monotonic()
     result = cli("read", "ddb:Empty")
     assert result.exit_code == 0, explain(result)
     assert result.stdout == ""
     assert result.stderr == ""
-    assert time.monotonic() - started < 5
 
 
 # -- follow --------------------------------------------------------------------------------------

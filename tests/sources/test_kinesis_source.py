@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 
 from streamtail.errors import NotFoundError
 from streamtail.model import TRIM_HORIZON, SourceKind, StreamRef
+from streamtail.sources.base import KINESIS
 from streamtail.sources.kinesis import KinesisSource
+from streamtail.sources.moto import MOTO_KINESIS, hands_out
 from tests.inprocess_moto import mock_aws_as_aws
 
 
@@ -82,3 +85,24 @@ def test_missing_stream_is_not_found(kinesis: Any) -> None:
         _source(kinesis, "nope").list_shards()
     assert caught.value.code == 3
     assert "nope" in caught.value.message
+
+
+def test_moto_is_known_by_its_first_iterator_and_ends_closed_shards_empty(kinesis: Any) -> None:
+    """moto composes iterators as base64 of `stream:shard:n` (moto/kinesis/utils.py) and never
+    answers a null one at a closed shard's end: its Service says so (sources/moto.py)."""
+    kinesis.create_stream(StreamName="known", ShardCount=1)
+    source = _source(kinesis, "known")
+    (shard,) = source.list_shards()
+    assert source.service is KINESIS
+    source.get_iterator(shard, TRIM_HORIZON)
+    assert source.service is MOTO_KINESIS
+    assert not source.service.null_iterator_at_end
+
+
+def test_iterators_of_other_services_are_not_motos() -> None:
+    aws_like = base64.b64encode(bytes(range(200))).decode()
+    assert not hands_out(aws_like, "shardId-000000000000")
+    assert not hands_out("not base64 at all", "shardId-000000000000")
+    moto_like = base64.encodebytes(b"s:shardId-000000000001:5").decode()
+    assert hands_out(moto_like, "shardId-000000000001")
+    assert not hands_out(moto_like, "shardId-000000000000")  # another shard's

@@ -18,6 +18,7 @@ from streamtail.errors import NotFoundError, ServiceError, UsageError
 from streamtail.lag.measure import UNKNOWN_LATEST, Job, LagMeter, Measured
 from streamtail.model import Batch, Position, PositionKind, Record, Shard, SourceKind, StreamRef
 from streamtail.reader import Pacing
+from streamtail.reader.ending import EMPTY_BATCHES_AT_TIP
 
 NOW = 1_800_000_000.0
 
@@ -136,12 +137,12 @@ def test_closed_shard_drained_after_the_checkpoint_is_not_behind() -> None:
     assert meter(source, clock).measure(Job(Shard("shard-1", end_seq="9"), "9")) == Measured(0)
 
 
-def test_dynamodb_streams_tip_is_three_empty_batches() -> None:
+def test_dynamodb_streams_tip_is_empty_at_tip_batches_in_a_row() -> None:
     clock = FakeClock()
     empty = Batch([], "it", millis_behind=None)
-    source = ScriptedSource(clock, [empty, empty, empty], lambda _p: "it")
+    source = ScriptedSource(clock, [empty] * EMPTY_BATCHES_AT_TIP, lambda _p: "it")
     assert meter(source, clock).measure(Job(Shard("shard-1"), "6")) == Measured(0)
-    assert len(source.calls) == 4
+    assert len(source.calls) == 1 + EMPTY_BATCHES_AT_TIP  # GetShardIterator, then the batches
 
 
 def test_checkpoint_past_the_retention_is_measured_from_the_oldest_record() -> None:
