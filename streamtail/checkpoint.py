@@ -35,6 +35,7 @@ import glob
 import math
 import os
 import re
+import stat
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 FORMAT = 1
 MARKER = "streamtail_checkpoint"
 _SEQUENCE = re.compile(r"^\d{1,128}$")
+#: the largest checkpoint file read: about 60,000 shards' entries
+MAX_BYTES = 16 * 1024 * 1024
 _REMEDY = "fix or remove the file to start afresh (streamtail does not overwrite it)"
 
 try:  # POSIX; elsewhere the file is simply not locked
@@ -128,6 +131,7 @@ class Checkpoint:
         inode no longer at the path) and tries again with a fresh one."""
         if self.path.is_dir():
             raise UsageError(f"checkpoint file {self.path} is a directory")
+        self._check_file()
         lock_path = self.lock_path
         while True:
             try:
@@ -152,13 +156,36 @@ class Checkpoint:
         for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
             stale.unlink(missing_ok=True)
 
+    def _check_file(self) -> None:
+        """A checkpoint is a regular file of a checkpoint's size, or missing: /dev/zero, a FIFO
+        or a huge file is refused at once (it would be read without end, or locked beside in
+        /dev), never read."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(
+                f"checkpoint file {self.path} is not a regular file",
+                hint="--checkpoint takes a file name (a new name starts a new checkpoint)",
+            )
+        if info.st_size > MAX_BYTES:
+            raise self._bad(f"is too large for a checkpoint ({info.st_size} bytes)")
+
     def load(self) -> None:
         try:
-            raw = self.path.read_bytes()
+            with self.path.open("rb") as file:
+                raw = file.read(MAX_BYTES + 1)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise UsageError(f"cannot read checkpoint file {self.path}: {exc.strerror}") from exc
+        if len(raw) > MAX_BYTES:
+            raise self._bad("is too large for a checkpoint")
+        if not raw.strip():
+            return  # empty (`mktemp`, `touch`): a new checkpoint, written at the first save
         self._saved = raw
         try:
             data = orjson.loads(raw)
