@@ -1,11 +1,10 @@
 """`--checkpoint FILE`: where every shard of one stream was left, kept on disk for a restart.
 
-The file is JSON, written whole (files.py: a temporary file beside it, fsynced and renamed over
-it, the directory fsynced), so that a crash leaves either the old file or the new one, never a
-torn one. It holds, per shard, the last record printed (`seq`, and its arrival time `ts`) and
-whether the shard has nothing left to read (`done`: drained to its end, or skipped as wholly before
-the start), and `part` when --limit cut that record short after so many of its output records (a
-KPL aggregate, a log envelope); and the start position of the first run, for shards with no entry:
+The file is JSON, written whole (files.py), so that a crash leaves the old file or the new one. It
+holds, per shard, the last record printed (`seq`, and its arrival time `ts`) and whether the shard
+has nothing left to read (`done`: drained to its end, or skipped as wholly before the start), and
+`part` when --limit cut that record short after so many of its output records (a KPL aggregate, a
+log envelope); and the start position of the first run, for shards with no entry:
 
     {"streamtail_checkpoint": 1,
      "stream": {"kind": "kinesis", "name": "orders", "arn": null,
@@ -24,14 +23,14 @@ written before identities were kept has none, loads as before, and is bound on i
 `latest` is kept as the time the first run started (a second early), so that a restart reads
 what arrived meanwhile in shards that printed nothing yet. A file that is not a checkpoint, is
 damaged, or belongs to another stream is refused (exit 2), never overwritten. A lock file
-(FILE.lock, files.py's `FileLock`) keeps two streamtails from writing the same checkpoint at once;
-it is removed when streamtail ends, and one left by a killed streamtail is simply locked again.
+(files.py's `FileLock`) keeps two streamtails from writing the same checkpoint at once.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import stat
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from streamtail.errors import StreamtailError, UsageError
-from streamtail.files import Busy, FileLock, stale_temporaries, write_whole
+from streamtail.files import Busy, FileLock, write_whole
 from streamtail.model import Position, PositionKind, Record, Resume, SourceKind, StreamRef
 from streamtail.positions import format_ts, now_position
 
@@ -51,6 +50,8 @@ if TYPE_CHECKING:
 FORMAT = 1
 MARKER = "streamtail_checkpoint"
 _SEQUENCE = re.compile(r"^\d{1,128}$")
+#: the largest checkpoint file read: about 60,000 shards' entries
+MAX_BYTES = 16 * 1024 * 1024
 _REMEDY = "fix or remove the file to start afresh (streamtail does not overwrite it)"
 
 
@@ -109,14 +110,11 @@ class Checkpoint:
             raise
         return checkpoint
 
-    @property
-    def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
-
     def _take_lock(self) -> None:
         """Hold FILE.lock (files.py: flock(2), removed on close, a killed streamtail's harmless)."""
         if self.path.is_dir():
             raise UsageError(f"checkpoint file {self.path} is a directory")
+        self._check_file()
         lock = FileLock(self.path)
         try:
             lock.acquire()
@@ -128,17 +126,37 @@ class Checkpoint:
         except OSError as exc:
             raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
         self._lock = lock
-        # A temporary file left by a streamtail killed while saving: nobody else writes now.
-        for stale in stale_temporaries(self.path):
-            stale.unlink(missing_ok=True)
+
+    def _check_file(self) -> None:
+        """A checkpoint is a regular file of a checkpoint's size, or missing: /dev/zero, a FIFO
+        or a huge file is refused at once (it would be read without end, or locked beside in
+        /dev), never read."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise UsageError(f"cannot use checkpoint file {self.path}: {exc.strerror}") from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(
+                f"checkpoint file {self.path} is not a regular file",
+                hint="--checkpoint takes a file name (a new name starts a new checkpoint)",
+            )
+        if info.st_size > MAX_BYTES:
+            raise self._bad(f"is too large for a checkpoint ({info.st_size} bytes)")
 
     def load(self) -> None:
         try:
-            raw = self.path.read_bytes()
+            with self.path.open("rb") as file:
+                raw = file.read(MAX_BYTES + 1)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise UsageError(f"cannot read checkpoint file {self.path}: {exc.strerror}") from exc
+        if len(raw) > MAX_BYTES:
+            raise self._bad("is too large for a checkpoint")
+        if not raw.strip():
+            return  # empty (`mktemp`, `touch`): a new checkpoint, written at the first save
         self._saved = raw
         try:
             data = orjson.loads(raw)

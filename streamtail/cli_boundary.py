@@ -28,21 +28,43 @@ def fail(message: str, hint: str | None, code: int) -> NoReturn:
     from streamtail.render.safe import inert
 
     # Messages can quote stream names, user input and server text: never raw on the terminal.
-    sys.stderr.write(f"streamtail: error: {inert(message)}\n")
-    if hint:
-        sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"streamtail: error: {inert(message)}\n")
+        if hint:
+            sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
+        sys.stderr.flush()
+    except OSError:  # stderr gone too (a terminal closed: SIGHUP): the exit code still tells
+        pass
     sys.exit(code)
 
 
-def quiet_broken_pipe() -> NoReturn:
-    # The reader went away (`| head`): a normal end; stdout to /dev/null for a quiet final flush.
+def _stdout_to_devnull() -> None:
+    """stdout to /dev/null, so that the final flushes of what could not be written (at exit, by
+    Python) are quiet instead of "Exception ignored" lines."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def quiet_broken_pipe() -> NoReturn:
+    # The reader went away (`| head`): a normal end.
+    _stdout_to_devnull()
     sys.exit(ExitCode.OK)
+
+
+def output_failed(exc: OSError | StreamtailError) -> NoReturn:
+    """A write to stdout failed (a full disk, an I/O error): one line, exit 1; a closed pipe is
+    the quiet end."""
+    from streamtail.output import OutputError, output_error
+
+    error = exc if not isinstance(exc, OSError) else output_error(exc)
+    if isinstance(error, BrokenPipeError):
+        quiet_broken_pipe()
+    _stdout_to_devnull()
+    assert isinstance(error, OutputError)
+    fail(error.message, None, error.code)
 
 
 # Recent Typer releases vendor Click (`typer._click`), older ones use Click itself: take the
@@ -59,12 +81,23 @@ class Group(typer.core.TyperGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
-            code = super().main(*args, **kwargs)
+            code = self._main(*args, **kwargs)
+            sys.stdout.flush()
+        except OSError as exc:
+            # Click's own output (--help, --version) to a full disk or a closed pipe: commands
+            # handle their own in `run`.
+            output_failed(exc)
+        sys.exit(code or 0)
+
+    def _main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
         except _NoArgsIsHelp as exc:
             # Typer's rich help prints itself while the error is built; Click's is the message.
             message = exc.format_message()  # type: ignore[attr-defined]
             if message.strip():
                 sys.stdout.write(message + "\n")
+                sys.stdout.flush()
             sys.exit(ExitCode.OK)
         except _click.UsageError as exc:
             argv = kwargs.get("args") or (args[0] if args else None) or sys.argv[1:]
@@ -74,7 +107,6 @@ class Group(typer.core.TyperGroup):
             sys.exit(ExitCode.INTERRUPTED)
         except _click.ClickException as exc:
             fail(exc.format_message(), None, exc.exit_code)
-        sys.exit(code or 0)
 
     def _command_path(self, argv: list[str]) -> str:
         """The command an error without a context is about (Click's parser raises "Option
@@ -98,6 +130,7 @@ class Group(typer.core.TyperGroup):
 def run(debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bool = False) -> None:
     """Run a command body inside the error boundary."""
     from streamtail.env import Env
+    from streamtail.output import OutputError
 
     env = Env.from_process(no_color=no_color, debug=debug, quiet=quiet)
     try:
@@ -106,6 +139,8 @@ def run(debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bo
             env.stdout.flush()
     except BrokenPipeError:
         quiet_broken_pipe()
+    except OutputError as exc:
+        output_failed(exc)
     except Interrupted as exc:
         sys.exit(exc.code)
     except KeyboardInterrupt:

@@ -161,6 +161,7 @@ def _read(
         Printing,
         guarded,
         save_last,
+        wind_down,
     )
     from streamtail.reader import Walker
     from streamtail.reader.start import skips_by_time
@@ -221,18 +222,21 @@ def _read(
         printing.write = guarded(
             renderer.write, env, shared=status is not None and env.stdout_isatty
         )
+        failing = True
         try:
             for records in batches:
                 if printing.batch(records):
                     break
+            failing = False
         finally:
-            try:
-                batches.close()
-                renderer.close()
-                printing.problems.close(printing.shown)
-                record_filter.report(env.warn)
-            finally:
-                save_last(checkpoint, printing.progress)
+            steps = (
+                batches.close,
+                renderer.close,
+                lambda: printing.problems.close(printing.shown),
+                lambda: record_filter.report(env.warn),
+                lambda: save_last(checkpoint, printing.progress),
+            )
+            wind_down(steps, env, failing=failing)
     if w.gone:
         raise BrokenPipeError("the reader of stdout went away")
     if walker.unended:

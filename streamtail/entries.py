@@ -15,12 +15,16 @@ from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
-from streamtail.decode.basic import loads
+from streamtail.decode.basic import MAX_DEPTH, TOO_DEEP, parse, raw_member, too_deep
 from streamtail.errors import UsageError
 from streamtail.model import PutEntry as Entry
+from streamtail.stdin import Input, TooLong
 
 #: a record's data and partition key together (UTF-8 bytes), as Kinesis counts them
 MAX_RECORD_BYTES = 1024 * 1024
+#: the longest --from-ndjson (or --avro-schema, --gsr-schema) line: a 1 MiB payload as base64 or
+#: escaped JSON text in an NDJSON line, with room to spare
+MAX_TRANSFORMED_LINE = 8 * 1024 * 1024
 #: partition keys are 1 to 256 Unicode characters
 MAX_KEY_CHARS = 256
 
@@ -38,8 +42,8 @@ class Rejected(NamedTuple):
 
 _NDJSON_HINT = "--from-ndjson reads the lines `read -o ndjson` prints"
 _KEY_FIELD_HINT = (
-    "--key-field needs each JSON line to hold that field: a string, or a number or true/false, "
-    f"of 1 to {MAX_KEY_CHARS} characters"
+    "--key-field needs each JSON line to hold that field: a string, or a number (its literal "
+    f"text), of 1 to {MAX_KEY_CHARS} characters"
 )
 _ENCODER_HINT = "each line is written with the schema: a JSON value the schema accepts"
 _SIZE_HINT = "put --binary cuts a large input into records of --chunk-size bytes"
@@ -76,12 +80,17 @@ class KeySource:
     def needs_json(self) -> bool:
         return self.field is not None
 
-    def key_for(self, obj: Any) -> str | None:
-        """The key for a line whose JSON is `obj`; None when it has none (a reason follows)."""
+    def key_for(self, obj: Any, line: bytes | None = None) -> str | None:
+        """The key for a line whose JSON is `obj` (the `line` itself, for a number's literal
+        text); None when it has none (a reason follows)."""
         if self.fixed is not None:
             return self.fixed
         if self.field is not None:
-            return key_text(lookup_path(obj, self.field))
+            value = lookup_path(obj, self.field)
+            if _is_number(value) and line is not None:
+                # A number is used as its literal text: `1.50` stays `1.50`, `1e2` stays `1e2`.
+                value = lookup_path(parse(line, literal_numbers=True), self.field)
+            return key_text(value)
         if self.record_key and isinstance(obj, dict) and isinstance(obj.get("key"), str):
             return str(obj["key"])
         return random_key()
@@ -98,7 +107,7 @@ Encoder = Callable[[bytes], bytes]
 
 
 def line_entries(
-    lines: Iterable[bytes],
+    lines: Iterable[bytes | TooLong],
     keys: KeySource,
     *,
     from_ndjson: bool,
@@ -106,6 +115,11 @@ def line_entries(
 ) -> Iterator[Entry | Rejected]:
     """One entry per non-empty line (the line ending, \\n or \\r\\n, is not part of the data)."""
     for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, TooLong):
+            limit = line_limit(transformed=from_ndjson or encoder is not None) >> 20
+            reason = f"a line of {raw.length} bytes, over the {limit} MiB a line holds"
+            yield Rejected(number, reason, _SIZE_HINT)
+            continue
         line = raw[:-1] if raw.endswith(b"\n") else raw
         line = line[:-1] if line.endswith(b"\r") else line
         if not line:
@@ -118,14 +132,17 @@ def _line_entry(
 ) -> Entry | Rejected:
     obj: Any = None
     if from_ndjson or keys.needs_json:
+        # The one JSON depth (decode/basic.py); an NDJSON record holds its payload one level down.
+        if too_deep(line, MAX_DEPTH + 1 if from_ndjson else MAX_DEPTH):
+            return Rejected(number, TOO_DEEP)
         try:
-            obj = loads(line)
-        except orjson.JSONDecodeError:
+            obj = parse(line)
+        except ValueError:
             return Rejected(number, "not JSON", _NDJSON_HINT if from_ndjson else _KEY_FIELD_HINT)
     data = line
     if from_ndjson:
         try:
-            data = payload_of(obj)
+            data = payload_of(obj, line)
         except BadRecord as exc:
             return Rejected(number, str(exc), _NDJSON_HINT)
     if encoder is not None:
@@ -133,21 +150,34 @@ def _line_entry(
             data = encoder(data)
         except ValueError as exc:
             return Rejected(number, str(exc), _ENCODER_HINT)
-    key = keys.key_for(obj)
+    key = keys.key_for(obj, line)
     if key is None:
+        value = lookup_path(obj, keys.field or ())
+        why = (
+            f" ({orjson.dumps(value).decode()}: not a string or a number)"
+            if isinstance(value, bool)
+            else ""
+        )
         field = ".".join(keys.field or ())
-        return Rejected(number, f"no usable partition key at {field}", _KEY_FIELD_HINT)
+        return Rejected(number, f"no usable partition key at {field}{why}", _KEY_FIELD_HINT)
     return _checked(Entry(data, key, number))
 
 
+def line_limit(*, transformed: bool) -> int:
+    """The longest input line `put` keeps: a record's 1 MiB when the line is the payload; more
+    when it becomes one (an NDJSON line's base64 `data`, a JSON line written as Avro)."""
+    return MAX_TRANSFORMED_LINE if transformed else MAX_RECORD_BYTES
+
+
 def chunk_entries(
-    stream: BinaryIO, keys: KeySource, chunk_size: int, *, encoder: Encoder | None = None
+    stream: Input | BinaryIO, keys: KeySource, chunk_size: int, *, encoder: Encoder | None = None
 ) -> Iterator[Entry | Rejected]:
     """`--binary`: the input cut into chunks of `chunk_size` bytes (the last may be shorter),
     each made a payload by `encoder` when given (`put --compress`)."""
+    source = stream if isinstance(stream, Input) else Input(stream)
     number = 0
     while True:
-        chunk = stream.read(chunk_size)
+        chunk = source.read_exact(chunk_size)
         if not chunk:
             return
         number += 1
@@ -162,9 +192,11 @@ def default_chunk_size(keys: KeySource) -> int:
     return MAX_RECORD_BYTES - key_bytes
 
 
-def payload_of(obj: Any) -> bytes:
+def payload_of(obj: Any, line: bytes | None = None) -> bytes:
     """The payload bytes of a record as `read -o ndjson` printed it: `data` read by the last step
-    of `enc` (json is written compact; gzip and KPL layers are not put back)."""
+    of `enc` (gzip and KPL layers are not put back). JSON is written as the very text of `data`
+    in the NDJSON `line` (read prints a JSON payload as the bytes it received, so the copy is the
+    same bytes: `10.50`, `1E2`, `1e400`, duplicate keys), or compact from `obj` without a line."""
     if not isinstance(obj, dict):
         raise BadRecord("not a JSON object")
     if "data" not in obj:
@@ -184,7 +216,8 @@ def payload_of(obj: Any) -> bytes:
             raise BadRecord("enc is text but data is not a string")
         return data.encode("utf-8")
     if last in ("json", "avro", "protobuf", None):  # a value decoded with a schema is JSON
-        return orjson.dumps(data)
+        raw = None if line is None else raw_member(line.decode("utf-8"), "data")
+        return raw.encode("utf-8") if raw is not None else orjson.dumps(data)
     raise BadRecord(f"unknown enc {enc!r}")
 
 
@@ -209,10 +242,16 @@ def lookup_path(obj: Any, path: tuple[str, ...]) -> Any:
     return obj
 
 
+def _is_number(value: Any) -> bool:
+    """A JSON number (true and false are not keys: they would put every record on one of two
+    shards)."""
+    return isinstance(value, int | float | orjson.Fragment) and not isinstance(value, bool)
+
+
 def key_text(value: Any) -> str | None:
     if isinstance(value, str):
         text = value
-    elif isinstance(value, bool | int | float | orjson.Fragment):
+    elif _is_number(value):
         text = orjson.dumps(value).decode("utf-8")
     else:
         return None

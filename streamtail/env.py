@@ -75,10 +75,13 @@ class Env:
     def from_process(
         cls, *, no_color: bool = False, debug: bool = False, quiet: bool = False
     ) -> Env:
+        from streamtail.output import open_stdout
+
         out, err = sys.stdout, sys.stderr
         stdout_tty, stderr_tty = _isatty(out), _isatty(err)
         return cls(
-            stdout=out.buffer,
+            # every byte written whole, or a clear error (output.py)
+            stdout=open_stdout(out),
             stderr=err,
             stdout_isatty=stdout_tty,
             stderr_isatty=stderr_tty,

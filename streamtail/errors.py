@@ -16,6 +16,8 @@ class ExitCode(IntEnum):
     USAGE = 2
     NOT_FOUND = 3
     CREDENTIALS = 4
+    #: SIGHUP: the terminal or SSH session closed (128 + 1)
+    HANGUP = 129
     INTERRUPTED = 130
     #: SIGTERM: a clean stop like Ctrl-C (128 + 15, as shells report a process ended by SIGTERM)
     TERMINATED = 143

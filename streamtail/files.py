@@ -35,12 +35,14 @@ class FileLock:
     """FILE.lock beside `path`, held from `acquire()` to `release()`."""
 
     def __init__(self, path: Path) -> None:
+        self.locked = path
         self.path = path.with_name(path.name + ".lock")
         self._fd: int | None = None
 
     def acquire(self) -> None:
         """Take the lock without waiting: `Busy` when another process holds it, OSError when the
-        lock file cannot be opened."""
+        lock file cannot be opened. Once held, the temporary files a writer killed while writing
+        left beside the file are removed: nobody else writes now."""
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             if fcntl is None:  # pragma: no cover - Windows: not locked
@@ -54,6 +56,8 @@ class FileLock:
                 break
             os.close(fd)  # removed by the process that held it: lock the new one
         self._fd = fd
+        for stale in stale_temporaries(self.locked):
+            stale.unlink(missing_ok=True)
 
     def release(self) -> None:
         """Remove the lock file and let go of the lock (in that order: see the module doc)."""

@@ -1,9 +1,10 @@
 """One read's print pipeline: a batch of records to stdout and the checkpoint.
 
-`Printing` takes each batch the walker yields: expanded and decoded (`decode.expand_all`),
-what an earlier run printed of a record it cut short left out (`PartialRecords`), filtered,
-cut to `--limit`, written, and recorded in the checkpoint, the last two together under
-`signals.shielded()`. `DecodeProblems` names payloads that did not decode as they claimed.
+`Printing` takes each batch the walker yields a chunk at a time (one inflated record, or about
+1 MiB of small ones): expanded and decoded (`decode.expand`), what an earlier run printed of a
+record it cut short left out (`PartialRecords`), filtered, cut to `--limit`, written, and noted in
+the checkpoint, the last two together under `signals.shielded()`. `DecodeProblems` names
+payloads that did not decode as they claimed.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from streamtail.decode import Decoded, DecodeOptions, Item, expand_all
+import orjson
+
+from streamtail.decode import Decoded, DecodeOptions, Item, expand, undecodable
 from streamtail.env import Env
+from streamtail.errors import StreamtailError
 from streamtail.filters import RecordFilter
 from streamtail.model import Record, Resume
+from streamtail.output import OutputError
 from streamtail.reader.messages import Progress
 from streamtail.signals import shielded
 
@@ -24,6 +29,8 @@ if TYPE_CHECKING:
     from streamtail.render import Renderer
 
 _NOT_DECODED = Decoded("base64", None)
+#: small records are written in chunks of about this many payload bytes
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -55,12 +62,39 @@ class Printing:
             save(self.checkpoint, progress)
 
     def batch(self, records: list[Record]) -> bool:
-        """Print one batch; True once --limit is reached."""
-        items: list[Item]
+        """Print one batch; True once --limit is reached.
+
+        Records are decoded and printed a chunk at a time (about `CHUNK_BYTES` of payloads, or
+        one record whose payload was inflated), so memory holds one large record's output at
+        most, never a whole batch inflated. Each chunk is noted in the checkpoint once it is
+        written whole (a write that fails raises first), and the checkpoint is saved at the end
+        of the batch, or on the way out (`save_last`): it names only what was written whole.
+        """
+        chunk: list[Item] = []
+        start = weight = 0
+        for index, record in enumerate(records):
+            items = expand(record, self.options) if self.decoding else [(record, _NOT_DECODED)]
+            chunk += items
+            weight += len(record.data)
+            # A payload that was inflated (gzip, zlib: "gzip+json") goes out at once.
+            if weight >= CHUNK_BYTES or (items and "+" in items[0][1].enc):
+                self._print(chunk, records[start : index + 1])
+                chunk, weight, items = [], 0, []  # nothing of it held past its printing
+                start = index + 1
+                if self.remaining == 0:
+                    break
+        if chunk and self.remaining != 0:
+            self._print(chunk, records[start:])
+        if self.checkpoint is not None:
+            with shielded():
+                save(self.checkpoint, self.progress or Progress())
+        return self.remaining == 0
+
+    def _print(self, items: list[Item], records: list[Record]) -> None:
+        """The items of whole `records`: what an earlier run printed left out, filtered, cut to
+        --limit, written, and noted in the checkpoint."""
         if self.decoding:
-            items = self.parts.unprinted(expand_all(records, self.options))
-        else:
-            items = [(record, _NOT_DECODED) for record in records]
+            items = self.parts.unprinted(items)
         kept = self.record_filter.apply(items)
         kept = records_of(records, kept) if self.originals else list(kept)
         partial = None
@@ -72,15 +106,28 @@ class Printing:
         if self.renderer.needs_decoded:
             # Only what is printed: a record filtered out or past --limit is no one's concern.
             self.problems.note(kept)
-        # Printed and recorded together, or neither: Ctrl-C and SIGTERM wait for this.
+        # Printed and noted together, or neither: Ctrl-C, SIGTERM and SIGHUP wait for this.
         with shielded():
             if kept:
-                self.write(kept)
-                self.shown += len(kept)
-            if self.checkpoint is not None:
-                self.checkpoint.note((r for r, _ in kept), partial)
-                save(self.checkpoint, self.progress or Progress())
-        return self.remaining == 0
+                self._write(kept)
+            if self.checkpoint is not None and (kept or partial):
+                self.checkpoint.note((record for record, _ in kept), partial)
+
+    def _write(self, items: list[Item]) -> None:
+        try:
+            self.write(items)
+        except orjson.JSONEncodeError:
+            # A value the output cannot write (decoders keep JSON within orjson's depth; this is
+            # the net under them): each item alone, the one that fails as its bytes in base64.
+            for item in items:
+                try:
+                    self.write([item])
+                except orjson.JSONEncodeError as exc:
+                    record = item[0]
+                    shown = (record, undecodable(record.data, exc))
+                    self.problems.note([shown])
+                    self.write([shown])
+        self.shown += len(items)
 
 
 def save(checkpoint: Checkpoint, progress: Progress) -> None:
@@ -103,6 +150,26 @@ def records_of(records: list[Record], kept: Sequence[Item]) -> list[Item]:
     """The records (as read) that any kept item came from, once each, in order."""
     wanted = {record.seq for record, _ in kept}
     return [(record, _NOT_DECODED) for record in records if record.seq in wanted]
+
+
+def wind_down(steps: Sequence[Callable[[], None]], env: Env, *, failing: bool) -> None:
+    """The steps of a read's end (stop the walk, flush, save the checkpoint), each run even if
+    one before it fails. When the read is already failing, their own errors are warnings: the
+    first cause (a full disk, say) is the one reported, not a flush or save that failed after
+    it. Otherwise the first error of a step is raised once all have run."""
+    first: BaseException | None = None
+    for step in steps:
+        try:
+            step()
+        except (StreamtailError, OSError) as exc:
+            if failing:
+                # stdout failing again is the same cause; a checkpoint that cannot be saved is news
+                if not isinstance(exc, BrokenPipeError | OutputError):
+                    env.warn(getattr(exc, "message", None) or str(exc))
+            elif first is None:
+                first = exc
+    if first is not None:
+        raise first
 
 
 def guarded(

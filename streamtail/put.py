@@ -55,8 +55,10 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
         chunk_entries,
         default_chunk_size,
         line_entries,
+        line_limit,
     )
     from streamtail.sources.kinesis import KinesisSource
+    from streamtail.stdin import Input, lines
     from streamtail.writer import Writer
 
     keys = KeySource.build(request.key, request.key_field, from_ndjson=request.from_ndjson)
@@ -74,10 +76,15 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
     sink.check()  # a missing stream or a denied key fails now, before the input is read
     if env.stdin_isatty:
         env.stderr.write("streamtail: reading records from the terminal, one a line; Ctrl-D ends\n")
+    # stdin read from its descriptor, in bounded lines, by a thread the stop event ends (stdin.py)
+    source = Input(env.stdin)
     if request.binary:
-        entries = chunk_entries(env.stdin, keys, chunk_size, encoder=encoder)
+        entries = chunk_entries(source, keys, chunk_size, encoder=encoder)
     else:
-        entries = line_entries(env.stdin, keys, from_ndjson=request.from_ndjson, encoder=encoder)
+        limit = line_limit(transformed=request.from_ndjson or encoder is not None)
+        entries = line_entries(
+            lines(source, limit), keys, from_ndjson=request.from_ndjson, encoder=encoder
+        )
 
     first_reject: list[Rejected] = []
 
@@ -95,12 +102,12 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
         on_retry=lambda message: env.warn(message, every=10.0),
     )
     try:
-        stats = writer.run(entries)
+        stats = writer.run(entries, stop=source.stop)
     finally:
         stats = writer.stats
         _put_summary(env, ref.display, stats)
-    if stats.interrupted:
-        raise KeyboardInterrupt
+    if writer.interruption is not None:
+        raise writer.interruption  # the signal's own exit code (130, 143, 129)
     if stats.failed:
         raise ServiceError(
             f"{_count(stats.failed)} could not be written ({stats.first_error})",

@@ -5,7 +5,8 @@ Two layers, because one missed case would leak a key into a terminal scrollback 
 1. structure: the `Authorization` header keeps its algorithm, scope and signed headers but loses
    its signature; security-token headers and presigned-URL query parameters are replaced; JSON,
    XML and form bodies lose the values of secret-looking fields (STS and SSO return credentials in
-   bodies);
+   bodies); every URL in any line (the endpoint's in each request, a proxy's in an error) loses
+   its userinfo (`user:password@`) and the values of its secret-looking query parameters;
 2. literal: every secret the session actually holds (secret key, session token) and every
    signature seen is replaced wherever it appears, whatever the format around it.
 """
@@ -38,6 +39,15 @@ _KEY_ID_FIELDS = re.compile(r"(?i)^(accesskeyid|access_key_id|awsaccesskeyid)$")
 _SIGNATURE = re.compile(r"(Signature=)([0-9a-fA-F]+)")
 _CREDENTIAL = re.compile(r"(Credential=)([A-Z0-9]{8,})(/)")
 _XML_FIELD = re.compile(r"<([A-Za-z_]+)>([^<]*)</\1>")
+#: a URL anywhere in a text: scheme, userinfo (user:password@), the rest, the query string
+_URL = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#@\"'<>]*@)?([^\s?#\"'<>]*)(\?[^\s#\"'<>]*)?"
+)
+#: query parameter names that hold a secret in an endpoint's or a proxy's URL (`?token=...`)
+_SECRET_QUERY = re.compile(
+    r"(?i)(token|secret|passw|pwd|signature|sig$|auth|session|credential|api[-_]?key|"
+    r"access[-_]?key|private)"
+)
 
 
 def mask_key_id(key_id: str) -> str:
@@ -59,12 +69,16 @@ class Redactor:
             self._secrets.update(s for s in secrets if s and len(s) >= 8)
 
     def scrub(self, text: str) -> str:
-        """`text` with every remembered secret replaced (longest first: tokens hold keys)."""
+        """`text` with every remembered secret replaced (longest first: tokens hold keys), and
+        every URL in it without its userinfo (`user:password@`) and the values of its
+        secret-looking query parameters (an endpoint's or a proxy's `?token=...`)."""
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        if "://" in text:
+            text = _URL.sub(_url_in_text, text)
         return text
 
     def authorization(self, value: str) -> str:
@@ -152,3 +166,18 @@ class Redactor:
             if pairs:
                 text = urlencode(self._pairs(pairs), safe="<>/…")
         return self.scrub(text)
+
+
+def _url_in_text(match: re.Match[str]) -> str:
+    scheme, userinfo, rest, query = match.group(1, 2, 3, 4)
+    shown = scheme + (f"{REDACTED}@" if userinfo else "") + rest
+    if not query:
+        return shown
+    pairs = []
+    for pair in query[1:].split("&"):
+        name, sep, value = pair.partition("=")
+        secret = sep and value and value != REDACTED
+        if secret and (_SECRET_QUERY.search(name) or _SECRET_FIELDS.match(name)):
+            value = REDACTED
+        pairs.append(name + sep + value)
+    return shown + "?" + "&".join(pairs)

@@ -1,4 +1,4 @@
-"""Ctrl-C (SIGINT) and SIGTERM as a clean stop.
+"""Ctrl-C (SIGINT), SIGTERM and SIGHUP as a clean stop.
 
 While `handled()` is in force, either signal raises `Interrupted` in the main thread, like Ctrl-C
 raises KeyboardInterrupt, so `finally` blocks run (the reader stops, the checkpoint is saved).
@@ -6,8 +6,10 @@ Inside `shielded()` a signal is held back until the block ends: a batch is eithe
 recorded in the checkpoint, or neither. A second signal while one is held back is not held: a
 write blocked on a stalled reader of stdout cannot keep streamtail from stopping.
 
-cli.py maps `Interrupted` to its exit code: 130 for SIGINT (the contract), 143 for SIGTERM (128
-+ 15, what a shell reports for a process that SIGTERM ended).
+cli.py maps `Interrupted` to its exit code, 128 + the signal's number as a shell reports a process
+a signal ended: 130 for SIGINT (the contract), 143 for SIGTERM, 129 for SIGHUP (a closed terminal
+or SSH session: the summary is still printed, the checkpoint saved and unlocked, an enhanced
+fan-out consumer deregistered, all through the same `finally` blocks).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from types import FrameType
 from streamtail.errors import ExitCode
 
 _CODES = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
+if hasattr(signal, "SIGHUP"):  # POSIX: the terminal or SSH session closed
+    _CODES[signal.SIGHUP] = ExitCode.HANGUP
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived: stop cleanly and exit with `code`."""
+    """SIGINT, SIGTERM or SIGHUP arrived: stop cleanly and exit with `code`."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -50,7 +54,8 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
 
 @contextmanager
 def handled() -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into `Interrupted` for the duration (main thread only)."""
+    """Turn SIGINT, SIGTERM and SIGHUP into `Interrupted` for the duration (main thread
+    only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -28,6 +28,8 @@ from streamtail.entries import Rejected
 from streamtail.errors import TRANSIENT_CODES, ServiceError
 from streamtail.model import PutEntry as Entry
 from streamtail.model import PutResult
+from streamtail.signals import shielded
+from streamtail.stdin import Stopped
 
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 5 * 1024 * 1024
@@ -68,6 +70,8 @@ class PutStats:
 
 
 _END = object()
+#: how long the end of a run waits for the input thread to see its stop event
+_JOIN_TIMEOUT = 2.0
 #: the error code given to every entry of a call that failed as a whole (network, 5xx)
 _CALL_FAILED = "ServiceError"
 
@@ -96,23 +100,33 @@ class Writer:
         self.stats = PutStats()
         #: entries read and not yet resolved (the batch being filled, or what is being retried)
         self._open: list[Entry] = []
+        #: the signal that stopped the run (`signals.Interrupted`, or KeyboardInterrupt)
+        self.interruption: KeyboardInterrupt | None = None
 
-    def run(self, entries: Iterable[Entry | Rejected]) -> PutStats:
-        """Send every entry; returns the counts (also kept in `stats`). Ctrl-C stops the run:
-        `stats.interrupted` is set and `stats.unsent` counts what was read and not written."""
+    def run(
+        self, entries: Iterable[Entry | Rejected], *, stop: threading.Event | None = None
+    ) -> PutStats:
+        """Send every entry; returns the counts (also kept in `stats`). Ctrl-C, SIGTERM and
+        SIGHUP stop the run: `stats.interrupted` is set, `interruption` keeps the signal's
+        exception, and `stats.unsent` counts what was read and not written. `stop` is set when
+        the run ends, so that a read of the input waiting on it ends too (stdin.Input)."""
         inbox: queue.Queue[object] = queue.Queue(maxsize=self.pacing.queue_size)
-        stop = threading.Event()
+        stop = stop or threading.Event()
         reader = threading.Thread(
             target=_pump, args=(entries, inbox, stop), name="put-input", daemon=True
         )
         reader.start()
         try:
             self._loop(inbox)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             self.stats.interrupted = True
+            self.interruption = exc
             self.stats.unsent += len(self._open) + _drain(inbox)
         finally:
             stop.set()
+            # The input thread sees the event within a tenth of a second (waiting for input or
+            # for room in the queue) and ends: nothing of it is left running at exit.
+            reader.join(_JOIN_TIMEOUT)
         return self.stats
 
     def _loop(self, inbox: queue.Queue[object]) -> None:
@@ -158,18 +172,21 @@ class Writer:
         attempt = 0
         while todo:
             self._open = todo
-            try:
-                results = self._call(todo)
-            except ServiceError as exc:
-                results = [PutResult(exc.aws_code or _CALL_FAILED, exc.message)] * len(todo)
-            retry: list[tuple[Entry, PutResult]] = []
-            for entry, result in zip(todo, results, strict=True):
-                if result.error_code is None:
-                    self.stats.written += 1
-                elif result.error_code in RETRY_CODES or result.error_code == _CALL_FAILED:
-                    retry.append((entry, result))
-                else:
-                    self._fail(result)
+            # A signal during the call waits for its answer: what it wrote is counted written.
+            with shielded():
+                try:
+                    results = self._call(todo)
+                except ServiceError as exc:
+                    results = [PutResult(exc.aws_code or _CALL_FAILED, exc.message)] * len(todo)
+                retry: list[tuple[Entry, PutResult]] = []
+                for entry, result in zip(todo, results, strict=True):
+                    if result.error_code is None:
+                        self.stats.written += 1
+                    elif result.error_code in RETRY_CODES or result.error_code == _CALL_FAILED:
+                        retry.append((entry, result))
+                    else:
+                        self._fail(result)
+                self._open = [entry for entry, _result in retry]
             if not retry:
                 break
             now = self.clock()
@@ -239,6 +256,8 @@ def _pump(
         for entry in entries:
             if not deliver(entry):
                 return
+    except Stopped:  # the run ended while the input was idle
+        return
     except Exception as exc:  # an unreadable stdin: handed to the sender, which raises it
         deliver(_ReadFailure(exc))
         return

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, kept, leaf, loads
+from streamtail.decode.basic import Leaf, as_base64, as_json, as_text, compact, kept, leaf, too_deep
 from streamtail.decode.compress import ZLIB, InflateError, container, decompress, inflate
 from streamtail.decode.cwlogs import (
     CONTROL_MESSAGE,
@@ -125,11 +125,11 @@ def decode(
             return Decoded(*leaf(data))
         steps, inner, warning = _unwrap(data)
         last = leaf(inner)
-        return Decoded(_enc(steps, last.enc), last.value, warning)
+        return Decoded(_enc(steps, last.enc), last.value, warning or last.warning)
     if mode is DecodeMode.JSON or mode is DecodeMode.TEXT:
         fitted = as_json(data) if mode is DecodeMode.JSON else as_text(data)
         if fitted is not None:
-            return Decoded(fitted.enc, fitted.value)
+            return Decoded(*fitted)
         return Decoded("base64", as_base64(data).value, f"{_NOT_FIT[mode]}; shown as base64")
     if mode in _SCHEMA_MODES:
         return _forced_schema(data, mode, schemas)
@@ -170,38 +170,58 @@ def _schema_result(result: Result) -> Decoded:
     return Decoded(result.enc, result.value, result.warning, None, result.schema)
 
 
-def expand_all(records: Iterable[Record], options: DecodeOptions) -> list[Item]:
-    """The items each record of a batch shows as, in order: usually one a record; one per user
-    record of a KPL aggregate, one per log event of an expanded CloudWatch Logs envelope, none for
-    a skipped control message. The loop the reader's output runs for every record.
+def expand(record: Record, options: DecodeOptions) -> list[Item]:
+    """The items a record shows as: usually one; one per user record of a KPL aggregate, one per
+    log event of an expanded CloudWatch Logs envelope, none for a skipped control message.
+
+    Never raises: a payload that no decoder can handle, whatever the reason (a library's
+    exception, a payload too large for memory), is shown as base64 with a warning, and the
+    records around it are decoded as usual.
 
     The common case, a Kinesis payload whose first byte no container starts with, is handled
     inline: orjson checks it is JSON and it is kept as it arrived (`basic.kept`).
     """
-    auto = options.mode is DecodeMode.AUTO
-    items: list[Item] = []
-    add = items.append
-    for record in records:
-        data = record.data
+    data = record.data
+    try:
         if record.change is not None:
-            add((record, decode_change(record)))
-        elif record.codec is not None and options.mode not in _AS_STORED:
-            items.extend(_coded(record, options))
-        elif not auto:
-            add((record, decode(data, options.mode, options.schemas)))
-        elif data and data[0] not in _CONTAINER_FIRST_BYTES:
+            return [(record, decode_change(record))]
+        if record.codec is not None and options.mode not in _AS_STORED:
+            return _coded(record, options)
+        if options.mode is not DecodeMode.AUTO:
+            return [(record, decode(data, options.mode, options.schemas))]
+        if data and data[0] not in _CONTAINER_FIRST_BYTES:
             try:
                 value = orjson.loads(data)
             except orjson.JSONDecodeError:
-                add((record, Decoded(*(as_text(data) or as_base64(data)))))
-                continue
+                return [(record, Decoded(*leaf(data)))]
             if value.__class__ is dict and "logEvents" in value:
-                items.extend(_payload(record, "", options))
-            else:
-                # Built as a plain tuple: Decoded's generated __new__ costs more than the rest.
-                add((record, _new(Decoded, ("json", kept(data, value), None, None, None))))
-        else:
-            items.extend(_containers(record, options))
+                return _payload(record, "", options)
+            if too_deep(data):
+                return [(record, Decoded(*leaf(data)))]
+            # Built as a plain tuple: Decoded's generated __new__ costs more than the rest.
+            return [(record, _new(Decoded, ("json", kept(data, value), None, None, None)))]
+        return _containers(record, options)
+    except Exception as exc:  # a poison payload must not stop the read
+        return [(record, undecodable(data, exc))]
+
+
+def undecodable(data: bytes, exc: BaseException) -> Decoded:
+    """A payload a decoder failed on, shown as base64 with the failure as its warning."""
+    return Decoded(
+        "base64", as_base64(data).value, f"not decodable ({_reason(exc)}); shown as base64"
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def expand_all(records: Iterable[Record], options: DecodeOptions) -> list[Item]:
+    """`expand` for each record of a batch, in order."""
+    items: list[Item] = []
+    for record in records:
+        items.extend(expand(record, options))
     return items
 
 
@@ -263,6 +283,16 @@ def decode_change(record: Record) -> Decoded:
     )
 
 
+def decode_record(record: Record, mode: DecodeMode = DecodeMode.AUTO) -> Decoded:
+    """A record's payload decoded as one value (no KPL or log expansion; a `codec` undone)."""
+    if record.change is not None:
+        return decode_change(record)
+    if record.codec is not None and mode not in _AS_STORED:
+        inner = _undone(record.data, record.codec)
+        return inner if isinstance(inner, Decoded) else _after(record.codec, decode(inner, mode))
+    return decode(record.data, mode)
+
+
 #: the last steps of `enc` whose value is JSON
 _JSON_ENDINGS = ("json", "avro", "protobuf")
 
@@ -281,8 +311,8 @@ def text_of(decoded: Decoded) -> str:
     if not is_json(decoded):
         return str(decoded.value)
     value = decoded.value
-    if value.__class__ is orjson.Fragment:  # kept as it arrived: compacted here
-        value = loads(orjson.dumps(value))
+    if value.__class__ is orjson.Fragment:  # kept as it arrived: spaces between tokens dropped
+        return compact(orjson.dumps(value)).decode("utf-8")  # type: ignore[union-attr]
     return orjson.dumps(value).decode("utf-8")
 
 
@@ -308,7 +338,7 @@ def _payload(record: Record, prefix: str, options: DecodeOptions) -> list[Item]:
     for meta, message in events:
         # A message is JSON when it parses (structured logs), otherwise text as it was logged.
         shown = as_json(message) or Leaf("text", message)
-        items.append((record, Decoded(steps + shown.enc, shown.value, log=meta)))
+        items.append((record, Decoded(steps + shown.enc, shown.value, shown.warning, meta)))
     return items
 
 
@@ -341,6 +371,8 @@ __all__ = [
     "LogEvent",
     "decode",
     "decode_change",
+    "decode_record",
+    "expand",
     "expand_all",
     "is_json",
     "text_of",

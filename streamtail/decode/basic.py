@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from typing import Any, NamedTuple
 
@@ -11,7 +12,14 @@ import orjson
 
 # Text is valid UTF-8 without control characters other than tab, newline, carriage return and ESC
 # (ANSI-coloured log lines are text); anything else is binary and shown as base64.
-_BINARY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+# Looked for in the bytes, before any text is made of them (these are single bytes in UTF-8,
+# never part of a longer sequence), by deleting them (translate runs at memory speed, a regex
+# search over a 63 MiB payload takes most of a second).
+_BINARY_CONTROL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+# What a JSON text can start with: anything else is not parsed as JSON at all (orjson checks a whole
+# payload's UTF-8 before it looks at its first byte: a fifth of a second for 63 MiB of binary).
+_JSON_START = re.compile(rb'[ \t\r\n]*[-\[{"0-9tfn]')
+_JSON_START_STR = re.compile(_JSON_START.pattern.decode("ascii"))
 
 
 class Leaf(NamedTuple):
@@ -19,6 +27,8 @@ class Leaf(NamedTuple):
     enc: str
     #: a JSON value, a string, or a base64 string
     value: Any
+    #: why the payload is not shown as what it looks like (JSON nested too deep), or None
+    warning: str | None = None
 
 
 # orjson reads integers beyond 64 bits and long decimals as floats, losing digits. Payloads with a
@@ -54,32 +64,125 @@ def has_long_number(raw: bytes) -> bool:
 
 
 def kept(data: bytes | str, value: Any) -> Any:
-    """How a JSON payload is shown: its own text when that can be written back as it arrived,
-    otherwise its value (`value` is orjson's reading of `data`).
+    """How a JSON payload is shown: its own text, as an orjson.Fragment written verbatim
+    (`value` is orjson's reading of `data`).
 
-    A JSON text on one line, with no whitespace around it, goes out verbatim as an
-    orjson.Fragment: every number keeps its digits, and nothing is parsed into objects only to
-    be serialised again (the hot path of NDJSON output). A text spread over lines (it would break
-    an NDJSON line) or padded with whitespace is written compactly from its value instead, and a
+    Every token keeps its bytes: a number its digits (`10.50`, `1E2`), a string its escapes, an
+    object its duplicate keys, and nothing is parsed into objects only to be serialised again
+    (the hot path of NDJSON output). A text spread over lines (it would break an NDJSON line) or
+    padded with whitespace loses that whitespace between tokens and nothing else (`compact`). A
     CloudWatch Logs envelope stays a value so that it can be looked into.
     """
+    if value.__class__ is dict and "logEvents" in value:
+        return exact(data, value)
     if isinstance(data, str):
         broken = "\n" in data or "\r" in data
     else:
         broken = b"\n" in data or b"\r" in data
-    if (
-        data
-        and not broken
-        and data[0] not in _PADDING
-        and data[-1] not in _PADDING
-        and not (value.__class__ is dict and "logEvents" in value)
-    ):
+    if data and not broken and data[0] not in _PADDING and data[-1] not in _PADDING:
         return orjson.Fragment(data)
-    return exact(data, value)
+    return orjson.Fragment(compact(data))
 
 
 # Whitespace around a JSON text, as bytes (indexing gives ints) and as str (one-character strings).
 _PADDING = frozenset({0x20, 0x09, 0x0A, 0x0D, " ", "\t", "\n", "\r"})
+# A JSON string (escapes included), or a run of JSON whitespace outside strings.
+_TOKEN_SPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\r\n]+')
+_TOKEN_SPACE_STR = re.compile(_TOKEN_SPACE.pattern.decode("ascii"))
+
+
+def compact(data: bytes | str) -> bytes | str:
+    """A valid JSON text without the whitespace between its tokens, every token as it was."""
+    if isinstance(data, str):
+        return _TOKEN_SPACE_STR.sub(lambda m: m.group(1) or "", data)
+    return _TOKEN_SPACE.sub(lambda m: m.group(1) or b"", data)
+
+
+#: How deep a JSON payload may nest, decided once for every place a payload is parsed (decoding,
+#: the table, --grep, raw, `put --from-ndjson`, `put --key-field`): orjson, which writes every
+#: JSON value streamtail prints, refuses values nested deeper than 254 levels ("Recursion limit
+#: reached", its serialiser's limit; it reads up to 1024). A deeper payload is shown as text.
+MAX_DEPTH = 254
+TOO_DEEP = f"JSON nested deeper than {MAX_DEPTH} levels"
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def too_deep(data: bytes | str, limit: int = MAX_DEPTH) -> bool:
+    """Whether a JSON text nests deeper than `limit` (brackets inside strings not counted).
+    Quick for what cannot be that deep: a short text, or one with few brackets."""
+    if len(data) <= 2 * limit:
+        return False
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = deepest = 0
+    for byte in _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        depth += _STEP[byte]
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return True
+    return False
+
+
+def parse(data: bytes | str, *, literal_numbers: bool = False) -> Any:
+    """A JSON text's value, also where orjson refuses valid JSON (a number beyond a double,
+    `1e400`, becomes an orjson.Fragment of its text); with `literal_numbers` every number is a
+    Fragment of its text (`1.50` stays `1.50`). Raises ValueError (orjson.JSONDecodeError is
+    one) for what is not JSON; the caller checks `too_deep` first."""
+    if not literal_numbers:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            if "number" not in str(exc):
+                raise
+    floats = orjson.Fragment if literal_numbers else _float_or_text
+    ints = orjson.Fragment if literal_numbers else _exact_int
+    try:
+        return json.loads(data, parse_float=floats, parse_int=ints, parse_constant=_no_constants)
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+
+
+def _float_or_text(text: str) -> Any:
+    """A JSON number with a fraction or exponent: exact (basic._exact_float), its text where a
+    double cannot hold it (`1e400`)."""
+    value = _exact_float(text)
+    if value.__class__ is float and not math.isfinite(value):
+        return orjson.Fragment(text)
+    return value
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def raw_member(text: str, name: str) -> str | None:
+    """The JSON text of the top-level object member `name` exactly as it stands in `text` (the
+    last one where the name repeats), or None when `text` is not an object that has it. Every
+    member is scanned by the standard library's own parser, so strings holding brackets or
+    quotes cannot mislead it; raises ValueError where `text` is not JSON."""
+    at = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if text[at : at + 1] != "{":
+        return None
+    at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    found = None
+    while text[at : at + 1] == '"':
+        key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+        at = _SPACE.match(text, at).end()  # type: ignore[union-attr]
+        if text[at : at + 1] != ":":
+            raise ValueError("expected ':'")
+        start = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+        _value, end = _DECODER.raw_decode(text, start)
+        if key == name:
+            found = text[start:end]
+        at = _SPACE.match(text, end).end()  # type: ignore[union-attr]
+        if text[at : at + 1] != ",":
+            break
+        at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
+    return found
 
 
 def _exact_int(text: str) -> Any:
@@ -101,21 +204,48 @@ def _no_constants(name: str) -> Any:
 
 
 def as_json(data: bytes | str) -> Leaf | None:
+    """JSON kept as it arrived, or None; a JSON text nested too deep is text with a warning."""
+    if not (_JSON_START_STR if isinstance(data, str) else _JSON_START).match(data):  # type: ignore[arg-type]
+        return None
     try:
         value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
+    except orjson.JSONDecodeError as exc:
+        return _beyond_orjson(data, str(exc))
+    if too_deep(data):
+        return _deep(data)
     return Leaf("json", kept(data, value))
 
 
-def as_text(data: bytes) -> Leaf | None:
+def _beyond_orjson(data: bytes | str, error: str) -> Leaf | None:
+    """Valid JSON that orjson will not read: a number beyond a double (`1e400`) is still JSON,
+    kept as its text; nesting beyond orjson's reach is text."""
+    if "depth" in error:
+        return _deep(data)
+    if "number" not in error:
+        return None
     try:
-        text = data.decode("utf-8")
+        json.loads(data, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        return None
+    if too_deep(data):
+        return _deep(data)
+    return Leaf("json", orjson.Fragment(compact(data)))
+
+
+def _deep(data: bytes | str) -> Leaf | None:
+    text = as_text(data.encode("utf-8") if isinstance(data, str) else data)
+    if text is None:
+        return None
+    return Leaf(text.enc, text.value, f"{TOO_DEEP}; shown as text")
+
+
+def as_text(data: bytes) -> Leaf | None:
+    if len(data.translate(None, _BINARY_CONTROL)) != len(data):
+        return None
+    try:
+        return Leaf("text", data.decode("utf-8"))
     except UnicodeDecodeError:
         return None
-    if _BINARY_CONTROL.search(text):
-        return None
-    return Leaf("text", text)
 
 
 def as_base64(data: bytes) -> Leaf:

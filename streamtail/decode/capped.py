@@ -18,7 +18,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 #: enough, so a payload that has one and does not decompress is reported (cut short, damaged)
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 LZ4_MAGIC = b"\x04\x22\x4d\x18"
-#: a payload that inflates beyond this is shown as it is (base64), not expanded in memory
+#: The inflate cap, for every decompressor (`Capped`): a payload that inflates beyond this is shown
+#: as it is (base64), not expanded in memory. One record is decoded and printed at a time
+#: (printing.py), so this bounds what one record costs, whatever the batch holds.
 MAX_INFLATED = 64 * 1024 * 1024
 
 

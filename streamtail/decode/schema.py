@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from streamtail.decode.basic import as_base64, kept
+from streamtail.decode.basic import TOO_DEEP, as_base64, kept, too_deep
 from streamtail.decode.compress import ZLIB, InflateError, inflate
 
 HEADER_VERSION = 3
@@ -128,6 +128,8 @@ class _Json:
     def decode(self, body: bytes) -> Any:
         import orjson
 
+        if too_deep(body):
+            raise ValueError(TOO_DEEP)
         return kept(body, orjson.loads(body))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from streamtail import yandex
 from streamtail.aws import call
-from streamtail.errors import ServiceError, StreamtailError, UsageError
+from streamtail.errors import NotFoundError, ServiceError, StreamtailError, UsageError
 from streamtail.model import (
     Batch,
     Position,
@@ -50,6 +50,10 @@ def _arn_refused(exc: StreamtailError) -> bool:
     (json_proto_conversion.h, `JsonToProto`); a Kinesis look-alike from before StreamARN (2022)
     "Either NextToken or StreamName should be provided"."""
     return "StreamARN" in exc.message or "StreamName" in exc.message
+
+
+#: kinesis-mock's ResourceNotFoundException for a sequence number not in the shard
+_UNPLACED = "Unable to find record with provided SequenceNumber"
 
 
 class KinesisSource:
@@ -174,9 +178,24 @@ class KinesisSource:
         if position.kind is PositionKind.AT_TIMESTAMP:
             assert position.timestamp is not None
             args["Timestamp"] = datetime.fromtimestamp(position.timestamp, UTC)
-        response = call(
-            f"{self._what} shard {shard.shard_id}", self._client.get_shard_iterator, **args
-        )
+        what = f"{self._what} shard {shard.shard_id}"
+        try:
+            response = call(what, self._client.get_shard_iterator, **args)
+        except NotFoundError as exc:
+            if position.sequence is None or _UNPLACED not in exc.message:
+                raise
+            # A sequence number the service cannot place in this shard. AWS answers
+            # InvalidArgumentException ("Invalid StartingSequenceNumber...", API reference,
+            # GetShardIterator, Errors), on which the reader falls back to the shard's start and
+            # skips the records up to the number (README, "Positions in detail"). kinesis-mock
+            # answers ResourceNotFoundException "Unable to find record with provided
+            # SequenceNumber ..." for any number that is not one of the shard's records
+            # (kinesis-mock, src/main/scala/kinesis/mock/api/GetShardIteratorRequest.scala):
+            # the same answer, not a missing shard or stream.
+            raise UsageError(
+                f"the service rejected the request for {what} ({exc.message})",
+                aws_code="InvalidArgumentException",
+            ) from exc
         iterator = str(response["ShardIterator"])
         if self.service is KINESIS and moto.hands_out(iterator, shard.shard_id):
             self.service = moto.MOTO_KINESIS

@@ -244,9 +244,11 @@ def test_a_stream_deleted_under_follow_efo_is_exit_3_and_one_line(
     ), follower.describe()
 
 
-def test_sigterm_while_following_removes_the_consumer(
-    km: Admin, cli: Cli, stream_name: Any
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_or_sighup_while_following_removes_the_consumer(
+    km: Admin, cli: Cli, stream_name: Any, stop: signal.Signals, code: int
 ) -> None:
+    """SIGHUP is a closed terminal or SSH session: the consumer must not stay ACTIVE (billed)."""
     name = stream_name()
     km.create_stream(name, 1)
     km.wait_active(name)
@@ -257,8 +259,8 @@ def test_sigterm_while_following_removes_the_consumer(
             timeout=30,
             what="the consumer registered",
         )
-        follower.process.send_signal(signal.SIGTERM)
-        assert follower.wait_exit(timeout=30) == 143, follower.describe()
+        follower.process.send_signal(stop)
+        assert follower.wait_exit(timeout=30) == code, follower.describe()
     finally:
         follower.kill()
     wait_no_consumer(km, name)

@@ -112,6 +112,31 @@ def test_at_and_after_sequence_number_on_a_pinned_shard(
 
 
 @pytest.mark.timeout(60)
+def test_a_sequence_number_the_service_cannot_place_reads_that_shard_from_its_start(
+    admin: Admin, cli: Cli, stream_name: Callable[[str], str]
+) -> None:
+    """at:SEQ of another shard, and past a shard's tip: the README's fallback (the shard from
+    its start, records up to the number skipped), never "shard not found". kinesis-mock answers
+    ResourceNotFoundException "Unable to find record with provided SequenceNumber" there, AWS
+    InvalidArgumentException (sources/kinesis.py)."""
+    name = admin.create_stream(stream_name("unplaced"), shards=2)
+    admin.put_counted(name, 0, 40)
+    held = admin.server_records(name)
+    (one, ones), (other, others) = sorted(held.items())
+    assert ones and others
+    pivot = ones[len(ones) // 2]["SequenceNumber"]
+    endpoint = admin.server.endpoint
+    foreign = cli.run("read", name, "--from", f"at:{pivot}", "--shard", other, endpoint=endpoint)
+    assert foreign.returncode == 0, foreign.describe()
+    assert "not found" not in foreign.stderr
+    wanted = [r["SequenceNumber"] for r in others if int(r["SequenceNumber"]) >= int(pivot)]
+    assert [r["seq"] for r in foreign.records] == wanted
+    beyond = str(int(ones[-1]["SequenceNumber"]) + 1)
+    past = cli.run("read", name, "--from", f"after:{beyond}", "--shard", one, endpoint=endpoint)
+    assert (past.returncode, past.records) == (0, []), past.describe()
+
+
+@pytest.mark.timeout(60)
 def test_at_sequence_number_in_a_closed_shard(
     admin: Admin, cli: Cli, stream_name: Callable[[str], str]
 ) -> None:

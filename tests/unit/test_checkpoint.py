@@ -327,7 +327,7 @@ def _with(**changes: Any) -> bytes:
 
 
 BAD_FILES: dict[str, tuple[bytes, str]] = {
-    "empty": (b"", "is not a streamtail checkpoint (not JSON)"),
+    "too large": (b" " * (16 * 1024 * 1024 + 1), "is too large for a checkpoint"),
     "not json": (b"seq=7\n", "is not a streamtail checkpoint (not JSON)"),
     "not utf-8": (b"\xff\xfe{}", "is not a streamtail checkpoint (not JSON)"),
     "a list": (b"[1, 2]", "is not a streamtail checkpoint"),
@@ -395,6 +395,34 @@ def test_a_damaged_or_foreign_file_is_refused_and_left_alone(tmp_path: Path, nam
     assert error.hint == "fix or remove the file to start afresh (streamtail does not overwrite it)"
     assert path.read_bytes() == content
     Checkpoint.open(tmp_path / "other.json").close()  # the failed open released its lock
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"  \n\t"])
+def test_an_empty_file_is_a_new_checkpoint(tmp_path: Path, content: bytes) -> None:
+    # `mktemp` and `touch` make one; issue 26: it was refused as "not JSON".
+    path = tmp_path / "cp.json"
+    path.write_bytes(content)
+    checkpoint = Checkpoint.open(path)
+    try:
+        assert not checkpoint.existed and checkpoint.positions == {} and checkpoint.stream is None
+    finally:
+        checkpoint.close()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_a_checkpoint_that_is_not_a_regular_file_is_refused_at_once(
+    tmp_path: Path, kind: str
+) -> None:
+    # `--checkpoint /dev/zero` was read without end (23.5 GB, SIGTERM ignored meanwhile).
+    if kind == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)  # opening it to read would block until a writer came
+    else:
+        path = Path("/dev/zero")
+    with pytest.raises(UsageError) as raised:
+        Checkpoint.open(path)
+    assert raised.value.message == f"checkpoint file {path} is not a regular file"
+    assert not path.with_name(path.name + ".lock").exists()
 
 
 @pytest.mark.parametrize(

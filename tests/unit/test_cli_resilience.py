@@ -126,6 +126,22 @@ def test_from_with_an_existing_checkpoint_says_the_checkpoint_wins(
     assert len(result.stdout.splitlines()) == 5
 
 
+def test_an_empty_checkpoint_file_from_mktemp_is_a_new_checkpoint(
+    orders: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "cp"
+    path.write_bytes(b"")
+    first = run("read", "orders", "--checkpoint", str(path), "-n", "2")
+    assert first.exit_code == 0, first
+    assert first.stderr == ""
+    again = run("read", "orders", "--checkpoint", str(path))
+    assert again.exit_code == 0, again
+    everything = run("read", "orders").stdout.splitlines()
+    assert len(first.stdout.splitlines()) == 2
+    # resumed where it left off: each record once
+    assert sorted((first.stdout + again.stdout).splitlines()) == sorted(everything)
+
+
 def test_a_stream_that_does_not_exist_leaves_no_checkpoint_behind(
     kinesis: Any, tmp_path: Path
 ) -> None:
@@ -152,7 +168,6 @@ def test_a_follow_that_printed_nothing_still_remembers_where_it_started(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "is not a streamtail checkpoint (not JSON)"),
         (b"\x00\xff garbage", "is not a streamtail checkpoint (not JSON)"),
         (b'{"offsets": {"orders": 7}}', "is not a streamtail checkpoint"),
         (

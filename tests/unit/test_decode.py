@@ -79,12 +79,19 @@ def test_one_line_json_is_kept_as_it_arrived(data: bytes) -> None:
         (b'  {"id": 7}', b'{"id":7}'),  # padded
         (b'{"id": 7}\t', b'{"id":7}'),
         (b'{\n"n": 123456789012345678901234}', b'{"n":123456789012345678901234}'),
+        # every token as it came: digits, exponents, escapes, duplicate keys, spaces in strings
+        (
+            b'{\n "p": 10.50, "e": 1E2,\n "p": "a \\" b\\u00e9" }',
+            b'{"p":10.50,"e":1E2,"p":"a \\" b\\u00e9"}',
+        ),
     ],
 )
 def test_json_over_lines_or_padded_is_written_compactly(data: bytes, compact: bytes) -> None:
-    # Verbatim it would break an NDJSON line (or carry the padding into `raw` output).
+    # Verbatim it would break an NDJSON line (or carry the padding into `raw` output): only the
+    # whitespace between tokens goes.
     decoded = decode(data)
-    assert not isinstance(decoded.value, orjson.Fragment)
+    assert decoded.enc == "json"
+    assert isinstance(decoded.value, orjson.Fragment)
     assert orjson.dumps(decoded.value) == compact
 
 
@@ -254,3 +261,47 @@ def test_mode_names_match_the_contract() -> None:
 )
 def test_text_of(decoded: Decoded, text: str) -> None:
     assert text_of(decoded) == text
+
+
+def test_a_decoder_that_raises_makes_that_record_base64_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Whatever a decoder or a library raises: that record is shown as it came, the rest decode.
+    import streamtail.decode as decoding
+    from streamtail.decode import DecodeOptions, expand_all
+
+    def broken(_data: bytes) -> Any:
+        raise RuntimeError("library bug\non two lines")
+
+    monkeypatch.setattr(decoding, "is_aggregate", broken)
+    records = [
+        Record("shardId-000000000000", "1", "k", 0, b'{"n":1}'),
+        Record("shardId-000000000000", "2", "k", 0, b"\xf3\x89\x9a\xc2 kpl?"),
+    ]
+    items = expand_all(records, DecodeOptions())
+    (_, first), (_, second) = items
+    assert (first.enc, orjson.dumps(first.value), first.warning) == ("json", b'{"n":1}', None)
+    assert (second.enc, second.value, second.warning) == (
+        "base64",
+        base64.b64encode(b"\xf3\x89\x9a\xc2 kpl?").decode(),
+        "not decodable (RuntimeError: library bug on two lines); shown as base64",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "enc", "warning"),
+    [
+        (b"[" * 254 + b"]" * 254, "json", None),
+        (b"[" * 255 + b"]" * 255, "text", "JSON nested deeper than 254 levels; shown as text"),
+        (b'["' + b"[" * 600 + b'"]', "json", None),  # brackets inside a string do not nest
+        (b'{"x":1e400}', "json", None),  # valid JSON a double cannot hold
+        (b'{"x":1e400', "text", None),
+    ],
+)
+def test_json_depth_is_decided_once_and_valid_json_stays_json(
+    data: bytes, enc: str, warning: str | None
+) -> None:
+    decoded = decode(data)
+    assert (decoded.enc, decoded.warning) == (enc, warning)
+    if enc == "json":
+        assert orjson.dumps(decoded.value) == data  # written as it came

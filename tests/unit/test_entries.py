@@ -30,8 +30,8 @@ def lines(text: bytes, keys: KeySource, *, from_ndjson: bool = False) -> list[ob
 
 FIXED = KeySource.build("k", None, from_ndjson=False)
 KEY_FIELD_HINT = (
-    "--key-field needs each JSON line to hold that field: a string, or a number or true/false, "
-    "of 1 to 256 characters"
+    "--key-field needs each JSON line to hold that field: a string, or a number (its literal "
+    "text), of 1 to 256 characters"
 )
 
 
@@ -102,7 +102,13 @@ def _read_lines(data: bytes) -> bytes:
     ("payload", "written"),
     [
         (b'{"id":7,"tags":["a"]}', b'{"id":7,"tags":["a"]}'),
-        (b'{ "id" : 7 }', b'{"id":7}'),  # JSON is written compact
+        # JSON comes back as the bytes it was (issue 25): spacing, digits, exponents, duplicates
+        (b'{ "id" : 7 }', b'{ "id" : 7 }'),
+        (
+            b'{"p":10.50,"e":1E2,"p":"again","big":1e400}',
+            b'{"p":10.50,"e":1E2,"p":"again","big":1e400}',
+        ),
+        (b'{\n  "id": 7\n}', b'{"id":7}'),  # over lines: only the whitespace between tokens goes
         (b'{"id":123456789012345678901}', b'{"id":123456789012345678901}'),
         (b"plain text", b"plain text"),
         (b"\x00\x01\xff", b"\x00\x01\xff"),
@@ -113,6 +119,39 @@ def test_ndjson_records_give_back_their_payload(payload: bytes, written: bytes) 
     keys = KeySource.build(None, None, from_ndjson=True)
     (entry,) = lines(_read_lines(payload), keys, from_ndjson=True)
     assert entry == PutEntry(written, "user-42", 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("1.50", "1.50"),
+        ("1e2", "1e2"),
+        ("-0", "-0"),
+        ("123456789012345678901", "123456789012345678901"),
+    ],
+)
+def test_key_field_uses_a_number_as_its_literal_text(value: str, key: str) -> None:
+    # issue 26: `{"u":1.50}` gave key `1.5` and `1e2` gave `100.0`
+    keys = KeySource.build(None, "u", from_ndjson=False)
+    (entry,) = lines(f'{{"u":{value}}}'.encode(), keys, from_ndjson=False)
+    assert entry.key == key
+
+
+@pytest.mark.parametrize("value", ["true", "false", "null", "{}", "[]", '""'])
+def test_key_field_refuses_what_is_not_a_string_or_a_number(value: str) -> None:
+    keys = KeySource.build(None, "u", from_ndjson=False)
+    (rejected,) = lines(f'{{"u":{value}}}'.encode(), keys, from_ndjson=False)
+    why = f" ({value}: not a string or a number)" if value in ("true", "false") else ""
+    assert rejected == Rejected(1, f"no usable partition key at u{why}", KEY_FIELD_HINT)
+
+
+def test_lines_nested_deeper_than_orjson_writes_are_named() -> None:
+    deep = b'{"u":"k","d":' + b"[" * 254 + b"]" * 254 + b"}"
+    keys = KeySource.build(None, "u", from_ndjson=False)
+    assert lines(deep + b"\n" + b'{"u":"k"}', keys, from_ndjson=False) == [
+        Rejected(1, "JSON nested deeper than 254 levels"),
+        PutEntry(b'{"u":"k"}', "k", 2),
+    ]
 
 
 def test_kpl_records_come_back_as_their_user_records() -> None:

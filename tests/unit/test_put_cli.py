@@ -95,9 +95,22 @@ def test_bad_lines_are_named_the_rest_written_and_the_exit_is_2(kinesis: Any) ->
         "streamtail: warning: line 4: no usable partition key at id; not written",
         "streamtail: error: 2 input lines were not written (first: line 2, not JSON)",
         "streamtail: hint: --key-field needs each JSON line to hold that field: a string, or a "
-        "number or true/false, of 1 to 256 characters",
+        "number (its literal text), of 1 to 256 characters",
     ]
     assert [k for k, _ in _stored(kinesis, "out")] == ["a", "b"]
+
+
+def test_key_field_numbers_are_their_literal_text_and_booleans_no_key(kinesis: Any) -> None:
+    # issue 26: `{"u":1.50}` was key `1.5`, `1e2` was `100.0`, `true` was the key "true"
+    _stream(kinesis, "out")
+    lines = b'{"u":1.50}\n{"u":1e2}\n{"u":"s"}\n{"u":true}\n'
+    result = run_cli("put", "out", "--key-field", "u", input=lines)
+    assert result.code == 2
+    assert result.stderr.splitlines()[0] == (
+        "streamtail: warning: line 4: no usable partition key at u (true: not a string or a "
+        "number); not written"
+    )
+    assert [k for k, _ in _stored(kinesis, "out")] == ["1.50", "1e2", "s"]
 
 
 @pytest.mark.parametrize(
@@ -106,7 +119,7 @@ def test_bad_lines_are_named_the_rest_written_and_the_exit_is_2(kinesis: Any) ->
         (
             (),
             b"x" * 1_048_577 + b"\n",
-            "1048578 bytes with its key, over the 1 MiB Kinesis record limit",
+            "a line of 1048577 bytes, over the 1 MiB a line holds",
             "put --binary cuts a large input into records of --chunk-size bytes",
         ),
         (

@@ -93,6 +93,28 @@ def test_known_secrets_are_scrubbed_in_any_text() -> None:
     assert redactor.scrub(f"x{SECRET}y short") == f"x{REDACTED}y short"
 
 
+def test_urls_lose_userinfo_and_secret_query_values_anywhere() -> None:
+    # an endpoint's and a proxy's URL: in every request line, and in a connection error
+    redactor = Redactor()
+    assert redactor.url("http://user:PASSWORD@host:4567/?token=abc&region=x") == (
+        f"http://{REDACTED}@host:4567/?token={REDACTED}&region=x"
+    )
+    error = 'ProxyConnectionError: Failed to connect to proxy URL: "http://bob:pw@proxy:3128"'
+    assert redactor.scrub(error) == error.replace("bob:pw@", f"{REDACTED}@")
+    assert redactor.scrub("see https://example.com/a?b=1") == "see https://example.com/a?b=1"
+
+
+@pytest.mark.server
+def test_debug_shows_no_secret_of_the_endpoint_url(tmp_path: Path, moto_server: Moto) -> None:
+    environ = cli_env(tmp_path)
+    host = moto_server.url.removeprefix("http://")
+    endpoint = f"http://user:PASSWORD@{host}/?token=TOKENVALUE&api_key=KEYVALUE"
+    result = run_cli("ls", "-o", "ndjson", "--endpoint-url", endpoint, "--debug", env=environ)
+    stderr = result.stderr.decode()
+    assert "→ kinesis.ListStreams POST http://" in stderr
+    assert not re.search("PASSWORD|TOKENVALUE|KEYVALUE|user:", stderr), stderr
+
+
 def _debug_run(tmp_path: Path, moto: Moto, *args: str, **env: str) -> tuple[Any, str]:
     environ = cli_env(tmp_path, AWS_SESSION_TOKEN=TOKEN, **env)
     result = run_cli(*args, "--endpoint-url", moto.url, "--debug", env=environ)
