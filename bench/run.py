@@ -7,6 +7,8 @@ Servers: moto's server (the integration tests' fixture code, with moto's seeding
 bench/moto_server.py), through tests/proxy.py where calls are counted or a network round trip is
 added. Figures (issue 5's goals in brackets):
 
+0. a small `read` (1 record, 1 shard), start to exit: wall and CPU, medians of runs taken in turn
+   with the naive boto3 reader's [wall <= 1.10x, CPU <= 1.0x]
 1. client CPU per record reading a seeded 4-shard stream to the tip, vs a naive boto3 reader
    [<= 1/5]; 1b. `top --from trim-horizon` on the same stream against `read` [<= read's]
 2. decode-to-NDJSON throughput on one core from recorded GetRecords responses [>= 150,000/s];
@@ -108,6 +110,33 @@ def seed(client: Any, stream: str, shards: int, records: int) -> None:
             batch = []
     if batch:
         client.put_records(StreamName=stream, Records=batch)
+
+
+# -- 0 ---------------------------------------------------------------------------------------
+
+
+def small_read(endpoint: str, runs: int) -> None:
+    """What a shell script feels: one record on one shard, read to the tip and exit, streamtail
+    and the naive loop in turn (the machine's load falls on both alike)."""
+    client = admin(endpoint)
+    client.create_stream(StreamName="bench-small", ShardCount=1)
+    client.put_record(StreamName="bench-small", PartitionKey="k", Data=b'{"n": 1}')
+    ours: list[tuple[float, float, int, float]] = []
+    naive: list[tuple[float, float, int, float]] = []
+    for _ in range(runs):
+        ours.append(run_measured([*STREAMTAIL, "read", "bench-small", "--endpoint-url", endpoint]))
+        naive.append(run_measured([*NAIVE, "bench-small", endpoint]))
+    for what, index in (("wall", 1), ("CPU", 0)):
+        mine = sorted(r[index] for r in ours)
+        base = sorted(r[index] for r in naive)
+        ratio = statistics.median(mine) / statistics.median(base)
+        row(
+            f"0. small read (1 record, 1 shard), {what}, median of {runs}",
+            f"{statistics.median(mine):.3f} s (range {mine[0]:.3f}-{mine[-1]:.3f})",
+            f"{statistics.median(base):.3f} s (range {base[0]:.3f}-{base[-1]:.3f}; "
+            f"ratio {ratio:.2f})",
+            "<= 1.10x" if what == "wall" else "<= 1.0x",
+        )
 
 
 # -- 1 ---------------------------------------------------------------------------------------
@@ -430,26 +459,39 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
 
 
+def everything(endpoint: str, *, quick: bool, top: bool) -> None:
+    """Every figure (`top`: figures 1 and 1b only)."""
+    if not top:
+        small_read(endpoint, 5 if quick else 9)
+        decode_throughput(1.4 if quick else 7.0)
+        help_time(5 if quick else 15)
+    cpu_per_record(endpoint, 20_000 if quick else 100_000)
+    top_cpu_per_record(endpoint, 20_000 if quick else 100_000)
+    if not top:
+        follow_latency(endpoint, 8.0 if quick else 30.0)
+        wide_stream(endpoint, 20 if quick else 100, 0.0)
+        wide_stream(endpoint, 20 if quick else 100, 0.025)
+        peak_rss(endpoint, 40_000 if quick else 200_000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller volumes")
     parser.add_argument("--top", action="store_true", help="figures 1 and 1b only (`top`)")
+    parser.add_argument(
+        "--small", action="store_true", help="figures 0 and 1 only (a small read, CPU per record)"
+    )
     args = parser.parse_args()
     quick = args.quick
     print(f"machine: {machine()}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         server = start_moto(Path(tmp), program=[str(ROOT / "bench" / "moto_server.py")])
         try:
-            if not args.top:
-                decode_throughput(1.4 if quick else 7.0)
-                help_time(5 if quick else 15)
-            cpu_per_record(server.endpoint, 20_000 if quick else 100_000)
-            top_cpu_per_record(server.endpoint, 20_000 if quick else 100_000)
-            if not args.top:
-                follow_latency(server.endpoint, 8.0 if quick else 30.0)
-                wide_stream(server.endpoint, 20 if quick else 100, 0.0)
-                wide_stream(server.endpoint, 20 if quick else 100, 0.025)
-                peak_rss(server.endpoint, 40_000 if quick else 200_000)
+            if args.small:
+                small_read(server.endpoint, 5 if quick else 9)
+                cpu_per_record(server.endpoint, 20_000)
+            else:
+                everything(server.endpoint, quick=quick, top=args.top)
         finally:
             server.stop()
     print(f"\nmachine: {machine()}\n")
