@@ -90,14 +90,14 @@ def _shared_botocore_loader() -> Iterator[None]:
 
 #: the waits in-process CLI runs poll with: same rules, shorter waits (moto in-process neither
 #: throttles nor needs the politeness)
-FAST_PACING = {"min_interval": 0.01, "idle_interval": 0.05}
+FAST_PACING = {"window": 0.05, "idle_interval": 0.05}
 
 
 @dataclass(frozen=True)
 class FastPacing(Pacing):
     """`FAST_PACING` as a class, for a test that builds its own pacing from it."""
 
-    min_interval: float = FAST_PACING["min_interval"]
+    window: float = FAST_PACING["window"]
     idle_interval: float = FAST_PACING["idle_interval"]
 
 

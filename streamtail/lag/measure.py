@@ -8,10 +8,10 @@ after the checkpoint means no lag. TRIM_HORIZON is measured from the oldest reco
 SHARD_END is done (0). LATEST and AT_TIMESTAMP leave the start to the application's own settings:
 unknown.
 
-The calls are the reader's own (reader/calls.py, `ShardCalls`): paced by `Pacing.min_interval`
-per shard (under the 5 calls a second Kinesis allows), retried through its `Backoff` and notices,
-and the tip is the reader's rule (`at_tip`, by what the service's MillisBehindLatest means). A
-meter that stops (Ctrl-C) ends its waits at once, and its probes return.
+The calls are the reader's own (reader/calls.py, `ShardCalls`): paced per shard by a `CallBudget`
+(5 calls in any 1.1 s, under the 5 calls a second Kinesis allows), retried through its `Backoff`
+and notices, and the tip is the reader's rule (`at_tip`, by what the service's MillisBehindLatest
+means). A meter that stops (Ctrl-C) ends its waits at once, and its probes return.
 """
 
 from __future__ import annotations

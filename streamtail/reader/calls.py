@@ -1,9 +1,9 @@
 """One shard's calls to the service, and the at-the-tip rule: the loop the reader's `ShardWorker`
 and `lag`'s `LagMeter` share.
 
-`ShardCalls` makes GetShardIterator and GetRecords calls on one shard: each kind paced (at most
-one per `Pacing.min_interval` on the shard, under the 5 calls a second Kinesis allows per shard),
-and retried: a `ServiceError` that retrying can fix goes through the shard's `Backoff` (full
+`ShardCalls` makes GetShardIterator and GetRecords calls on one shard: each kind paced by its own
+`CallBudget` (at most 5 calls in any `Pacing.window`, 1.1 s: a call the budget allows goes at
+once), and retried: a `ServiceError` that retrying can fix goes through the shard's `Backoff` (full
 jitter, the give-up rule), `WalkStats` and the rate-limited `Notices`, and a `NotYet` waits the
 time the service named, without a warning. Every wait is the caller's `sleep`, which ends early
 when the walk stops: a call then returns None. Errors the caller handles itself (an expired
@@ -21,7 +21,7 @@ from typing import Protocol
 from streamtail.errors import THROTTLING_CODES, NotYet, ServiceError
 from streamtail.model import Batch, Position, Shard
 from streamtail.reader.ending import EMPTY_BATCHES_AT_TIP
-from streamtail.reader.plan import Pacing
+from streamtail.reader.plan import CallBudget, Pacing
 from streamtail.reader.retry import Backoff, Notices
 from streamtail.sources.base import Lag, Source
 from streamtail.stats import WalkStats
@@ -59,22 +59,25 @@ class ShardCalls:
         self.site = site
         self.shard_id = shard_id
         self.backoff = backoff
-        #: GetRecords: when the next call may go, and when the last one went
+        #: GetRecords: its budget; no call before `next_call` (an idle shard's pause, a retry's
+        #: backoff); when the last one went
+        self.budget = CallBudget()
         self.next_call = 0.0
         self.last_call = 0.0
         #: GetShardIterator is limited to 5 calls a second per shard too (an iterator renewed
-        #: after every expiry, say): paced like GetRecords
-        self.next_iterator_call = 0.0
+        #: after every expiry, say): a budget of its own
+        self.iterator_budget = CallBudget()
 
     def iterator(
         self, shard: Shard, position: Position, *, passes: Collection[str] = ()
     ) -> str | None:
         """A shard iterator at `position`; None once the walk stops."""
         site = self.site
+        budget = self.iterator_budget
         while True:
-            if not site.sleep(self.next_iterator_call - site.clock()):
+            if not self.wait_for(budget, 0.0):
                 return None
-            self.next_iterator_call = site.clock() + site.pacing.min_interval
+            budget.spend(site.clock())
             try:
                 return site.source.get_iterator(shard, position)
             except ServiceError as exc:
@@ -96,12 +99,12 @@ class ShardCalls:
         call (what the answer is judged by is what was true when it was asked for)."""
         site = self.site
         while True:
-            if not site.sleep(self.next_call - site.clock()):
+            if not self.wait_for(self.budget, self.next_call):
                 return None
             self.last_call = site.clock()
+            self.budget.spend(self.last_call)
             if before is not None:
                 before()
-            self.next_call = self.last_call + site.pacing.min_interval
             site.stats.count_call()
             try:
                 batch = site.source.get_records(shard, iterator, limit)
@@ -116,6 +119,12 @@ class ShardCalls:
                 site.notices.recovered(self.shard_id, lasted)
             return batch
 
+    def wait_for(self, budget: CallBudget, not_before: float) -> bool:
+        """Wait until `budget` allows a call and `not_before` has passed; False once the walk
+        stops."""
+        site = self.site
+        return site.sleep(max(not_before, budget.free_at(site.pacing.window)) - site.clock())
+
     def retry(self, exc: ServiceError) -> bool:
         """Wait before retrying a failed call; raises once retrying is over (see Backoff);
         False once the walk stops."""
@@ -127,8 +136,8 @@ class ShardCalls:
             delay = max(delay, exc.after)  # the service said when: no fault to warn about
         else:
             site.notices.failure(self.shard_id, exc)
-        # GetRecords keeps its pace through next_call; GetShardIterator retries no faster either.
-        delay = max(delay, site.pacing.min_interval)
+        # Never sooner than the budget spread evenly: a failing shard is not hammered in bursts.
+        delay = max(delay, site.pacing.spacing)
         self.next_call = max(self.next_call, now + delay)
         return site.sleep(delay)
 

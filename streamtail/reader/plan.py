@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -9,15 +10,21 @@ from streamtail.model import Position, Resume, Shard
 from streamtail.reader.retry import STALL_SECONDS
 from streamtail.sources.base import Service
 
+#: GetRecords calls a shard takes a second, and GetShardIterator calls apart (AWS: "Each shard
+#: can support up to five GetRecords calls per second"; GetShardIterator "has a limit of five
+#: transactions per second per open shard", Kinesis API reference)
+CALLS_PER_SECOND = 5
+
 
 @dataclass(frozen=True)
 class Pacing:
     """Polling manners. The defaults keep the contract's ceiling of 5 GetRecords calls a second."""
 
-    #: least time between two GetRecords (or GetShardIterator) calls on one shard: any six calls
-    #: span 1.1 s, so that the service sees no more than 5 in a second even when the network
-    #: delays one call by up to 100 ms more than the next
-    min_interval: float = 0.22
+    #: the call budget of one shard, as AWS counts it: at most `CALLS_PER_SECOND` GetRecords (and
+    #: apart, GetShardIterator) calls in any `window` seconds (`CallBudget`). A call the budget
+    #: allows goes at once; any six calls span 1.1 s, so that the service sees no more than 5 in
+    #: any second even when the network delays one call by up to 100 ms more than another.
+    window: float = 1.1
     #: time between calls on an idle shard: about one a second, under it by enough that a record
     #: landing on an idle shard is printed within a second, round trip included (p99 of
     #: put-to-print in bench/: 0.9 s left it at 1.0 s)
@@ -45,13 +52,38 @@ class Pacing:
     #: the least time a run of empty batches far behind lasts before it counts as trimmed data
     stall_after: float = STALL_SECONDS
 
+    @property
+    def spacing(self) -> float:
+        """The budget spread evenly (0.22 s): the first pause on a shard found idle, and the
+        least wait before a retry."""
+        return self.window / CALLS_PER_SECOND
+
     def suited(self, service: Service) -> Pacing:
         """These manners for `service`: where records are pushed (`Service.pushed`) a "call" is
         the next event, so there is no pause between calls (the service sets the cadence);
         retries back off as usual."""
         if service.pushed:
-            return replace(self, min_interval=0.0, idle_interval=0.0)
+            return replace(self, window=0.0, idle_interval=0.0)
         return self
+
+
+class CallBudget:
+    """One kind of call on one shard, paced as AWS counts: at most `CALLS_PER_SECOND` calls in
+    any `Pacing.window` seconds. The times of the last calls are kept; a call goes at once while
+    fewer went within the window, else when the oldest of them leaves it."""
+
+    def __init__(self) -> None:
+        self.times: deque[float] = deque(maxlen=CALLS_PER_SECOND)
+
+    def free_at(self, window: float) -> float:
+        """The monotonic time the next call may go (0.0: at once)."""
+        if len(self.times) < CALLS_PER_SECOND:
+            return 0.0
+        return self.times[0] + window
+
+    def spend(self, now: float) -> None:
+        """A call goes at `now`."""
+        self.times.append(now)
 
 
 @dataclass(frozen=True)

@@ -129,13 +129,14 @@ class ShardWorker:
             if reason is not None:
                 return reason, batch.child_shards if reason is Ended.CLOSED else None
             self.empty_streak = 0 if batch.records else self.empty_streak + 1
-            pause = ctx.pacing.min_interval
             if caught_up and not batch.records:
-                # Idle: back off from the fastest rate to about one call a second, so a shard
-                # that receives a record now and then is still polled quickly after it.
-                pause = min(ctx.pacing.idle_interval, pause * 2 ** (self.empty_streak - 1))
-            calls = self.calls
-            calls.next_call = max(calls.next_call, calls.last_call + pause)
+                # Idle: back off from the budget spread evenly to about one call a second, so a
+                # shard that receives a record now and then is still polled quickly after it.
+                # Otherwise the next call goes as soon as the shard's budget allows.
+                pacing = ctx.pacing
+                pause = min(pacing.idle_interval, pacing.spacing * 2 ** (self.empty_streak - 1))
+                calls = self.calls
+                calls.next_call = max(calls.next_call, calls.last_call + pause)
         return Ended.CLOSED, None
 
     def _stop_reason(self, batch: Batch, caught_up: bool) -> Ended | None:

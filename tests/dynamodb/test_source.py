@@ -244,7 +244,7 @@ def test_trimmed_data_is_not_retried_as_a_transient_fault(follow: bool) -> None:
         idle_exit=1.0 if follow else None,  # bounds the test if follow keeps retrying
     )
     pacing = Pacing(
-        min_interval=0.01, idle_interval=0.05, retry_base=0.01, retry_cap=0.05, retry_window=1.0
+        window=0.05, idle_interval=0.05, retry_base=0.01, retry_cap=0.05, retry_window=1.0
     )
     warnings: list[str] = []
     walker = Walker(source, plan, pacing=pacing, warn=warnings.append)

@@ -134,7 +134,7 @@ def test_subscriptions_use_http2_and_renew_without_gap_or_repeat(
     ):
         plan = WalkPlan(position=TRIM_HORIZON, follow=True, idle_exit=9.0)
         walker = Walker(source, plan)
-        assert (walker.pacing.min_interval, walker.pacing.idle_interval) == (0.0, 0.0)  # pushed
+        assert (walker.pacing.window, walker.pacing.idle_interval) == (0.0, 0.0)  # pushed
         batches = walker.batches()
         for batch in batches:
             seen.extend(batch)

@@ -82,7 +82,7 @@ SEQ_STEP = 1_000
 
 #: a quick Pacing for most tests (the default one is kept for the rate tests)
 FAST = Pacing(
-    min_interval=0.001,
+    window=0.005,
     idle_interval=0.01,
     relist_interval=0.05,
     retry_base=0.001,

@@ -665,8 +665,37 @@ def test_no_shard_gets_more_than_five_calls_a_second_even_while_retrying() -> No
         assert max_calls_in_window(times) <= 5, f"{shard_id}: {times}"
 
 
+def test_a_small_read_confirms_the_tip_without_waiting() -> None:
+    """The budget as AWS counts it (5 calls in any second, reader/plan.py `CallBudget`), not a
+    fixed gap: the record's call and the call that confirms the tip go at once."""
+    clock = VirtualClock()
+    # the record arrived a minute before the walk: not past the tip as it stood, so confirmed
+    sim = SimulatedStream(1, clock=lambda: clock.wall() - 60, call_clock=clock.monotonic)
+    sim.put_to(S[0], 1)
+    walker = Walker(sim, WalkPlan(TRIM_HORIZON), clock=clock)
+    delivered = clock.drive(Consumer(walker)).records
+    assert_correct_walk(delivered, sim.records(), sim)
+    assert sim.get_records_times(S[0]) == [0.0, 0.0]
+
+
+def test_a_shard_behind_takes_five_calls_at_once_and_then_waits_for_the_window() -> None:
+    """Five calls go at once; the sixth waits until the first leaves the 1.1 s window; any six
+    calls span 1.1 s (1 s and 100 ms for network jitter)."""
+    clock = VirtualClock()
+    sim = SimulatedStream(1, clock=lambda: clock.wall() - 60, call_clock=clock.monotonic)
+    sim.put_to(S[0], 12)
+    walker = Walker(limited(sim, 1), WalkPlan(TRIM_HORIZON), clock=clock)
+    delivered = clock.drive(Consumer(walker)).records
+    assert_correct_walk(delivered, sim.records(), sim)
+    times = sim.get_records_times(S[0])
+    assert times[:7] == pytest.approx([0.0] * 5 + [1.1] * 2), times
+    spans = [later - earlier for earlier, later in zip(times, times[5:], strict=False)]
+    assert len(spans) >= 7 and min(spans) >= 1.1 - 1e-9, times
+    assert max_calls_in_window(times) <= 5, times
+
+
 def test_an_idle_shard_is_polled_about_once_a_second() -> None:
-    """Once idle, one call every `idle_interval` (0.8 s): the pause doubles from `min_interval`
+    """Once idle, one call every `idle_interval` (0.8 s): the pause doubles from `Pacing.spacing`
     (0.22 s) until it reaches it. In virtual time the walk takes milliseconds and the times are
     exact, so the schedule of its first 4 s (before `--idle-exit` ends it) is pinned gap by gap."""
     clock = VirtualClock()

@@ -13,7 +13,7 @@ from streamtail.reader import Pacing, Walker, WalkPlan
 from streamtail.sources.base import KINESIS
 from streamtail.sources.kinesis import KinesisSource
 
-FAST = Pacing(min_interval=0.0, idle_interval=0.01, relist_interval=0.05)
+FAST = Pacing(window=0.0, idle_interval=0.01, relist_interval=0.05)
 
 
 class Recording:
