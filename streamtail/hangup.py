@@ -23,48 +23,59 @@ is noticed at the next write, as before.
 
 from __future__ import annotations
 
+import os
 import select
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-#: how often the watching thread looks up from poll(2) to see whether it should end: the event
-#: itself wakes it at once, so this only bounds how long leaving the `with` block can take
-_WAKE = 0.25
 GONE = select.POLLERR | select.POLLHUP if hasattr(select, "poll") else 0
 
 
 class ReaderWatch:
-    """A thread waiting for the reader of one descriptor to go away; `gone` once it has."""
+    """A thread waiting for the reader of one descriptor to go away; `gone` once it has.
+
+    The thread waits in poll(2) on the descriptor and on a pipe of its own: `stop` writes to the
+    pipe, which ends the wait at once (a run that ends does not wait for a poll timeout)."""
 
     def __init__(self, fd: int | None, on_gone: Callable[[], None]) -> None:
         self.fd = fd
         self.on_gone = on_gone
         self.gone = False
-        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._wake: tuple[int, int] | None = None
 
     def start(self) -> ReaderWatch:
         if self.fd is not None and hasattr(select, "poll"):
+            self._wake = os.pipe()
             self._thread = threading.Thread(target=self._run, name="stdout-watch", daemon=True)
             self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread is None or self._wake is None:
+            return
+        wake_read, wake_write = self._wake
+        os.write(wake_write, b"x")
+        self._thread.join()
+        os.close(wake_read)
+        os.close(wake_write)
+        self._wake = None
 
     def _run(self) -> None:
-        assert self.fd is not None
+        assert self.fd is not None and self._wake is not None
+        woken = self._wake[0]
         poller = select.poll()
         poller.register(self.fd, 0)
-        while not self._stop.is_set():
+        poller.register(woken, select.POLLIN)
+        while True:
             try:
-                events = poller.poll(int(_WAKE * 1000))
+                events = poller.poll()
             except OSError:  # pragma: no cover - the descriptor was closed under us
                 return
+            if any(fd == woken for fd, _ in events):
+                return  # stopped
             if any(mask & GONE for _, mask in events):
                 self.gone = True
                 self.on_gone()
