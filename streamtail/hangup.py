@@ -30,6 +30,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+#: how often the watching thread polls again: a descriptor closed under a poll(2) in progress
+#: is only reported (POLLNVAL) by the next one. Leaving the `with` block wakes it at once.
+_REPOLL = 0.25
 GONE = select.POLLERR | select.POLLHUP if hasattr(select, "poll") else 0
 
 
@@ -71,7 +74,7 @@ class ReaderWatch:
         poller.register(woken, select.POLLIN)
         while True:
             try:
-                events = poller.poll()
+                events = poller.poll(int(_REPOLL * 1000))
             except OSError:  # pragma: no cover - the descriptor was closed under us
                 return
             if any(fd == woken for fd, _ in events):
