@@ -8,13 +8,22 @@ the API sent them; the sources decode them as far as the output needs (see
 GetRecords itself, goes through botocore's own parser unchanged, so errors map as before.
 
 tests/sources/test_leanparse.py checks that records come out identical either way.
+
+The lean model lookup: before it loads a service's model (and again its endpoint rule set),
+botocore's `Loader.load_service_model` asks `list_available_services` whether the service exists,
+which lists every service's folders (about 400: ~10 ms of CPU each time, ~20 ms of a small read's
+start-up). `ServiceNames` answers that question by looking in the one service's folder instead
+(`list_api_versions`, what the load does next anyway); anything that needs the whole list (the
+message of an unknown service) still gets botocore's own listing.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 
 import orjson
+from botocore.exceptions import DataNotFoundError
 from botocore.parsers import JSONParser, ResponseParserFactory
 
 #: The output shapes parsed leanly (Kinesis and DynamoDB Streams both call it GetRecordsOutput).
@@ -35,6 +44,57 @@ class LeanParserFactory(ResponseParserFactory):  # type: ignore[misc]
         return super().create_parser(protocol_name)
 
 
+class ServiceNames(Sequence[str]):
+    """The services a botocore loader knows for one model type; whether one is among them is
+    looked up in its own folder only."""
+
+    def __init__(self, loader: Any, type_name: str, listing: Callable[[str], list[str]]) -> None:
+        self._loader = loader
+        self._type_name = type_name
+        self._listing = listing
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            return bool(self._loader.list_api_versions(name, self._type_name))
+        except DataNotFoundError:
+            return False
+
+    def _all(self) -> list[str]:
+        return self._listing(self._type_name)  # botocore's listing, cached by the loader
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+class _QuickListing:
+    """A loader's `list_available_services`, answering with `ServiceNames`."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.listing = loader.list_available_services
+
+    def __call__(self, type_name: str) -> ServiceNames:
+        return ServiceNames(self.loader, type_name, self.listing)
+
+
 def install(botocore_session: Any) -> None:
-    """Make clients created from this botocore session parse GetRecords leanly."""
+    """Make clients created from this botocore session parse GetRecords leanly, and find their
+    service models without listing every service."""
     botocore_session.register_component("response_parser_factory", LeanParserFactory())
+    loader = botocore_session.get_component("data_loader")
+    if not isinstance(loader.list_available_services, _QuickListing):  # a shared loader: once
+        loader.list_available_services = _QuickListing(loader)

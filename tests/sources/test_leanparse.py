@@ -139,3 +139,28 @@ def test_service_error_is_raised_for_an_unknown_stream(aws: None) -> None:
         _kinesis(lean=True).list_shards()
     assert caught.value.code == 3
     assert not isinstance(caught.value, ServiceError)
+
+
+def test_a_service_is_found_without_listing_every_service() -> None:
+    """The lean model lookup answers "is this service known" from the service's own folder,
+    and the whole list (botocore's unknown-service message) as botocore lists it."""
+    import botocore.loaders
+    import botocore.session
+
+    from streamtail import leanparse
+
+    session = botocore.session.Session()
+    leanparse.install(session)
+    leanparse.install(session)  # a second session on a shared loader: installed once
+    loader = session.get_component("data_loader")
+    names = loader.list_available_services("service-2")
+    assert isinstance(names, leanparse.ServiceNames)
+    assert "kinesis" in names and "dynamodbstreams" in names
+    assert "kinesiss" not in names and 7 not in names
+    every = botocore.loaders.Loader().list_available_services("service-2")
+    assert list(names) == every and len(names) == len(every) and names[0] == every[0]
+    assert "kinesis" in every  # the same answer as the listing
+    client = session.create_client("kinesis", region_name="us-east-1")
+    assert client.meta.service_model.service_name == "kinesis"
+    with pytest.raises(botocore.exceptions.UnknownServiceError, match="kinesis, "):
+        session.create_client("kinesiss", region_name="us-east-1")
