@@ -9,13 +9,14 @@ start fast.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 import typer.core
 
-from streamtail.cli_boundary import app, run
+from streamtail.cli_boundary import app, building_only, run
 from streamtail.cli_command_options import (
     Binary,
     By,
@@ -387,4 +388,5 @@ def consumers_command(
 
 def main() -> None:
     """The console script."""
-    app(prog_name="streamtail")
+    with building_only(sys.argv[1:]):
+        app(prog_name="streamtail")

@@ -763,3 +763,24 @@ def test_a_region_that_is_not_one_is_a_usage_error(aws_env: None) -> None:
         "a region such as us-east-1 or eu-west-1 (from --region, AWS_REGION, AWS_DEFAULT_REGION "
         "or the profile)",
     )
+
+
+def test_a_run_builds_only_the_command_it_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`building_only`: the console script builds the Click command of the command it runs, and
+    every command for anything else (no command, a typo, a shell asking for completions)."""
+    from typer.main import get_command
+
+    from streamtail.cli_boundary import building_only
+
+    def built(argv: list[str]) -> set[str]:
+        with building_only(argv):
+            return set(get_command(app).commands)  # type: ignore[attr-defined]
+
+    every = built([])
+    assert {"read", "follow", "put", "shards", "lag", "top", "consumers"} <= every
+    assert built(["read", "s", "--limit", "1"]) == {"read"}
+    assert built(["consumers"]) == {"consumers"}
+    assert built(["reed"]) == built(["--help"]) == every
+    monkeypatch.setenv("_STREAMTAIL_COMPLETE", "bash_complete")
+    assert built(["read"]) == every
+    assert set(get_command(app).commands) == every  # type: ignore[attr-defined]  # restored
