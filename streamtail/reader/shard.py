@@ -129,12 +129,13 @@ class ShardWorker:
             if reason is not None:
                 return reason, batch.child_shards if reason is Ended.CLOSED else None
             self.empty_streak = 0 if batch.records else self.empty_streak + 1
-            if caught_up and not batch.records:
-                # Idle: back off from the budget spread evenly to about one call a second, so a
+            if caught_up:
+                # At the tip: the budget spread evenly after a batch of records, then backing
+                # off with each empty batch in a row to about one call a second (idle), so a
                 # shard that receives a record now and then is still polled quickly after it.
-                # Otherwise the next call goes as soon as the shard's budget allows.
-                pacing = ctx.pacing
-                pause = min(pacing.idle_interval, pacing.spacing * 2 ** (self.empty_streak - 1))
+                # Behind, the next call goes as soon as the shard's budget allows.
+                pacing, streak = ctx.pacing, max(self.empty_streak - 1, 0)
+                pause = min(pacing.idle_interval, pacing.spacing * 2**streak)
                 calls = self.calls
                 calls.next_call = max(calls.next_call, calls.last_call + pause)
         return Ended.CLOSED, None

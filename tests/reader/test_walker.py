@@ -694,6 +694,27 @@ def test_a_shard_behind_takes_five_calls_at_once_and_then_waits_for_the_window()
     assert max_calls_in_window(times) <= 5, times
 
 
+def test_a_shard_at_its_tip_is_polled_at_the_even_pace_after_a_record() -> None:
+    """`follow` at the tip: a batch with a record is followed by the budget spread evenly
+    (0.22 s), not by a call at once that would only find the shard empty and hasten the backoff
+    to the idle pace (put-to-print latency, bench figure 4)."""
+    clock = VirtualClock()
+    sim = SimulatedStream(1, clock=clock.wall, call_clock=clock.monotonic)
+
+    def during_call(shard_id: str, n: int, batch: Batch) -> None:
+        if n == 3:  # while the third call is answered: a record for the fourth
+            sim.put_to(S[0], 1)
+
+    sim.after_get_records = during_call
+    plan = WalkPlan(LATEST, follow=True, until=clock.wall() + 2.5)
+    delivered = clock.drive(Consumer(Walker(sim, plan, clock=clock))).records
+    assert len(delivered) == 1
+    times = [t for t in sim.get_records_times(S[0]) if t < 2.0]
+    gaps = [round(later - earlier, 6) for earlier, later in itertools.pairwise(times)]
+    # idle from the start (0.22, 0.44, 0.8), the record at the fourth call, then 0.22 (not 0)
+    assert gaps[:5] == [0.22, 0.44, 0.8, 0.22, 0.22], times
+
+
 def test_an_idle_shard_is_polled_about_once_a_second() -> None:
     """Once idle, one call every `idle_interval` (0.8 s): the pause doubles from `Pacing.spacing`
     (0.22 s) until it reaches it. In virtual time the walk takes milliseconds and the times are
