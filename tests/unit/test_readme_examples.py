@@ -1,6 +1,7 @@
 """The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
 the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts, NDJSON
-lines of every decoding, the schema round trips.
+lines of every decoding, the schema round trips, the DynamoDB and `lag` NDJSON lines, the `--debug`
+log.
 
 Each example is taken from the README itself (a ``` block), then produced: usage errors through
 the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
@@ -17,7 +18,7 @@ import json
 import re
 import shlex
 import zlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from streamtail.status import Figures, format_status
 from tests.unit import kplbuild
 from tests.unit.helpers import run_cli
 from tests.unit.schema_fixtures import README_ORDER
+from tests.unit.seed import SEED_BASE
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 
@@ -360,3 +362,154 @@ def test_kinesis_ndjson_examples(block: list[str]) -> None:
         renderer.write(expand_all([record], DecodeOptions(DecodeMode.AUTO)))
     assert env.stdout.getvalue().decode().splitlines() == block  # type: ignore[attr-defined]
     assert env.stderr.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def _same_but(shown: dict[str, Any], expected: dict[str, Any], forms: dict[str, str]) -> None:
+    """`shown` has `expected`'s keys in its order and its values, except the keys of `forms`
+    (values the service decides), whose values in both are of one type and have the form given
+    (a regex)."""
+    assert list(shown) == list(expected)
+    for key, form in forms.items():
+        assert type(shown[key]) is type(expected[key]), key
+        assert re.fullmatch(form, str(shown[key])), (key, shown[key])
+        assert re.fullmatch(form, str(expected[key])), (key, expected[key])
+    assert {k: v for k, v in shown.items() if k not in forms} == {
+        k: v for k, v in expected.items() if k not in forms
+    }
+
+
+def test_dynamodb_ndjson_example(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "NDJSON records": the DynamoDB line, produced by the change it shows (item pk=a,
+    n 1 -> 2) on a table with a NEW_AND_OLD_IMAGES stream. The stream ARN's label, the shard id,
+    the sequence number and the eventID are the service's: their form is checked; `ts` is pinned
+    (moto stamps changes with its utcnow; there is no API to set it)."""
+    import boto3
+    import moto.dynamodb.models.table
+
+    from tests.dynamodb.helpers import create_table
+
+    [expected_line] = block_with('{"stream":"arn:aws:dynamodb:')
+    expected = json.loads(expected_line)
+    table, keys, new, old = expected["table"], expected["keys"], expected["new"], expected["old"]
+    when = datetime.fromisoformat(expected["ts"].replace("Z", "+00:00"))
+    monkeypatch.setattr(moto.dynamodb.models.table, "utcnow", lambda: when.replace(tzinfo=None))
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(ddb, table, "NEW_AND_OLD_IMAGES")
+    ddb.put_item(TableName=table, Item={"pk": {"S": old["pk"]}, "n": {"N": str(old["n"])}})
+    ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": keys["pk"]}},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": str(new["n"])}},
+    )
+    result = run_cli("read", f"ddb:{table}", "-o", "ndjson")
+    assert (result.code, result.stderr) == (0, "")
+    [insert, modify] = map(json.loads, result.lines)
+    assert insert["event"] == "INSERT"
+    arn = rf"arn:aws:dynamodb:[a-z0-9-]+:\d{{12}}:table/{table}/stream/\d{{4}}-\d\d-\d\dT[0-9:.]+"
+    _same_but(
+        modify,
+        expected,
+        {
+            "stream": arn,
+            "shard": r"shardId-\d{20}-[0-9a-f]{8}",
+            "seq": r"\d{21,40}",
+            "id": r"[0-9a-f]{32}",
+        },
+    )
+
+
+def test_lag_ndjson_example(
+    kinesis: Any, arrival_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README "NDJSON records", `lag`: the line of a lease as KCL 2.x writes it (its worker
+    renews it during --interval), checkpointed at the shard's first record, a second record
+    waiting a minute later. The checkpoint (a sequence number) and lag_ms are the service's and
+    the clock's: their form is checked, and lag_ms is that of the record after the checkpoint."""
+    import time
+
+    import boto3
+
+    import streamtail.lag
+    from tests.integration import kcl_tables as kcl
+
+    [expected_line] = block_with('{"app":"orders-app",')
+    expected = json.loads(expected_line)
+    app, stream, shard = expected["app"], expected["stream"], expected["shard"]
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
+    [shard_range] = [
+        s["HashKeyRange"]
+        for s in kinesis.list_shards(StreamName=stream)["Shards"]
+        if s["ShardId"] == shard
+    ]
+    seqs = []
+    for step in (0, 60):
+        arrival_clock.current = SEED_BASE + timedelta(seconds=step)
+        seqs.append(
+            kinesis.put_record(
+                StreamName=stream,
+                Data=b"{}",
+                PartitionKey="k",
+                ExplicitHashKey=shard_range["StartingHashKey"],
+            )["SequenceNumber"]
+        )
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    kcl.create_lease_table(ddb, app)
+    lease = kcl.lease(
+        shard,
+        shape="2.x",
+        checkpoint=seqs[0],
+        owner=expected["owner"],
+        subseq=expected["subseq"],
+        switches=expected["owner_switches"],
+        parents=expected["parents"],
+    )
+    kcl.put_items(ddb, app, [lease])
+    # the owner renews the lease while `lag` waits --interval between its two reads
+    monkeypatch.setattr(streamtail.lag, "pause", lambda *_: kcl.renew(ddb, app, shard))
+
+    before = time.time()
+    result = run_cli("lag", app, "--stream", stream, "-o", "ndjson")
+    after = time.time()
+    assert result.code == 0, result.stderr
+    [shown] = [r for r in map(json.loads, result.lines) if r["shard"] == shard]
+    _same_but(shown, expected, {"checkpoint": r"\d+", "lag_ms": r"\d+"})
+    assert shown["checkpoint"] == seqs[0]
+    arrived = (SEED_BASE + timedelta(seconds=60)).timestamp()
+    assert (before - arrived) * 1000 - 1 <= shown["lag_ms"] <= (after - arrived) * 1000 + 1
+
+
+def _debug_line_pattern(line: str) -> re.Pattern[str]:
+    """A README `--debug` line as a pattern: `...` stands for what it leaves out; the date, the
+    time taken and the size are the run's."""
+    pattern = re.escape(line).replace(re.escape("..."), ".*")
+    pattern = re.sub(r"/\d{8}/", "/[0-9]{8}/", pattern)
+    return re.compile(re.sub(r"\\ \d+\\ (ms|bytes)", r"\\ [0-9]+\\ \1", pattern))
+
+
+def test_debug_example(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "Debugging": each line the sample shows (request, headers with the signature and
+    the session token redacted and the access key id shortened, body, response) is one the tool
+    prints, in that order, for the same call with session credentials of that key id."""
+    command = "streamtail shards orders --debug"
+    shown = [line for line in session(command) if line != "..."]
+    host = re.search(r"kinesis\.([a-z0-9-]+)\.amazonaws", shown[0])
+    short = re.search(r"Credential=(\w+)…(\w+)/", "\n".join(shown))
+    assert host is not None and short is not None
+    region = host.group(1)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", f"{short.group(1)}EXAMPLEKEY{short.group(2)}")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token-example")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    import boto3
+
+    boto3.client("kinesis", region_name=region).create_stream(StreamName="orders", ShardCount=1)
+    result = run_cli(*shlex.split(command)[1:])
+    assert result.code == 0, result.stderr
+    printed = result.stderr.splitlines()
+    assert "session-token-example" not in result.stderr
+    at = 0
+    for line in shown:
+        pattern = _debug_line_pattern(line)
+        found = next((i for i in range(at, len(printed)) if pattern.fullmatch(printed[i])), None)
+        assert found is not None, (line, printed[at:])
+        at = found + 1
