@@ -1,7 +1,7 @@
 """The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
 the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts, NDJSON
-lines of every decoding, the schema round trips, the DynamoDB and `lag` NDJSON lines, the `--debug`
-log.
+lines of every decoding, the schema round trips, the `--compress zstd` copy, the DynamoDB and `lag`
+NDJSON lines, the DynamoDB table, the checkpoint of another stream, the `--debug` log.
 
 Each example is taken from the README itself (a ``` block), then produced: usage errors through
 the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
@@ -184,10 +184,30 @@ def test_round_trip_example(kinesis: Any) -> None:
 
     expected = session("streamtail read orders-copy -o ndjson | jq -c '{key, enc, data}'")
     copy = run_cli("read", "orders-copy", "-o", "ndjson")
-    shown = [json.loads(line) for line in copy.lines]
-    assert [
-        json.dumps({k: r[k] for k in ("key", "enc", "data")}, separators=(",", ":")) for r in shown
-    ] == expected
+    assert [_key_enc_data(line) for line in copy.lines] == expected
+
+    # the same round trip with --compress zstd: compressed records, read back as before
+    command = "streamtail read orders -o ndjson | streamtail put orders-zstd --from-ndjson"
+    [said] = session(command + " --key-field key --compress zstd")
+    kinesis.create_stream(StreamName="orders-zstd", ShardCount=1)
+    args = ["--from-ndjson", "--key-field", "key", "--compress", "zstd"]
+    put = run_cli("put", "orders-zstd", *args, input=ndjson.stdout)
+    assert (put.code, put.stderr) == (0, said + "\n")
+    expected = session("streamtail read orders-zstd -o ndjson | jq -c '{key, enc, data}'")
+    copy = run_cli("read", "orders-zstd", "-o", "ndjson")
+    assert [_key_enc_data(line) for line in copy.lines] == expected
+    command = "streamtail read orders-zstd --decode base64 -o ndjson --limit 1"
+    [raw] = session(command + " | jq -r .data | base64 -d | zstd -dc")
+    first = run_cli(*shlex.split(command)[1:])
+    [line] = first.lines
+    data = base64.b64decode(json.loads(line)["data"])
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(data).decode() == raw
+
+
+def _key_enc_data(line: str) -> str:
+    """An NDJSON line as `jq -c '{key, enc, data}'` prints it."""
+    record = json.loads(line)
+    return json.dumps({k: record[k] for k in ("key", "enc", "data")}, separators=(",", ":"))
 
 
 def test_csv_example(kinesis: Any) -> None:
@@ -513,3 +533,76 @@ def test_debug_example(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         found = next((i for i in range(at, len(printed)) if pattern.fullmatch(printed[i])), None)
         assert found is not None, (line, printed[at:])
         at = found + 1
+
+
+def test_checkpoint_of_another_stream_example(
+    kinesis: Any, arrival_clock: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README "Checkpoints": a file written for `orders`, which was then deleted and created
+    again; both creation times (moto stamps them with the arrival clock) are the README's."""
+    [line] = block_with("streamtail: error: checkpoint file orders.checkpoint belongs to another")
+    name, old, new = re.search(  # type: ignore[union-attr]
+        r"stream named (\S+) \(created (\S+); this one: created (\S+)\)", line
+    ).groups()
+    monkeypatch.chdir(tmp_path)
+
+    def create(at: str) -> None:
+        arrival_clock.current = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        kinesis.create_stream(StreamName=name, ShardCount=1)
+
+    create(old)
+    first = run_cli("read", name, "--checkpoint", "orders.checkpoint")
+    assert first.code == 0, first.stderr
+    kinesis.delete_stream(StreamName=name)
+    create(new)
+    result = run_cli("read", name, "--checkpoint", "orders.checkpoint")
+    assert (result.code, result.stdout, result.stderr) == (2, b"", line + "\n")
+
+
+def test_dynamodb_table_example(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "DynamoDB Streams": the table of an item's INSERT, MODIFY and removal by Time to
+    Live, on moto in-process, each change stamped at the README's time (moto's utcnow pinned).
+    moto expires no items, so the REMOVE gets the userIdentity AWS gives a TTL deletion
+    (Type Service, PrincipalId dynamodb.amazonaws.com: the DynamoDB developer guide, "DynamoDB
+    Streams and Time to Live") added to moto's stream record."""
+    import boto3
+    import moto.dynamodb.models.table as moto_table
+
+    from tests.dynamodb.helpers import create_table
+
+    [header, *rows] = block_with("TIME (UTC)   EVENT      KEYS")
+    parsed = [re.fullmatch(r"(\S+) (\w+)( ttl)? +pk=(\S+) +(.*)", row) for row in rows]
+    assert all(parsed), rows
+    times = [m.group(1) for m in parsed if m]
+    assert [m.group(2) for m in parsed if m] == ["INSERT", "MODIFY", "REMOVE"]
+    first, last = (json.loads(m.group(5)) for m in (parsed[0], parsed[2]) if m)
+    day = datetime(2026, 12, 7)
+    stamps = [datetime.combine(day, datetime.strptime(t, "%H:%M:%S.%f").time()) for t in times]
+    now = [day]
+    monkeypatch.setattr(moto_table, "utcnow", lambda: now[0])
+    plain = moto_table.StreamRecord.__init__
+
+    def as_ttl(self: Any, table: Any, kind: str, name: str, *args: Any) -> None:
+        plain(self, table, kind, name, *args)
+        if name == "REMOVE":
+            self.record["userIdentity"] = {
+                "Type": "Service",
+                "PrincipalId": "dynamodb.amazonaws.com",
+            }
+
+    monkeypatch.setattr(moto_table.StreamRecord, "__init__", as_ttl)
+
+    def item(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: {"N": str(v)} if isinstance(v, int) else {"S": v} for k, v in values.items()}
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    create_table(ddb, "Orders", "NEW_AND_OLD_IMAGES")
+    now[0] = stamps[0]
+    ddb.put_item(TableName="Orders", Item=item(first))
+    now[0] = stamps[1]
+    ddb.put_item(TableName="Orders", Item=item(last))
+    now[0] = stamps[2]
+    ddb.delete_item(TableName="Orders", Key=item({"pk": last["pk"]}))
+    result = run_cli("read", "ddb:Orders", "-o", "table", "--no-color", env={"COLUMNS": "100"})
+    assert (result.code, result.stderr) == (0, "")
+    assert [line.rstrip() for line in result.lines] == [header, *rows]
