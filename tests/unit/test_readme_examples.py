@@ -1,7 +1,8 @@
 """The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
 the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts, NDJSON
 lines of every decoding, the schema round trips, the `--compress zstd` copy, the DynamoDB and `lag`
-NDJSON lines, the DynamoDB table, the checkpoint of another stream, the `--debug` log.
+NDJSON lines, the DynamoDB table, the checkpoint of another stream, `top`'s advice, the `--debug`
+log.
 
 Each example is taken from the README itself (a ``` block), then produced: usage errors through
 the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
@@ -606,3 +607,73 @@ def test_dynamodb_table_example(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -
     result = run_cli("read", "ddb:Orders", "-o", "table", "--no-color", env={"COLUMNS": "100"})
     assert (result.code, result.stderr) == (0, "")
     assert [line.rstrip() for line in result.lines] == [header, *rows]
+
+
+_ADVICE = re.compile(
+    r"! (\S+) reached (\d+)% of its write limit \((records|bytes)\) at (\S+) UTC: (.*)"
+)
+
+
+def _advice_writes(line: str, fillers: list[str]) -> list[tuple[str, int]]:
+    """The writes (key, data size) of one second that make a README advice line: the keys it
+    names carry the shares it gives of the load it gives; `fillers` (small keys) carry the rest."""
+    from streamtail.top.tally import BYTES_LIMIT, RECORDS_LIMIT
+
+    match = _ADVICE.fullmatch(line)
+    assert match is not None, line
+    pct, measure, said = int(match.group(2)), match.group(3), match.group(5)
+    named = [(k, int(s)) for k, s in re.findall(r"'([^']+)'(?: carries)? (\d+)%", said)]
+    total = round(pct / 100 * (BYTES_LIMIT if measure == "bytes" else RECORDS_LIMIT))
+    loads = [(k, round(share / 100 * total)) for k, share in named]
+    rest = total - sum(load for _, load in loads)
+    loads += [(k, rest // len(fillers) + (i < rest % len(fillers))) for i, k in enumerate(fillers)]
+    if measure == "records":
+        return [(key, 16) for key, load in loads for _ in range(load)]
+    writes = []  # a record counts its data and its key; at most 1 MiB each
+    for key, load in loads:
+        parts = -(-load // (BYTES_LIMIT - 64))
+        writes += [(key, load // parts + (i < load % parts) - len(key)) for i in range(parts)]
+    return writes
+
+
+@pytest.mark.parametrize(
+    ("first", "fillers"),
+    [
+        ("! shardId-000000000000 reached 404%", ["merchant-0007"]),
+        ("! shardId-000000000000 reached 93%", ["user-13", "user-19", "user-20"]),
+    ],
+    ids=["hot-key", "split"],
+)
+def test_top_advice_examples(
+    kinesis: Any, arrival_clock: Any, first: str, fillers: list[str]
+) -> None:
+    """README "Where the traffic goes": each advice line, produced by `top` over a past window
+    of a one-shard stream written in the second the line names (moto's arrival clock), its keys
+    carrying the shares it names."""
+    [line] = block_with(first)
+    match = _ADVICE.fullmatch(line)
+    assert match is not None
+    at = datetime.fromisoformat(f"2026-12-07T{match.group(4)}+00:00")
+    arrival_clock.current = at + timedelta(milliseconds=100)
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    writes = _advice_writes(line, fillers)
+    for start in range(0, len(writes), 500):
+        batch = writes[start : start + 500]
+        kinesis.put_records(
+            StreamName="orders",
+            Records=[{"PartitionKey": k, "Data": b"x" * size} for k, size in batch],
+        )
+    window = [(at - timedelta(seconds=30)).isoformat(), (at + timedelta(seconds=30)).isoformat()]
+    result = run_cli(
+        "top",
+        "orders",
+        "--from",
+        window[0],
+        "--until",
+        window[1],
+        "-o",
+        "table",
+        env={"COLUMNS": "400"},
+    )
+    assert result.code == 0, result.stderr
+    assert [x for x in result.lines if x.startswith("! ")] == [line]
