@@ -1,7 +1,7 @@
 """The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
 the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts, NDJSON
 lines of every decoding, the schema round trips, the `--compress zstd` copy, the DynamoDB and `lag`
-NDJSON lines, the DynamoDB table, the checkpoint of another stream, `top`'s advice, the `--debug`
+NDJSON lines, the Decoding and DynamoDB tables, the checkpoint of another stream, `top`'s advice, the `--debug`
 log.
 
 Each example is taken from the README itself (a ``` block), then produced: usage errors through
@@ -361,6 +361,16 @@ def test_kinesis_ndjson_examples(block: list[str]) -> None:
     """README "NDJSON records" and "Decoding": each line is what the tool prints for a record
     holding what the line shows (a KPL aggregate: the lines of its user records)."""
     assert len(KINESIS_NDJSON) >= 4
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
+    for record in _records_of(block):
+        renderer.write(expand_all([record], DecodeOptions(DecodeMode.AUTO)))
+    assert env.stdout.getvalue().decode().splitlines() == block  # type: ignore[attr-defined]
+    assert env.stderr.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def _records_of(block: list[str]) -> list[Record]:
+    """The records a README NDJSON block shows (a KPL aggregate: one, of its user records)."""
     shown = [json.loads(line) for line in block]
     first = shown[0]
     ts_ms = round(datetime.fromisoformat(first["ts"].replace("Z", "+00:00")).timestamp() * 1000)
@@ -377,11 +387,37 @@ def test_kinesis_ndjson_examples(block: list[str]) -> None:
             Record(r["shard"], r["seq"], r["key"], ts_ms, _payload(line))
             for r, line in zip(shown, block, strict=True)
         ]
-    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
-    renderer = NdjsonRenderer(RenderContext(env=env, stream="orders"))
-    for record in records:
-        renderer.write(expand_all([record], DecodeOptions(DecodeMode.AUTO)))
-    assert env.stdout.getvalue().decode().splitlines() == block  # type: ignore[attr-defined]
+    return records
+
+
+def test_decoding_table_example() -> None:
+    """README "Decoding": the table of the records the NDJSON examples show (a gzip payload, a
+    KPL aggregate, binary, a CloudWatch Logs envelope with --expand-logs), at 100 columns."""
+    from streamtail.render.table import TableRenderer
+
+    kpl = [b for b in KINESIS_NDJSON if '"enc":"kpl+' in b[0]]
+    units = [[line] for b in KINESIS_NDJSON if b not in kpl for line in b] + kpl
+
+    def records(key: str, enc: str) -> list[Record]:
+        [unit] = [
+            u for u in units if (json.loads(u[0])["key"], json.loads(u[0])["enc"]) == (key, enc)
+        ]
+        return _records_of(unit)
+
+    expected = block_with("TIME (UTC)", holding="/aws/lambda/")
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO(), width=100)
+    renderer = TableRenderer(RenderContext(env=env, stream="orders"))
+    for key, enc in (
+        ("user-42", "gzip+json"),
+        ("user-1", "kpl+json"),
+        ("user-42", "base64"),
+        ("a1b2", "gzip+json"),
+    ):
+        for record in records(key, enc):
+            renderer.write(expand_all([record], DecodeOptions(DecodeMode.AUTO, expand_logs=True)))
+    renderer.close()
+    printed = env.stdout.getvalue().decode().splitlines()  # type: ignore[attr-defined]
+    assert [line.rstrip() for line in printed] == expected
     assert env.stderr.getvalue() == ""  # type: ignore[attr-defined]
 
 
