@@ -1,13 +1,8 @@
 """The README's examples of output are what the tool prints (as test_ndjson_contract.py does for
-the NDJSON schema): error lines, warnings, the status line, the table, `put`'s counts, NDJSON
-lines of every decoding, the schema round trips, the `--compress zstd` copy, the DynamoDB and `lag`
-NDJSON lines, the Decoding and DynamoDB tables, the checkpoint of another stream, `top`'s advice, the `--debug`
-log.
-
-Each example is taken from the README itself (a ``` block), then produced: usage errors through
-the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
-that prints them, with the README's own records. Only what the service decides (arrival times)
-is left out of a comparison, and said so where it is.
+the NDJSON schema): error lines, warnings, the status line, the tables (Kinesis, Decoding,
+DynamoDB), `put`'s counts, NDJSON lines of every decoding, the schema round trips, the `--compress
+zstd` copy, the DynamoDB and `lag` NDJSON lines, the checkpoint of another stream, `top`'s advice,
+the `--debug` log.
 """
 
 from __future__ import annotations
