@@ -3,6 +3,11 @@ the NDJSON schema): error lines, warnings, the status line, the tables (Kinesis,
 DynamoDB), `put`'s counts, NDJSON lines of every decoding, the schema round trips, the `--compress
 zstd` copy, the DynamoDB and `lag` NDJSON lines, the checkpoint of another stream, `top`'s advice,
 the `--debug` log.
+
+Each example is taken from the README itself (a ``` block), then produced: usage errors through
+the CLI with no AWS at all, the others through the CLI on moto in-process or through the part
+that prints them, with the README's own records. What the service decides (arrival times,
+sequence numbers, ids) is left out of a comparison or pinned, and said so where it is.
 """
 
 from __future__ import annotations
