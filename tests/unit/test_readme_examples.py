@@ -390,6 +390,32 @@ def _records_of(block: list[str]) -> list[Record]:
     return records
 
 
+def test_intro_table_example() -> None:
+    """README, the table shown on a terminal: two orders at 97 columns. The README shows each
+    row's start (its sequence number's end, its data cut with `…`): the records here are those,
+    the rest of their sequence number and data filled in."""
+    from streamtail.render.table import TableRenderer
+
+    [header, *rows] = block_with("TIME (UTC)", holding="cust-005")
+    records = []
+    for row in rows:
+        match = re.fullmatch(r"(\S+) (\d+) +…(\d+) +(\S+) +(\{.*,)…", row)
+        assert match is not None, row
+        at, shard, seq_end, key, data = match.groups()
+        ts = datetime.fromisoformat(f"2026-11-21T{at}+00:00")
+        seq = "49590338271490256608559692538361571095921" + seq_end.rjust(15, "0")
+        payload = (data + '"total":19.9}').encode()
+        records.append(
+            Record(f"shardId-{int(shard):012d}", seq, key, round(ts.timestamp() * 1000), payload)
+        )
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO(), width=97)
+    renderer = TableRenderer(RenderContext(env=env, stream="orders"))
+    renderer.write(expand_all(records, DecodeOptions(DecodeMode.AUTO)))
+    renderer.close()
+    printed = env.stdout.getvalue().decode().splitlines()  # type: ignore[attr-defined]
+    assert [line.rstrip() for line in printed] == [header, *rows]
+
+
 def test_decoding_table_example() -> None:
     """README "Decoding": the table of the records the NDJSON examples show (a gzip payload, a
     KPL aggregate, binary, a CloudWatch Logs envelope with --expand-logs), at 100 columns."""
