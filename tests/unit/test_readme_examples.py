@@ -739,3 +739,69 @@ def test_top_advice_examples(
     )
     assert result.code == 0, result.stderr
     assert [x for x in result.lines if x.startswith("! ")] == [line]
+
+
+PROSE = " ".join(README.split())  # the README's text, its wrapped lines joined
+
+
+def quoted(start: str) -> str:
+    """The one `...` quote of the README's text that starts with `start` (a regex)."""
+    [found] = re.findall(rf"`({start}[^`]*)`", PROSE)
+    return str(found)
+
+
+def test_put_bad_line_example(kinesis: Any) -> None:
+    """README "Writing records": a line that is not JSON is named, the rest written, exit 2."""
+    said = quoted(r"line \d+: not JSON")
+    bad = int(said.split(":")[0].split()[1])
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    lines = [b'{"id":%d}' % n for n in range(1, bad)] + [b"not json", b'{"id":0}']
+    result = run_cli("put", "orders", "--key-field", "id", input=b"\n".join(lines) + b"\n")
+    assert result.code == 2
+    assert f"streamtail: warning: {said}" in result.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("start", "decode"), [("payload is not JSON", "json"), ("not a zstd frame", "zstd")]
+)
+def test_decode_warning_examples(kinesis: Any, start: str, decode: str) -> None:
+    """README "Decoding": what --decode json and zstd say of a payload that is not one."""
+    said = quoted(start)
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    kinesis.put_record(StreamName="orders", Data=b"hello", PartitionKey="k")
+    result = run_cli("read", "orders", "--decode", decode, "-o", "ndjson")
+    assert result.code == 0, result.stderr
+    seq = json.loads(result.lines[0])["seq"]
+    where = f"streamtail: warning: shard shardId-000000000000 seq {seq}"
+    assert result.stderr.splitlines()[0] == f"{where}: {said}"
+
+
+def test_yds_gap_example() -> None:
+    """README "Yandex Data Streams": what a command that needs what YDS lacks says (exit 2),
+    before any call."""
+    said = quoted("streamtail: error: Yandex Data Streams does not implement")
+    [table] = re.findall(r"reading '([^']+)'", said)
+    endpoint = "https://yds.serverless.yandexcloud.net"
+    assert f"--endpoint-url {endpoint}" in PROSE
+    result = run_cli("read", f"ddb:{table}", "--endpoint-url", endpoint)
+    assert (result.code, result.stdout) == (2, b"")
+    assert result.stderr.splitlines() == [said]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_full_disk_example() -> None:
+    """README "Guarantees": a full disk under stdout is one line and exit 1 (/dev/full fails
+    every write with ENOSPC), for --version too."""
+    import subprocess
+    import sys
+
+    said = quoted("streamtail: error: cannot write to stdout")
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "streamtail", "--version"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            check=False,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr.decode()) == (1, said + "\n")
