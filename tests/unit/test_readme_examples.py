@@ -164,6 +164,7 @@ def test_round_trip_example(kinesis: Any) -> None:
     numbers are short). The TIME column is the service's arrival time: left out."""
     kinesis.create_stream(StreamName="orders", ShardCount=1)
     kinesis.create_stream(StreamName="orders-copy", ShardCount=1)
+    kinesis.create_stream(StreamName="orders-zstd", ShardCount=1)
     for key, data in (
         ("user-1", kplbuild.aggregate([("user-1", b'{"id":1}'), ("user-2", b"hello")])),
         ("user-42", gzip.compress(b'{"level":"info","msg":"started"}')),
@@ -177,26 +178,18 @@ def test_round_trip_example(kinesis: Any) -> None:
     assert [line[13:].rstrip() for line in table.lines] == [line[13:].rstrip() for line in expected]
     assert table.lines[0][:13] == expected[0][:13]  # the header's TIME (UTC) is all there
 
+    # copies, as they are and with --compress zstd (compressed records, read back as before)
     ndjson = run_cli("read", "orders", "-o", "ndjson")
-    command = "streamtail read orders -o ndjson | streamtail put orders-copy --from-ndjson"
-    [said] = session(command + " --key-field key")
-    put = run_cli("put", "orders-copy", "--from-ndjson", "--key-field", "key", input=ndjson.stdout)
-    assert (put.code, put.stderr) == (0, said + "\n")
-
-    expected = session("streamtail read orders-copy -o ndjson | jq -c '{key, enc, data}'")
-    copy = run_cli("read", "orders-copy", "-o", "ndjson")
-    assert [_key_enc_data(line) for line in copy.lines] == expected
-
-    # the same round trip with --compress zstd: compressed records, read back as before
-    command = "streamtail read orders -o ndjson | streamtail put orders-zstd --from-ndjson"
-    [said] = session(command + " --key-field key --compress zstd")
-    kinesis.create_stream(StreamName="orders-zstd", ShardCount=1)
-    args = ["--from-ndjson", "--key-field", "key", "--compress", "zstd"]
-    put = run_cli("put", "orders-zstd", *args, input=ndjson.stdout)
-    assert (put.code, put.stderr) == (0, said + "\n")
-    expected = session("streamtail read orders-zstd -o ndjson | jq -c '{key, enc, data}'")
-    copy = run_cli("read", "orders-zstd", "-o", "ndjson")
-    assert [_key_enc_data(line) for line in copy.lines] == expected
+    for copy, extra in (("orders-copy", ()), ("orders-zstd", ("--compress", "zstd"))):
+        args = ("--from-ndjson", "--key-field", "key", *extra)
+        [said] = session(
+            f"streamtail read orders -o ndjson | streamtail put {copy} {shlex.join(args)}"
+        )
+        put = run_cli("put", copy, *args, input=ndjson.stdout)
+        assert (put.code, put.stderr) == (0, said + "\n")
+        expected = session(f"streamtail read {copy} -o ndjson | jq -c '{{key, enc, data}}'")
+        read = run_cli("read", copy, "-o", "ndjson")
+        assert [_key_enc_data(line) for line in read.lines] == expected
     command = "streamtail read orders-zstd --decode base64 -o ndjson --limit 1"
     [raw] = session(command + " | jq -r .data | base64 -d | zstd -dc")
     first = run_cli(*shlex.split(command)[1:])
