@@ -798,3 +798,55 @@ def test_full_disk_example() -> None:
             timeout=60,
         )
     assert (done.returncode, done.stderr.decode()) == (1, said + "\n")
+
+
+def test_put_refused_records_example(kinesis: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "Writing records": records the service still refuses after the retry window, exit
+    1. moto never throttles: its PutRecords refuses the records of key `hot` here, with the
+    ErrorCode and ErrorMessage AWS gives a throttled record (PutRecords API reference,
+    PutRecordsResultEntry); the writer waits on a test clock that moves when waited on."""
+    import dataclasses
+
+    import moto.kinesis.models
+
+    from tests.clocks import SleepingClock
+
+    said = quoted(r"streamtail: error: \d+ records could not be written")
+    refused = int(said.split()[2])
+    head = said.removesuffix("...)")
+    plain_put = moto.kinesis.models.KinesisBackend.put_records
+
+    def throttled(self: Any, stream_arn: str, stream_name: str, records: list[Any]) -> Any:
+        kept = [r for r in records if r["PartitionKey"] != "hot"]
+        answer = plain_put(self, stream_arn, stream_name, kept)
+        written = iter(answer["Records"])
+        message = (  # as the PutRecords API reference's example shows it
+            f"Rate exceeded for shard shardId-000000000000 in stream {stream_name} under account "
+            "123456789012."
+        )
+        answer["Records"] = [
+            next(written)
+            if r["PartitionKey"] != "hot"
+            else {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": message}
+            for r in records
+        ]
+        answer["FailedRecordCount"] = len(records) - len(kept)
+        return answer
+
+    monkeypatch.setattr(moto.kinesis.models.KinesisBackend, "put_records", throttled)
+    clock = SleepingClock()
+    plain_env = Env.from_process
+    monkeypatch.setattr(
+        Env,
+        "from_process",
+        lambda **kw: dataclasses.replace(plain_env(**kw), time_source=clock),
+    )
+    kinesis.create_stream(StreamName="orders", ShardCount=1)
+    lines = b"".join(
+        b"%s\n" % json.dumps({"k": "hot" if n % 2 else "cold"}).encode() for n in range(2 * refused)
+    )
+    result = run_cli("put", "orders", "--key-field", "k", input=lines)
+    assert result.code == 1
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("streamtail: error:")]
+    assert error.startswith(head), error
+    assert clock.now >= 60  # refused for the whole retry window
