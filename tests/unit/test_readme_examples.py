@@ -850,3 +850,19 @@ def test_put_refused_records_example(kinesis: Any, monkeypatch: pytest.MonkeyPat
     [error] = [line for line in result.stderr.splitlines() if line.startswith("streamtail: error:")]
     assert error.startswith(head), error
     assert clock.now >= 60  # refused for the whole retry window
+
+
+def test_lzop_warning_example() -> None:
+    """README "Decoding": a record YDS says was written with lzop (its Codec 3) is base64 with a
+    warning naming it; through the part that prints it (tests/sources/test_yds_source.py shows
+    Codec 3 read as "lzop")."""
+    said = quoted("payload compressed with lzop")
+    record = Record("shard-000000", "0", "k", 1_795_295_045_123, b"\x89LZO\x00", codec="lzop")
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    items = expand_all([record], DecodeOptions(DecodeMode.AUTO))
+    NdjsonRenderer(RenderContext(env=env, stream="orders")).write(items)
+    DecodeProblems(env).note(items)
+    [line] = env.stdout.getvalue().decode().splitlines()  # type: ignore[attr-defined]
+    assert json.loads(line)["enc"] == "base64"
+    [warning] = env.stderr.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert warning == f"streamtail: warning: shard shard-000000 seq 0: {said}"
