@@ -26,13 +26,15 @@ if TYPE_CHECKING:
 
 
 def fail(message: str, hint: str | None, code: int) -> NoReturn:
+    from streamtail.redact import scrub_urls
     from streamtail.render.safe import inert
 
-    # Messages can quote stream names, user input and server text: never raw on the terminal.
+    # Messages can quote stream names, user input and server text: never raw on the terminal;
+    # and the endpoint URL the user gave (a connection error quotes it): never its secrets.
     try:
-        sys.stderr.write(f"streamtail: error: {inert(message)}\n")
+        sys.stderr.write(f"streamtail: error: {inert(scrub_urls(message))}\n")
         if hint:
-            sys.stderr.write(f"streamtail: hint: {inert(hint)}\n")
+            sys.stderr.write(f"streamtail: hint: {inert(scrub_urls(hint))}\n")
         sys.stderr.flush()
     except OSError:  # stderr gone too (a terminal closed: SIGHUP): the exit code still tells
         pass

@@ -41,3 +41,12 @@ class SystemClock:
 
 
 SYSTEM = SystemClock()
+
+#: an event nobody sets: what `pause` waits on
+_NEVER = threading.Event()
+
+
+def pause(clock: Clock, seconds: float) -> None:
+    """Wait `seconds` on `clock` (a backoff, an interval): real time on SYSTEM, none on a test's
+    clock that moves when waited on."""
+    clock.wait(_NEVER, seconds)

@@ -18,6 +18,7 @@ import orjson
 from streamtail.decode.basic import MAX_DEPTH, TOO_DEEP, parse, raw_member, too_deep
 from streamtail.errors import UsageError
 from streamtail.model import PutEntry as Entry
+from streamtail.paths import parse_path, value_at
 from streamtail.stdin import Input, TooLong
 
 #: a record's data and partition key together (UTF-8 bytes), as Kinesis counts them
@@ -68,12 +69,7 @@ class KeySource:
                 raise UsageError(f"invalid --key {key!r}: partition keys are 1 to 256 characters")
             return cls(fixed=key)
         if key_field is not None:
-            path = tuple(key_field.split("."))
-            if not all(path):
-                raise UsageError(
-                    f"invalid --key-field {key_field!r}", hint="use a dotted path such as user.id"
-                )
-            return cls(field=path)
+            return cls(field=parse_path(key_field, "--key-field"))
         return cls(record_key=from_ndjson)
 
     @property
@@ -86,10 +82,10 @@ class KeySource:
         if self.fixed is not None:
             return self.fixed
         if self.field is not None:
-            value = lookup_path(obj, self.field)
+            value = value_at(obj, self.field)
             if _is_number(value) and line is not None:
                 # A number is used as its literal text: `1.50` stays `1.50`, `1e2` stays `1e2`.
-                value = lookup_path(parse(line, literal_numbers=True), self.field)
+                value = value_at(parse(line, literal_numbers=True), self.field)
             return key_text(value)
         if self.record_key and isinstance(obj, dict) and isinstance(obj.get("key"), str):
             return str(obj["key"])
@@ -152,7 +148,7 @@ def _line_entry(
             return Rejected(number, str(exc), _ENCODER_HINT)
     key = keys.key_for(obj, line)
     if key is None:
-        value = lookup_path(obj, keys.field or ())
+        value = value_at(obj, keys.field or ())
         why = (
             f" ({orjson.dumps(value).decode()}: not a string or a number)"
             if isinstance(value, bool)
@@ -229,17 +225,6 @@ def _checked(entry: Entry) -> Entry | Rejected:
             _SIZE_HINT,
         )
     return entry
-
-
-def lookup_path(obj: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        if isinstance(obj, dict):
-            obj = obj.get(part)
-        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
-            obj = obj[int(part)]
-        else:
-            return None
-    return obj
 
 
 def _is_number(value: Any) -> bool:

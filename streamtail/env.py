@@ -148,4 +148,6 @@ class Env:
                 return
             if once is not None or every is not None:
                 self._warned[key] = now
-            self.line(f"streamtail: warning: {message}")
+            from streamtail.redact import scrub_urls  # a warning can quote the endpoint URL
+
+            self.line(f"streamtail: warning: {scrub_urls(message)}")

@@ -100,6 +100,7 @@ def run_put(request: PutRequest, env: Env, *, pacing: WritePacing | None = None)
         pacing=pacing,
         on_reject=on_reject,
         on_retry=lambda message: env.warn(message, every=10.0),
+        clock=env.time_source,
     )
     try:
         stats = writer.run(entries, stop=source.stop)

@@ -77,9 +77,7 @@ class Redactor:
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if "://" in text:
-            text = _URL.sub(_url_in_text, text)
-        return text
+        return scrub_urls(text)
 
     def authorization(self, value: str) -> str:
         """A SigV4 `Authorization` header without its signature, the key id masked."""
@@ -166,6 +164,13 @@ class Redactor:
             if pairs:
                 text = urlencode(self._pairs(pairs), safe="<>/…")
         return self.scrub(text)
+
+
+def scrub_urls(text: str) -> str:
+    """Every URL in `text` without its userinfo (`user:password@`) and the values of its
+    secret-looking query parameters: for `--debug`'s lines and for every error and warning line,
+    which can quote the endpoint URL the user gave (a connection error does)."""
+    return _URL.sub(_url_in_text, text) if "://" in text else text
 
 
 def _url_in_text(match: re.Match[str]) -> str:

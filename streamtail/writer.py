@@ -18,12 +18,12 @@ from __future__ import annotations
 import queue
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from streamtail.clock import SYSTEM, Clock, pause
 from streamtail.entries import Rejected
 from streamtail.errors import TRANSIENT_CODES, ServiceError
 from streamtail.model import PutEntry as Entry
@@ -88,15 +88,13 @@ class Writer:
         pacing: WritePacing | None = None,
         on_reject: Callable[[Rejected], None] | None = None,
         on_retry: Callable[[str], None] | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.put = put
         self.pacing = pacing or WritePacing()
         self.on_reject = on_reject or (lambda _rejected: None)
         self.on_retry = on_retry or (lambda _message: None)
         self.clock = clock
-        self.sleep = sleep
         self.stats = PutStats()
         #: entries read and not yet resolved (the batch being filled, or what is being retried)
         self._open: list[Entry] = []
@@ -136,7 +134,9 @@ class Writer:
         oldest = 0.0
         linger = self.pacing.linger
         while True:
-            timeout = None if not batch or linger is None else oldest + linger - self.clock()
+            timeout = (
+                None if not batch or linger is None else oldest + linger - self.clock.monotonic()
+            )
             try:
                 item = inbox.get(timeout=None if timeout is None else max(timeout, 0.0))
             except queue.Empty:
@@ -158,7 +158,7 @@ class Writer:
                 self._flush(batch)
                 size = 0
             if not batch:
-                oldest = self.clock()
+                oldest = self.clock.monotonic()
             batch.append(item)
             size += item.size
             if len(batch) >= MAX_BATCH_RECORDS:
@@ -189,7 +189,7 @@ class Writer:
                 self._open = [entry for entry, _result in retry]
             if not retry:
                 break
-            now = self.clock()
+            now = self.clock.monotonic()
             if len(retry) < len(todo):
                 failing_since, attempt = now, 0  # progress: the window starts again
             elif failing_since is None:
@@ -202,7 +202,7 @@ class Writer:
             self.on_retry(f"PutRecords refused records ({retry[0][1].error_code}); retrying")
             cap = min(self.pacing.retry_cap, self.pacing.retry_base * 2**attempt)
             attempt += 1
-            self.sleep(random.uniform(0, cap))
+            pause(self.clock, random.uniform(0, cap))
             todo = [entry for entry, _result in retry]
         batch.clear()
         self._open = batch

@@ -41,7 +41,7 @@ def run_consumers(
     if ref.kind is not SourceKind.KINESIS:
         raise UsageError("consumers applies to Kinesis streams only (DynamoDB Streams has none)")
     client = clients_for(conn, env, ref).client("kinesis")
-    consumers = Consumers(client, stream_arn(client, ref.arn, ref.name))
+    consumers = Consumers(client, stream_arn(client, ref.arn, ref.name), clock=env.time_source)
     listed = consumers.list()
     now = now_ms()
     rows = [_row(ref.display, c, now) for c in listed]

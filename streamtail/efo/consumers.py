@@ -15,13 +15,13 @@ import os
 import re
 import secrets
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from streamtail.aws import call
+from streamtail.clock import SYSTEM, Clock, pause
 from streamtail.errors import NotFoundError, ServiceError
 from streamtail.sources.base import epoch_ms
 
@@ -91,18 +91,16 @@ class Consumers:
         stream_arn: str,
         *,
         status: Callable[[str], None] = lambda _m: None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM,
     ) -> None:
         self._client = client
         self.stream_arn = stream_arn
         self._status = status
-        self._sleep = sleep
         self._clock = clock
 
     def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         """A consumer call, waiting out LimitExceeded (throttled registrations)."""
-        began = self._clock()
+        began = self._clock.monotonic()
         delay = 0.2
         while True:
             try:
@@ -110,9 +108,9 @@ class Consumers:
             except ServiceError as exc:
                 if exc.aws_code != "LimitExceededException":
                     raise
-                if self._clock() - began + delay > THROTTLED_PATIENCE:
+                if self._clock.monotonic() - began + delay > THROTTLED_PATIENCE:
                     raise
-                self._sleep(delay)
+                pause(self._clock, delay)
                 delay = min(delay * 2, 5.0)
 
     def list(self) -> list[dict[str, Any]]:
@@ -151,7 +149,7 @@ class Consumers:
 
     def wait_active(self, name: str) -> str:
         """Wait until `name` is ACTIVE (DescribeStreamConsumer, as SDKs do); its ARN."""
-        began = self._clock()
+        began = self._clock.monotonic()
         delay = 0.25
         told = False
         while True:
@@ -159,7 +157,7 @@ class Consumers:
             if description is None:
                 raise NotFoundError(f"consumer {name!r} disappeared while being registered")
             state = description.get("ConsumerStatus")
-            waited = self._clock() - began
+            waited = self._clock.monotonic() - began
             if state == "ACTIVE":
                 if told:
                     self._status(f"consumer {name} is ACTIVE (after {waited:.1f} s)")
@@ -171,13 +169,13 @@ class Consumers:
             if not told:
                 self._status(f"waiting for consumer {name} to become ACTIVE (it is {state})")
                 told = True
-            self._sleep(delay)
+            pause(self._clock, delay)
             delay = min(delay * 1.5, 2.0)
 
     def deregister(self, arn: str, *, patient: bool = False) -> None:
         """Deregister a consumer; `patient`: one still CREATING (a run stopped while waiting
         for it) cannot be deregistered yet (ResourceInUseException): wait and try again."""
-        began = self._clock()
+        began = self._clock.monotonic()
         while True:
             try:
                 self._call("the consumer", self._client.deregister_stream_consumer, ConsumerARN=arn)
@@ -185,9 +183,9 @@ class Consumers:
             except ServiceError as exc:
                 if not patient or exc.aws_code != "ResourceInUseException":
                     raise
-                if self._clock() - began > ACTIVE_TIMEOUT / 4:
+                if self._clock.monotonic() - began > ACTIVE_TIMEOUT / 4:
                     raise
-                self._sleep(0.5)
+                pause(self._clock, 0.5)
 
 
 def stream_arn(client: Any, ref_arn: str | None, name: str | None) -> str:

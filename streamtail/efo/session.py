@@ -55,7 +55,7 @@ def enhanced(
     client = clients.client("kinesis")
     ref = source.ref
     notice = _notices(env)
-    consumers = Consumers(client, stream_arn(client, ref.arn, ref.name), status=notice)
+    consumers = Consumers(client, stream_arn(client, ref.arn, ref.name), status=notice, clock=clock)
     registered: str | None = None
     try:
         if consumer is None:

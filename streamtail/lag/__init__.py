@@ -7,12 +7,11 @@ the output (output.py), and turn `--max-lag` into an exit status. `--watch` repe
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from streamtail.clock import pause
 from streamtail.env import Env
 from streamtail.errors import NotFoundError, StreamtailError, UsageError
 from streamtail.positions import format_duration, parse_duration
@@ -83,7 +82,6 @@ def run_lag(
     env: Env,
     *,
     pacing: Pacing | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Show the application's progress; raise LagExceeded for `--max-lag`."""
     from streamtail.aws import clients_for
@@ -115,7 +113,7 @@ def run_lag(
         streams = _Streams(request, env, opened)
         while True:
             if interval > 0:
-                sleep(interval)
+                pause(env.time_source, interval)
                 later = read_leases(dynamodb, table)
                 rows = _rows(request, env, streams, leases, later, pacing)
                 leases = later

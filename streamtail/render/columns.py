@@ -11,12 +11,12 @@ Standard library and orjson only: checked in core before any call.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
 
 from streamtail.errors import UsageError
+from streamtail.paths import Path, read_fragment, value_at
 
 #: the formats that show columns (`--columns` with any other is a usage error)
 COLUMN_FORMATS = ("table", "csv", "tsv")
@@ -24,8 +24,6 @@ COLUMN_FORMATS = ("table", "csv", "tsv")
 #: for DynamoDB TIME, EVENT, KEYS and the change as its images)
 KINESIS_COLUMNS = ("ts", "shard", "seq", "key", "data")
 CHANGE_COLUMNS = ("ts", "event", "keys", "new", "old")
-
-Path = tuple[str, ...]
 
 
 def parse_columns(text: str) -> tuple[str, ...]:
@@ -61,26 +59,10 @@ def values_at(obj: dict[str, Any], paths: tuple[Path, ...]) -> list[Any]:
     """The value at each path (`value_at`), a payload kept as it arrived read once for all."""
     top = {path[0] for path in paths if len(path) > 1}
     fields = {
-        name: _read(value) if value.__class__ is orjson.Fragment and name in top else value
+        name: read_fragment(value) if value.__class__ is orjson.Fragment and name in top else value
         for name, value in obj.items()
     }
     return [value_at(fields, path) for path in paths]
-
-
-def value_at(obj: Any, path: Path) -> Any:
-    """The value at `path` in `obj`, None when there is none. A JSON payload kept as it arrived
-    (an orjson.Fragment) is read only when a path goes into it."""
-    value = obj
-    for name in path:
-        if value.__class__ is orjson.Fragment:
-            value = _read(value)
-        if isinstance(value, dict):
-            value = value.get(name)
-        elif isinstance(value, list) and name.isdigit() and int(name) < len(value):
-            value = value[int(name)]
-        else:
-            return None
-    return value
 
 
 def cell(value: Any) -> str:
@@ -94,18 +76,10 @@ def cell(value: Any) -> str:
         text = orjson.dumps(value)
         if text[:1] in _CONTAINERS and b" " not in text and b"\t" not in text:
             return text.decode("utf-8")  # compact already (no line breaks: basic.kept)
-        value = _read(value)
+        value = read_fragment(value)
         if isinstance(value, str):
             return value
     return orjson.dumps(value).decode("utf-8")
 
 
 _CONTAINERS = frozenset({b"{", b"["})
-
-
-def _read(fragment: orjson.Fragment) -> Any:
-    """The JSON text of a Fragment as a value whose numbers are Fragments of their own text:
-    written back compact, each number as it was written (`19.90` stays `19.90`)."""
-    return json.loads(
-        orjson.dumps(fragment), parse_int=orjson.Fragment, parse_float=orjson.Fragment
-    )

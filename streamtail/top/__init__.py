@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from streamtail.env import Env
 from streamtail.errors import UsageError
+from streamtail.paths import parse_path
 from streamtail.positions import parse_duration
 
 if TYPE_CHECKING:
@@ -123,12 +124,7 @@ def run_top(request: TopRequest, env: Env, *, pacing: Pacing | None = None) -> N
 def _group_path(group_by: str | None) -> tuple[str, ...] | None:
     if group_by is None:
         return None
-    path = tuple(group_by.split("."))
-    if not all(path):
-        raise UsageError(
-            f"invalid --group-by {group_by!r}", hint="use a dotted path such as user.id"
-        )
-    return path
+    return parse_path(group_by, "--group-by")
 
 
 def _counter(request: TopRequest, dynamodb: bool, fmt: str, interval: int, window: bool) -> Counter:

@@ -134,9 +134,7 @@ class Counter:
 def group_key(path: tuple[str, ...], decoded_value: Any) -> str | None:
     """`--group-by PATH`: the field at the dotted path of a decoded JSON payload, as text (as
     `put --key-field` reads it); None when the payload has no such field."""
-    from streamtail.entries import key_text, lookup_path
+    from streamtail.entries import key_text
+    from streamtail.paths import value_at
 
-    value = decoded_value
-    if isinstance(value, orjson.Fragment):  # JSON kept as it arrived (decode.basic.kept)
-        value = orjson.loads(orjson.dumps(value))
-    return key_text(lookup_path(value, path))
+    return key_text(value_at(decoded_value, path))

@@ -15,6 +15,7 @@ import pytest
 
 from streamtail.efo.consumers import Consumers, leftover, own_name, owner_of, stream_arn
 from streamtail.errors import ServiceError
+from tests.clocks import SleepingClock
 
 
 def test_names_carry_host_and_process_and_are_unique() -> None:
@@ -92,21 +93,17 @@ class Throttled:
 
 
 def test_throttled_registrations_are_retried_with_backoff() -> None:
-    slept: list[float] = []
+    clock = SleepingClock()
     client = Throttled(3)
-    consumers = Consumers(client, "arn:s", sleep=slept.append)
+    consumers = Consumers(client, "arn:s", clock=clock)
     assert consumers.register("c") == "arn:c"
     assert client.calls == 4
+    slept = clock.slept
     assert slept == sorted(slept) and slept[0] > 0
 
 
 def test_throttling_without_end_gives_up() -> None:
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    consumers = Consumers(Throttled(10_000), "arn:s", sleep=sleep, clock=lambda: now[0])
+    consumers = Consumers(Throttled(10_000), "arn:s", clock=SleepingClock())
     with pytest.raises(ServiceError) as raised:
         consumers.register("c")
     assert raised.value.aws_code == "LimitExceededException"
@@ -126,14 +123,7 @@ class Creating:
 
 def test_waiting_for_active_says_so_once_and_when_it_is() -> None:
     lines: list[str] = []
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    consumers = Consumers(
-        Creating(3), "arn:s", status=lines.append, sleep=sleep, clock=lambda: now[0]
-    )
+    consumers = Consumers(Creating(3), "arn:s", status=lines.append, clock=SleepingClock())
     assert consumers.wait_active("c") == "arn:c"
     assert lines[0] == "waiting for consumer c to become ACTIVE (it is CREATING)"
     assert lines[1].startswith("consumer c is ACTIVE (after ")

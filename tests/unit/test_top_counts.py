@@ -125,6 +125,9 @@ def test_group_key_reads_a_dotted_path_as_put_key_field_does() -> None:
     assert group_key(("t", "id"), {"t": {"id": 7}}) == "7"
     assert group_key(("t",), orjson.Fragment(b'{"t":"acme"}')) == "acme"
     assert group_key(("missing",), {"t": 1}) is None
+    # a number in kept JSON is its literal text, as put --key-field reads it (streamtail/paths.py)
+    assert group_key(("t", "n"), orjson.Fragment(b'{"t":{"n":1.50}}')) == "1.50"
+    assert group_key(("t", "1"), orjson.Fragment(b'{"t":[0,1e2]}')) == "1e2"
 
 
 def test_split_point_halves_weighted_hash_keys() -> None:

@@ -50,7 +50,6 @@ def writer(fake: FakeKinesis, clock: SleepingClock | None = None, **pacing: floa
         fake,
         pacing=WritePacing(linger=None, **pacing),
         clock=clock,
-        sleep=clock.sleep,
     )
 
 

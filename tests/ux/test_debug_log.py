@@ -115,6 +115,17 @@ def test_debug_shows_no_secret_of_the_endpoint_url(tmp_path: Path, moto_server: 
     assert not re.search("PASSWORD|TOKENVALUE|KEYVALUE|user:", stderr), stderr
 
 
+def test_errors_show_no_secret_of_the_endpoint_url(tmp_path: Path) -> None:
+    # Without --debug too: a connection error quotes the endpoint URL the user gave.
+    environ = cli_env(tmp_path)
+    endpoint = "http://user:PASSWORD@127.0.0.1:9/?token=TOKENVALUE"
+    result = run_cli("ls", "-o", "ndjson", "--endpoint-url", endpoint, env=environ)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "127.0.0.1:9" in stderr
+    assert not re.search("PASSWORD|TOKENVALUE|user:", stderr), stderr
+
+
 def _debug_run(tmp_path: Path, moto: Moto, *args: str, **env: str) -> tuple[Any, str]:
     environ = cli_env(tmp_path, AWS_SESSION_TOKEN=TOKEN, **env)
     result = run_cli(*args, "--endpoint-url", moto.url, "--debug", env=environ)
