@@ -1,6 +1,17 @@
-"""`python -m streamtail`."""
+"""How a process runs streamtail: the console script `streamtail` and `python -m streamtail`."""
 
 from streamtail.cli import main
+from streamtail.cli_boundary import leave
+
+
+def entry() -> None:
+    """`cli.main`, then the process ends with its exit status at once (`cli_boundary.leave`);
+    `cli.main` itself ends in SystemExit, for a program that runs it in-process."""
+    try:
+        main()
+    except SystemExit as exc:
+        leave(exc)
+
 
 if __name__ == "__main__":
-    main()
+    entry()

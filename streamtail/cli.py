@@ -387,6 +387,6 @@ def consumers_command(
 
 
 def main() -> None:
-    """The console script."""
+    """The app on `sys.argv`; ends in SystemExit (the console script is `__main__.entry`)."""
     with building_only(sys.argv[1:]):
         app(prog_name="streamtail")

@@ -7,8 +7,10 @@ Only Typer and the standard library at import, as cli.py: `--help` imports this 
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,6 +160,35 @@ def run(debug: bool, no_color: bool, action: Callable[[Env], None], *, quiet: bo
             "run again with --debug for a traceback, and please report it",
             ExitCode.RUNTIME,
         )
+
+
+def leave(exc: SystemExit) -> NoReturn:
+    """End the process with `exc`'s exit status as Python's own exit would, without tearing the
+    interpreter down.
+
+    Python's exit frees the interpreter's objects one by one, and collects garbage over them all,
+    before the process ends: with botocore loaded, ~75 ms of CPU after every command (a quarter
+    of a small read's), where the kernel frees the same memory at once. Everything that exit
+    does that anyone can see is done here first: atexit handlers run (the `--debug` log's
+    `logging.shutdown`), every stdout and stderr is flushed. Where any of it is in doubt (an
+    exit status that is not a number, a thread Python would wait for, a flush that fails),
+    Python's own exit runs instead, as it always did.
+    """
+    from streamtail.output import flush_all
+
+    code = 0 if exc.code is None else exc.code
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    current = threading.current_thread()
+    waited_for = [t for t in threading.enumerate() if t is not current and not t.daemon]
+    if not isinstance(code, int) or waited_for or run_exitfuncs is None:
+        raise exc
+    try:
+        flush_all()
+        run_exitfuncs()
+        flush_all()  # what the handlers wrote
+    except BaseException:
+        raise exc from None
+    os._exit(code)
 
 
 def _debug_traceback(debug: bool) -> None:

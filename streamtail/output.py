@@ -23,6 +23,8 @@ import errno
 import io
 import os
 import select
+import sys
+import weakref
 from typing import IO, Any, BinaryIO
 
 from streamtail.errors import StreamtailError
@@ -92,4 +94,21 @@ def open_stdout(stream: IO[Any] | None) -> BinaryIO:
     if stream is not None:
         # Anything already written through sys.stdout goes out first, in order.
         stream.flush()
-    return io.BufferedWriter(WholeWriter(fd), BUFFER)
+    writer = io.BufferedWriter(WholeWriter(fd), BUFFER)
+    _OPENED.add(writer)
+    return writer
+
+
+#: every stdout `open_stdout` made that is still alive: flushed at the end (`flush_all`)
+_OPENED: weakref.WeakSet[BinaryIO] = weakref.WeakSet()
+
+
+def flush_all() -> None:
+    """Flush every stdout `open_stdout` made, then Python's stdout and stderr (what Python
+    itself would flush as the process ends); raises what a flush raises."""
+    for writer in list(_OPENED):
+        if not writer.closed:
+            writer.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()

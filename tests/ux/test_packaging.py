@@ -101,7 +101,7 @@ def test_wheel_contents(wheel: Path) -> None:
     package = {n for n in names if n.startswith("streamtail/") and n.endswith(".py")}
     expected = {str(p.relative_to(ROOT)) for p in (ROOT / "streamtail").rglob("*.py")}
     assert package == expected
-    assert "streamtail = streamtail.cli:main" in entry_points
+    assert "streamtail = streamtail.__main__:entry" in entry_points
     for requirement in ("boto3", "typer", "rich", "orjson"):
         assert f"Requires-Dist: {requirement}" in metadata
     assert not any(n.startswith("tests/") for n in names)
