@@ -15,14 +15,22 @@ which lists every service's folders (about 400: ~10 ms of CPU each time, ~20 ms 
 start-up). `ServiceNames` answers that question by looking in the one service's folder instead
 (`list_api_versions`, what the load does next anyway); anything that needs the whole list (the
 message of an unknown service) still gets botocore's own listing.
+
+The lean data files: botocore reads its JSON data files (endpoints.json, 1.2 MB; the service's
+model and endpoint rules) with the standard library's parser into OrderedDicts: ~30 ms of CPU on
+every client's start, 25 of them for endpoints.json. `OrjsonFileLoader` reads the same files,
+found the same way, with orjson (~6 ms): the same values, in plain dicts, which keep their
+order too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, overload
 
 import orjson
+from botocore import loaders
 from botocore.exceptions import DataNotFoundError
 from botocore.parsers import JSONParser, ResponseParserFactory
 
@@ -42,6 +50,27 @@ class LeanParserFactory(ResponseParserFactory):  # type: ignore[misc]
         if protocol_name == "json":
             return LeanJSONParser(**self._defaults)
         return super().create_parser(protocol_name)
+
+
+class OrjsonFileLoader(loaders.JSONFileLoader):  # type: ignore[misc]
+    """botocore's data files parsed by orjson; botocore's own loading wherever this botocore
+    finds them otherwise (no table of file kinds where it used to be, a file orjson refuses)."""
+
+    def load_file(self, file_path: str) -> Any:
+        kinds = getattr(loaders, "_JSON_OPEN_METHODS", None)
+        if not isinstance(kinds, dict):
+            return super().load_file(file_path)
+        for ext, open_method in kinds.items():
+            full_path = file_path + ext
+            if not Path(full_path).is_file():
+                continue
+            with open_method(full_path, "rb") as file:
+                payload = file.read()
+            try:
+                return orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                return super().load_file(file_path)
+        return None
 
 
 class ServiceNames(Sequence[str]):
@@ -92,9 +121,11 @@ class _QuickListing:
 
 
 def install(botocore_session: Any) -> None:
-    """Make clients created from this botocore session parse GetRecords leanly, and find their
-    service models without listing every service."""
+    """Make clients created from this botocore session parse GetRecords leanly, find their
+    service models without listing every service, and read botocore's data files with orjson."""
     botocore_session.register_component("response_parser_factory", LeanParserFactory())
     loader = botocore_session.get_component("data_loader")
     if not isinstance(loader.list_available_services, _QuickListing):  # a shared loader: once
         loader.list_available_services = _QuickListing(loader)
+    if type(loader.file_loader) is loaders.JSONFileLoader:  # botocore's own: not another's
+        loader.file_loader = OrjsonFileLoader()

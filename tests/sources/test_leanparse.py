@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -164,3 +165,32 @@ def test_a_service_is_found_without_listing_every_service() -> None:
     assert client.meta.service_model.service_name == "kinesis"
     with pytest.raises(botocore.exceptions.UnknownServiceError, match="kinesis, "):
         session.create_client("kinesiss", region_name="us-east-1")
+
+
+def test_data_files_are_read_by_orjson_as_botocore_reads_them(tmp_path: Path) -> None:
+    """Every file a read's clients load (endpoints, the models and rule sets of the services
+    streamtail calls, the SDK defaults) comes out equal to botocore's own reading; a file
+    orjson refuses, and a name with no file, are botocore's to answer."""
+    import botocore.loaders
+    import botocore.session
+
+    from streamtail import leanparse
+
+    session = botocore.session.Session()
+    leanparse.install(session)
+    loader = session.get_component("data_loader")
+    assert isinstance(loader.file_loader, leanparse.OrjsonFileLoader)
+    ours, theirs = loader.file_loader, botocore.loaders.JSONFileLoader()
+    data = Path(botocore.__file__).parent / "data"
+    names = ["endpoints", "partitions", "sdk-default-configuration", "_retry"]
+    for service in ("kinesis", "dynamodbstreams", "dynamodb", "glue", "sts"):
+        (version,) = loader.list_api_versions(service, "service-2")
+        names += [f"{service}/{version}/{kind}" for kind in ("service-2", "endpoint-rule-set-1")]
+    for name in names:
+        loaded = ours.load_file(str(data / name))
+        assert loaded is not None and loaded == theirs.load_file(str(data / name)), name
+    (tmp_path / "nan.json").write_text('{"a": NaN}')  # the standard library reads NaN
+    assert ours.load_file(str(tmp_path / "nan")) == {"a": pytest.approx(float("nan"), nan_ok=True)}
+    assert ours.load_file(str(tmp_path / "missing")) is None
+    client = session.create_client("kinesis", region_name="us-east-1")
+    assert client.meta.endpoint_url == "https://kinesis.us-east-1.amazonaws.com"
