@@ -126,14 +126,21 @@ def check_window(start: Position, until: float, now: float, until_text: str) -> 
 
 
 _SECOND_TEXT: dict[int, str] = {}
+#: the last time formatted and its text, as one tuple that threads read and replace whole
+_LAST: list[tuple[int, str]] = [(-1, "")]
 
 
 def format_ts(ts_ms: int) -> str:
     """Epoch milliseconds as ISO-8601 UTC with milliseconds and `Z` (the NDJSON `ts` field).
 
-    On the hot path: records arrive in runs within the same second, so the formatted second is
-    cached (a small dict, cleared when it grows) and only the milliseconds are formatted anew.
+    On the hot path: records arrive in runs within the same millisecond (a PutRecords batch) and
+    the same second, so the last text is reused for the same millisecond, and the formatted
+    second is cached (a small dict, cleared when it grows): only the milliseconds are formatted
+    anew.
     """
+    last = _LAST[0]
+    if last[0] == ts_ms:
+        return last[1]
     seconds, millis = divmod(ts_ms, 1000)
     prefix = _SECOND_TEXT.get(seconds)
     if prefix is None:
@@ -141,7 +148,9 @@ def format_ts(ts_ms: int) -> str:
             _SECOND_TEXT.clear()
         prefix = f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}."
         _SECOND_TEXT[seconds] = prefix
-    return f"{prefix}{millis:03d}Z"
+    text = f"{prefix}{millis:03d}Z"
+    _LAST[0] = (ts_ms, text)
+    return text
 
 
 def span(text: str) -> float | None:

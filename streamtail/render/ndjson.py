@@ -78,12 +78,50 @@ class NdjsonRenderer:
 
     def __init__(self, ctx: RenderContext) -> None:
         self.ctx = ctx
+        #: a shard's line up to its `seq` value: `{"stream":...,"shard":...,"seq":`
+        self._heads: dict[str, bytes] = {}
+        #: an `enc`'s part of the line, between the `ts` value and the `data` value
+        self._encs: dict[str, bytes] = {}
 
     def write(self, items: Sequence[Item]) -> None:
-        ctx = self.ctx
-        out = ctx.env.stdout
-        out.write(b"".join([dumps(record_object(ctx, item), option=_LINE) for item in items]))
+        out = self.ctx.env.stdout
+        line = self.line
+        out.write(b"".join([line(item) for item in items]))
         out.flush()
+
+    def line(self, item: Item) -> bytes:
+        """One record's line: `record_object` as orjson writes it. The common record (no
+        `subseq`, `log`, `schema`, nor a change: nearly every record of a read) is joined from
+        its parts, each written by orjson, without a dict made and walked per record: the same
+        bytes (tests/unit/test_ndjson_contract.py) at two thirds of the cost."""
+        record, decoded = item
+        if (
+            record.subseq is not None
+            or record.change is not None
+            or decoded.log is not None
+            or decoded.schema is not None
+        ):
+            return dumps(record_object(self.ctx, item), option=_LINE)
+        head = self._heads.get(record.shard)
+        if head is None:
+            head = b'{"stream":%b,"shard":%b,"seq":' % (dumps(self.ctx.stream), dumps(record.shard))
+            self._heads[record.shard] = head
+        enc = self._encs.get(decoded.enc)
+        if enc is None:
+            enc = self._encs[decoded.enc] = b'","enc":%b,"data":' % dumps(decoded.enc)
+        return b"".join(
+            (
+                head,
+                dumps(record.seq),
+                b',"key":',
+                dumps(record.key),
+                b',"ts":"',
+                format_ts(record.ts_ms).encode(),
+                enc,
+                dumps(decoded.value),
+                b"}\n",
+            )
+        )
 
     def close(self) -> None:
         self.ctx.env.stdout.flush()

@@ -14,7 +14,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from orjson import OPT_APPEND_NEWLINE as _LINE
 
 from streamtail.decode import Decoded, DecodeMode, decode
 from streamtail.env import Env
@@ -281,3 +285,51 @@ def test_dynamodb_keys_follow_schema_v1(
     assert TS.match(obj["ts"])
     assert obj["event"] in {"INSERT", "MODIFY", "REMOVE"}
     assert obj.get("ttl", True) is True
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)  # orjson writes any such str
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stream=_TEXT,
+    shards=st.lists(_TEXT, min_size=1, max_size=3),
+    rows=st.lists(
+        st.tuples(
+            _TEXT,  # seq
+            _TEXT,  # key
+            st.integers(0, 4_102_444_800_000),  # ts_ms, up to 2100
+            st.sampled_from(["json", "text", "base64", "gzip+json", "kpl+text"]),
+            _VALUES | st.binary(max_size=20).map(lambda b: orjson.Fragment(orjson.dumps(b.hex()))),
+            st.booleans(),  # a KPL user record (subseq): the dict's way
+        ),
+        max_size=6,
+    ),
+)
+def test_a_line_joined_from_its_parts_is_the_objects_line(
+    stream: str, shards: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """NdjsonRenderer joins the common record's line from its parts: the same bytes as orjson
+    writing `record_object`, whatever the names, keys, times and values."""
+    env = Env(stdout=io.BytesIO(), stderr=io.StringIO())
+    ctx = RenderContext(env=env, stream=stream)
+    renderer = NdjsonRenderer(ctx)
+    items = [
+        (
+            Record(shards[n % len(shards)], seq, key, ts_ms, b"", subseq=n if kpl else None),
+            Decoded(enc, value),
+        )
+        for n, (seq, key, ts_ms, enc, value, kpl) in enumerate(rows)
+    ]
+    expected = b"".join(orjson.dumps(record_object(ctx, item), option=_LINE) for item in items)
+    renderer.write(items)
+    assert env.stdout.getvalue() == expected  # type: ignore[attr-defined]
