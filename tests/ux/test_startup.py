@@ -151,3 +151,40 @@ def test_error_messages_never_carry_raw_escapes(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert b"\x1b" not in result.stderr and b"\x07" not in result.stderr
     assert b"\\e]0;owned\\x07" in result.stderr or b"\\x1b]0;owned\\x07" in result.stderr
+
+
+def _collector_passes(tmp_path: Path, *, tuned: bool) -> tuple[int, int]:
+    """Collector passes while the console script runs `read --help`, and the young threshold."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "import streamtail.memory\n"
+        f"{'' if tuned else 'streamtail.memory.collect_less = lambda: None'}\n"
+        "passes = []\n"
+        "gc.callbacks.append(lambda phase, info: passes.append(phase == 'start'))\n"
+        "atexit.register(lambda: print('PASSES', sum(passes), gc.get_threshold()[0],"
+        " file=sys.stderr))\n"
+        "sys.argv = ['streamtail', 'read', '--help']\n"
+        "from streamtail.__main__ import entry\n"
+        "entry()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    _, passes, young = result.stderr.split()
+    return int(passes), int(young)
+
+
+def test_start_up_runs_under_the_tuned_collector(tmp_path: Path) -> None:
+    """The console script tunes the collector before it imports anything (memory.collect_less):
+    the start-up's objects, which all live, are not walked pass after pass."""
+    from streamtail.memory import GC_YOUNG
+
+    passes, young = _collector_passes(tmp_path, tuned=True)
+    assert young == GC_YOUNG and passes <= 1  # one may fall due before the tuning
+    untuned, young = _collector_passes(tmp_path, tuned=False)
+    assert young < GC_YOUNG and untuned >= 10  # Python's default: 700
