@@ -3,7 +3,8 @@ and `lag`'s `LagMeter` share.
 
 `ShardCalls` makes GetShardIterator and GetRecords calls on one shard: each kind paced by its own
 `CallBudget` (at most 5 calls in any `Pacing.window`, 1.1 s: a call the budget allows goes at
-once), and retried: a `ServiceError` that retrying can fix goes through the shard's `Backoff` (full
+once; GetRecords also waits out the bytes it read where the service has a read rate), and
+retried: a `ServiceError` that retrying can fix goes through the shard's `Backoff` (full
 jitter, the give-up rule), `WalkStats` and the rate-limited `Notices`, and a `NotYet` waits the
 time the service named, without a warning. Every wait is the caller's `sleep`, which ends early
 when the walk stops: a call then returns None. Errors the caller handles itself (an expired
@@ -114,6 +115,10 @@ class ShardCalls:
                 if not self.retry(exc):
                     return None
                 continue
+            rate = site.source.service.read_rate
+            if rate and batch.records:
+                size = sum([len(record.data) for record in batch.records])
+                self.budget.paid(self.last_call, size, rate, site.pacing.window)
             lasted = self.backoff.succeeded(site.clock())
             if lasted is not None:
                 site.notices.recovered(self.shard_id, lasted)

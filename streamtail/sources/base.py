@@ -36,6 +36,10 @@ class Lag(StrEnum):
     NONE = "none"
 
 
+#: Kinesis' read budget of a shard (`Service.read_rate`): 2 MiB a second
+READ_RATE = 2 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Service:
     """What a stream service supports and how it answers, declared by its source.
@@ -69,6 +73,13 @@ class Service:
     #: GetRecords' records say how each payload was compressed by its writer (a `Codec`
     #: field): the source turns it into `Record.codec`
     record_codecs: bool = False
+    #: the bytes a shard serves GetRecords a second, all its readers together: AWS's "each
+    #: shard can support up to a maximum total data read rate of 2 MiB per second", where "if a
+    #: call returns 10 MiB of data, subsequent calls made within the next 5 seconds throw
+    #: ProvisionedThroughputExceededException" (Kinesis API reference, GetRecords). The reader
+    #: waits out what a batch spent before its next call (`CallBudget.paid`). None where the
+    #: service states no such budget: only calls are paced, and a throttled call retried.
+    read_rate: int | None = READ_RATE
 
     def require(self, operation: str, purpose: str) -> None:
         """Raise UnsupportedError (exit 2) when the service lacks `operation`."""

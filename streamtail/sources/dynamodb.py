@@ -19,8 +19,11 @@ from streamtail.model import Batch, Change, Position, PositionKind, Record, Shar
 from streamtail.sources.base import Lag, Service, epoch_ms
 
 #: No MillisBehindLatest, no enhanced fan-out.
+#: DynamoDB Streams states no read rate per shard (its GetRecords returns at most 1 MB a call,
+#: and "no more than two processes at most should be reading from the same streams shard at the
+#: same time", DynamoDB Developer Guide): calls are paced, bytes are not.
 DYNAMODB_STREAMS = Service(
-    name="DynamoDB Streams", lag=Lag.NONE, lacks=frozenset({"SubscribeToShard"})
+    name="DynamoDB Streams", lag=Lag.NONE, lacks=frozenset({"SubscribeToShard"}), read_rate=None
 )
 #: DynamoDB Streams GetRecords returns at most 1,000 records (or 1 MB).
 MAX_LIMIT = 1_000

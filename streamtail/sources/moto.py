@@ -10,6 +10,8 @@ Read in moto's source (github.com/getmoto/moto, moto/kinesis/models.py and utils
   end, except on a shard with no records, or a read that starts past its last record (an
   AT_TIMESTAMP iterator after it): those only ever see empty batches, and end on one at the tip
   (`null_iterator_at_end=False`).
+- `Stream.get_records` counts no bytes and never answers ProvisionedThroughputExceeded:
+  moto serves a shard as fast as it is asked (`read_rate=None`).
 - `compose_shard_iterator` makes an iterator `base64.encodebytes(b"<stream>:<shard id>:<n>")`:
   no other service hands out iterators of that form (AWS's are opaque binary), so the first
   iterator tells (`hands_out`).
@@ -28,7 +30,9 @@ from base64 import b64decode
 
 from streamtail.sources.base import KINESIS
 
-MOTO_KINESIS = dataclasses.replace(KINESIS, name="moto (Kinesis)", null_iterator_at_end=False)
+MOTO_KINESIS = dataclasses.replace(
+    KINESIS, name="moto (Kinesis)", null_iterator_at_end=False, read_rate=None
+)
 _ITERATOR = re.compile(rb"^[^:]*:(?P<shard>[^:]+):\d+\n?$")
 
 

@@ -73,6 +73,9 @@ YDS = Service(
     # `TGetRecordsActor::Handle` always returns a NextShardIterator (see above)
     null_iterator_at_end=False,
     record_codecs=True,
+    # No read budget per shard is known for YDS (its GetRecords page states none): calls are
+    # paced, and a throttled call is retried like any other.
+    read_rate=None,
 )
 #: ydb_topic.proto's Codec enum, as GetRecords' `Codec` gives it (0 unset and 1 RAW: not
 #: compressed; 10000 to 19999 are user-defined)

@@ -18,6 +18,8 @@ import pytest
 from streamtail.errors import NotFoundError, NotYet, ServiceError, UsageError
 from streamtail.model import LATEST, TRIM_HORIZON, Batch, Position, PositionKind, Record
 from streamtail.reader import Progress, Walker, WalkPlan
+from streamtail.reader.plan import CallBudget, Pacing
+from streamtail.sources.base import READ_RATE
 
 from .fakes import (
     AWS,
@@ -692,6 +694,37 @@ def test_a_shard_behind_takes_five_calls_at_once_and_then_waits_for_the_window()
     spans = [later - earlier for earlier, later in zip(times, times[5:], strict=False)]
     assert len(spans) >= 7 and min(spans) >= 1.1 - 1e-9, times
     assert max_calls_in_window(times) <= 5, times
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"), [(AWS, [0.0, 0.88, 1.98, 3.08]), (MOTO_LIKE, [0.0] * 4)]
+)
+def test_a_shard_is_read_no_faster_than_its_service_serves_bytes(
+    mode: str, expected: list[float]
+) -> None:
+    """AWS serves a shard 2 MiB a second (`Service.read_rate`): 2 MiB read are paid for 1.1 s
+    later (the second stretched as the call window is), and the next call goes 0.22 s before
+    that (less than one evenly spread call's share owed); moto has no read budget and is called
+    again at once."""
+    clock = VirtualClock()
+    sim = SimulatedStream(1, mode=mode, clock=lambda: clock.wall() - 60, call_clock=clock.monotonic)
+    for key in sim.keys_for(S[0], 3):
+        sim.put(key, data=bytes(2 * 1024 * 1024))
+    walker = Walker(limited(sim, 1), WalkPlan(TRIM_HORIZON), clock=clock)
+    delivered = clock.drive(Consumer(walker)).records
+    assert_correct_walk(delivered, sim.records(), sim)
+    assert sim.get_records_times(S[0]) == pytest.approx(expected)
+
+
+def test_ten_mib_read_keep_the_next_call_past_the_five_seconds_aws_names() -> None:
+    """The Kinesis API reference (GetRecords): "if a call returns 10 MiB of data, subsequent
+    calls made within the next 5 seconds throw ProvisionedThroughputExceededException"."""
+    budget = CallBudget()
+    budget.spend(0.0)
+    budget.paid(0.0, 10 * 1024 * 1024, READ_RATE, Pacing().window)
+    assert 5.0 < budget.free_at(Pacing().window) == pytest.approx(5.28)
+    budget.paid(6.0, 100 * 1024, READ_RATE, Pacing().window)  # a small batch later: at once
+    assert budget.free_at(Pacing().window) < 6.0
 
 
 def test_a_shard_at_its_tip_is_polled_at_the_even_pace_after_a_record() -> None:
