@@ -73,9 +73,10 @@ YDS = Service(
     # `TGetRecordsActor::Handle` always returns a NextShardIterator (see above)
     null_iterator_at_end=False,
     record_codecs=True,
-    # No read budget per shard is known for YDS (its GetRecords page states none): calls are
-    # paced, and a throttled call is retried like any other.
-    read_rate=None,
+    # Read budget: AWS's (the default). "The maximum data write speed per shard is 1 MB/sec and
+    # the maximum data read speed is 2 MB/sec", shared by all consumers (YDS docs, Terms and
+    # definitions, "Shard throughput"); READ_RATE stretched by the call window is under it. A
+    # stream created with less ("user-defined throughput") is throttled now and then, and retried.
 )
 #: ydb_topic.proto's Codec enum, as GetRecords' `Codec` gives it (0 unset and 1 RAW: not
 #: compressed; 10000 to 19999 are user-defined)
