@@ -6,8 +6,8 @@ from streamtail import memory
 def entry() -> None:
     """`cli.main`, then the process ends with its exit status at once (`cli_boundary.leave`);
     `cli.main` itself ends in SystemExit, for a program that runs it in-process. The collector is
-    tuned first (`memory.collect_less`), so that the imports below already run under it."""
-    memory.collect_less()
+    tuned first (`memory.own_process`), so that the imports below already run under it."""
+    memory.own_process()
     from streamtail.cli import main
     from streamtail.cli_boundary import leave
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import platform
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -47,3 +48,26 @@ def test_a_user_who_tunes_malloc_is_left_alone(
     monkeypatch.setenv(name, value)
     assert memory.tune() is False
     assert gc.get_threshold()[0] == memory.GC_YOUNG  # the collector is still tuned
+
+
+def test_a_read_in_the_console_scripts_process_freezes_what_start_up_made() -> None:
+    """`tune` freezes start-up's objects only in the console script's process (`own_process`):
+    a program that runs the CLI in-process (this one) keeps every object in the collector's
+    sight."""
+    memory.tune()
+    assert gc.get_freeze_count() == 0
+    probe = (
+        "import gc\n"
+        "from streamtail import memory\n"
+        "memory.own_process()\n"
+        "import streamtail.cli, streamtail.core\n"
+        "memory.tune()\n"
+        "print(gc.get_freeze_count(), gc.get_count()[0])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, young = map(int, result.stdout.split())
+    # start-up's objects frozen; the young count restarted (the allocator settings since)
+    assert frozen > 10_000 and young < frozen // 10
