@@ -76,31 +76,28 @@ class CallBudget:
 
     def __init__(self) -> None:
         self.times: deque[float] = deque(maxlen=CALLS_PER_SECOND)
-        #: when the bytes read so far are paid for at the shard's read rate, and when a call may
-        #: go for them (`paid`)
+        #: when the bytes read so far are paid for at the shard's read rate (`paid`)
         self.paid_until = 0.0
-        self.bytes_free_at = 0.0
 
     def free_at(self, window: float) -> float:
-        """The monotonic time the next call may go (0.0: at once)."""
-        if len(self.times) < CALLS_PER_SECOND:
-            return self.bytes_free_at
-        return max(self.times[0] + window, self.bytes_free_at)
+        """The monotonic time the next call may go (0.0: at once): once fewer than
+        `CALLS_PER_SECOND` calls went within the window, and less is owed for bytes than one
+        evenly spread call's share of it (`paid`)."""
+        calls_free = self.times[0] + window if len(self.times) == CALLS_PER_SECOND else 0.0
+        return max(calls_free, self.paid_until - window / CALLS_PER_SECOND)
 
     def spend(self, now: float) -> None:
         """A call goes at `now`."""
         self.times.append(now)
 
-    def paid(self, at: float, size: int, rate: int | None, window: float) -> None:
-        """The call made at `at` read `size` bytes from a shard that serves `rate` bytes a second
-        (None: no such budget). They are paid for `size / rate` seconds after it (or after the
-        bytes before it are), the second stretched as the call window is (1.1 s for AWS's); the
-        next call goes once less is owed than one evenly spread call's share of the window
-        (0.22 s). A batch of 10 MiB keeps the next call 5.28 s away (AWS: calls "within the
-        next 5 seconds" are throttled); batches of a few hundred KiB change nothing."""
-        if rate:
-            self.paid_until = max(self.paid_until, at) + size / rate * window
-            self.bytes_free_at = self.paid_until - window / CALLS_PER_SECOND
+    def paid(self, at: float, size: int, rate: int, window: float) -> None:
+        """The call made at `at` read `size` bytes from a shard that serves `rate` bytes a
+        second. They are paid for `size / rate` seconds after it (or after the bytes before it
+        are), the second stretched as the call window is (1.1 s for AWS's); the next call goes
+        once less is owed than one evenly spread call's share of the window (0.22 s). A batch of
+        10 MiB keeps the next call 5.28 s away (AWS: calls "within the next 5 seconds" are
+        throttled); batches of a few hundred KiB change nothing."""
+        self.paid_until = max(self.paid_until, at) + size / rate * window
 
 
 @dataclass(frozen=True)
