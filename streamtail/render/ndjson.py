@@ -37,13 +37,25 @@ def change_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
     return obj
 
 
+def _common(item: Item) -> bool:
+    """A record whose object has the seven keys alone: no `subseq`, `log` or `schema`, and not
+    a DynamoDB change (nearly every record of a read)."""
+    record, decoded = item
+    return (
+        record.subseq is None
+        and record.change is None
+        and decoded.log is None
+        and decoded.schema is None
+    )
+
+
 def record_object(ctx: RenderContext, item: Item) -> dict[str, Any]:
     """The schema v1 object for one record."""
     record, decoded = item
     if record.change is not None:
         return change_object(ctx, item)
     log = decoded.log
-    if record.subseq is None and log is None and decoded.schema is None:
+    if _common(item):
         # The common record (the hot path), as one literal.
         return {
             "stream": ctx.stream,
@@ -94,14 +106,9 @@ class NdjsonRenderer:
         `subseq`, `log`, `schema`, nor a change: nearly every record of a read) is joined from
         its parts, each written by orjson, without a dict made and walked per record: the same
         bytes (tests/unit/test_ndjson_contract.py) at two thirds of the cost."""
-        record, decoded = item
-        if (
-            record.subseq is not None
-            or record.change is not None
-            or decoded.log is not None
-            or decoded.schema is not None
-        ):
+        if not _common(item):
             return dumps(record_object(self.ctx, item), option=_LINE)
+        record, decoded = item
         head = self._heads.get(record.shard)
         if head is None:
             head = b'{"stream":%b,"shard":%b,"seq":' % (dumps(self.ctx.stream), dumps(record.shard))
